@@ -1,0 +1,42 @@
+# Pigeon's front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+ARCH ?= x86_64
+
+.PHONY: help install build test test-fast lint run invoke broker broker-stop clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: ## install Poetry (if missing) and the locked dev dependencies into .venv
+	@scripts/bootstrap.sh >/dev/null
+
+build: install ## build build/, dist/pigeon.zip and its .sha256 (ARCH=x86_64|arm64)
+	@POETRY=$$(scripts/bootstrap.sh) $(PY) scripts/build.py --arch $(ARCH)
+
+test: build ## the whole test suite: lint, build, every test (starts its own RabbitMQ)
+	@scripts/rabbitmq.sh install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+test-fast: build ## the tests that need no broker and no runtime
+	$(VENV)/bin/pytest -m "not broker and not slow and not integration"
+
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+broker: ## make sure a local RabbitMQ answers on 127.0.0.1:5672
+	@scripts/rabbitmq.sh start
+
+broker-stop: ## stop the private RabbitMQ node that `make broker` started
+	@scripts/rabbitmq.sh stop
+
+clean: ## remove build outputs (not .venv or .cache)
+	rm -rf build dist reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""S3 event notifications: which records are new objects, and their decoded keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from pigeon.config import normalise_event_name
+
+SNIPPET_LIMIT = 300
+
+
+class NotAnS3Notification(ValueError):
+    """The event has no Records list: it is not an S3 notification at all."""
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A well-formed record that Pigeon doesn't handle (other source or event name)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A record that is not a valid S3 record; ``snippet`` is it, truncated, for the log."""
+
+    reason: str
+    snippet: str
+
+
+RecordResult = S3Object | Skipped | Malformed
+
+
+def snippet(value: Any, limit: int = SNIPPET_LIMIT) -> str:
+    """A short, log-safe rendering of any JSON-ish value."""
+    try:
+        text = json.dumps(value, default=repr, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def records(event: Any, event_names: frozenset[str]) -> Iterator[RecordResult]:
+    """Yield one result per record; raise NotAnS3Notification for a non-S3 event."""
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        raise NotAnS3Notification(f"not an S3 notification: {snippet(event)}")
+    for record in event["Records"]:
+        yield parse_record(record, event_names)
+
+
+def parse_record(record: Any, event_names: frozenset[str]) -> RecordResult:
+    if not isinstance(record, dict):
+        return Malformed("record is not an object", snippet(record))
+    source = record.get("eventSource")
+    name = record.get("eventName")
+    if not isinstance(source, str) or not isinstance(name, str):
+        return Malformed("eventSource or eventName missing or not a string", snippet(record))
+    if source != "aws:s3":
+        return Skipped(f"eventSource {source!r}")
+    if normalise_event_name(name) not in event_names:
+        return Skipped(f"eventName {name!r}")
+    s3 = record.get("s3")
+    bucket = s3.get("bucket") if isinstance(s3, dict) else None
+    obj = s3.get("object") if isinstance(s3, dict) else None
+    bucket_name = bucket.get("name") if isinstance(bucket, dict) else None
+    key = obj.get("key") if isinstance(obj, dict) else None
+    if not isinstance(bucket_name, str) or not isinstance(key, str):
+        return Malformed("s3.bucket.name or s3.object.key missing or not a string", snippet(record))
+    # S3 URL-encodes keys in notifications, with '+' for a space.
+    return S3Object(bucket=bucket_name, key=unquote_plus(key))

@@ -1,0 +1,114 @@
+"""Counters for Datadog: one catalog of names, counted per invocation, sent once at the end.
+
+Sinks (PIGEON_METRICS):
+- ``dogstatsd``: UDP to the Datadog Lambda Extension (or any DogStatsD) at PIGEON_STATSD_HOST:PORT.
+- ``log``: one line per counter in the Datadog Forwarder's custom-metric format
+  ``MONITORING|<epoch>|<value>|count|<name>|#<tags>``, also readable in local runs.
+- ``none``: counted for the summary only.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Protocol, TextIO
+
+NAMESPACE = "socorro.pigeon"
+
+# The catalog. Dashboards and monitors in terraform/ are tested against it.
+ACCEPT = "accept"
+DEFER = "defer"
+THROTTLED = "throttled"
+IGNORED = "ignored"
+INVALID = "invalid"
+PUBLISHED = "published"
+PUBLISH_ERROR = "publish_error"
+CATALOG: dict[str, str] = {
+    ACCEPT: "Raw crashes whose crash id says accept (before per-queue throttling)",
+    DEFER: "Raw crashes whose crash id says defer: stored, not published",
+    THROTTLED: "Accepted crash ids not sent to a queue by its percentage (tag queue)",
+    IGNORED: "Records that are not raw-crash keys, or other event sources or names",
+    INVALID: "Malformed records, bad crash ids, and events that are not S3 notifications",
+    PUBLISHED: "Messages confirmed by the broker (tag queue)",
+    PUBLISH_ERROR: "Invocations that raised because messages were not confirmed",
+}
+
+
+def metric_name(short: str) -> str:
+    return f"{NAMESPACE}.{short}"
+
+
+class Sink(Protocol):
+    def send(self, name: str, value: int, tags: list[str]) -> None: ...
+    def flush(self) -> None: ...
+
+
+class LogSink:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def send(self, name: str, value: int, tags: list[str]) -> None:
+        stream = self._stream or sys.stdout
+        line = f"MONITORING|{int(time.time())}|{value}|count|{name}|#{','.join(tags)}\n"
+        stream.write(line)
+
+    def flush(self) -> None:
+        stream = self._stream or sys.stdout
+        stream.flush()
+
+
+class DogStatsdSink:
+    def __init__(self, host: str, port: int) -> None:
+        # Imported here: only functions configured for DogStatsD pay for it at cold start.
+        from datadog.dogstatsd.base import DogStatsd
+
+        self._client = DogStatsd(
+            host=host, port=port, disable_telemetry=True, disable_buffering=True
+        )
+
+    def send(self, name: str, value: int, tags: list[str]) -> None:
+        self._client.increment(name, value, tags=tags)
+
+    def flush(self) -> None:
+        self._client.flush()
+
+
+class NullSink:
+    def send(self, name: str, value: int, tags: list[str]) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+def make_sink(kind: str, host: str = "127.0.0.1", port: int = 8125) -> Sink:
+    if kind == "dogstatsd":
+        return DogStatsdSink(host, port)
+    if kind == "log":
+        return LogSink()
+    return NullSink()
+
+
+class Metrics:
+    """Counts for one invocation; ``flush`` sends each (name, tags) once."""
+
+    def __init__(self, sink: Sink, env: str) -> None:
+        self._sink = sink
+        self._env_tag = f"env:{env}"
+        self.counts: Counter[tuple[str, tuple[str, ...]]] = Counter()
+
+    def incr(self, short: str, value: int = 1, tags: Iterable[str] = ()) -> None:
+        if short not in CATALOG:
+            raise KeyError(f"metric {short!r} is not in the catalog")
+        self.counts[(short, tuple(tags))] += value
+
+    def total(self, short: str) -> int:
+        return sum(v for (name, _), v in self.counts.items() if name == short)
+
+    def flush(self) -> None:
+        for (short, tags), value in sorted(self.counts.items()):
+            self._sink.send(metric_name(short), value, [self._env_tag, *tags])
+        self._sink.flush()
+        self.counts.clear()

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A local RabbitMQ for development.
+#   rabbitmq.sh install   install Debian's rabbitmq-server if it is missing (the tests need it)
+#   rabbitmq.sh start     make sure a broker answers on 127.0.0.1:$PIGEON_RABBITMQ_PORT (5672):
+#                         keep one that is running, else docker compose (with a Docker engine),
+#                         else a private node from the rabbitmq-server package under .cache/
+#   rabbitmq.sh stop      stop the private node (and its epmd) that `start` began
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port=${PIGEON_RABBITMQ_PORT:-5672}
+node=pigeon-local
+base=$PWD/.cache/rabbitmq
+server=/usr/lib/rabbitmq/bin/rabbitmq-server
+ctl=/usr/lib/rabbitmq/bin/rabbitmqctl
+
+say() { echo "rabbitmq: $*" >&2; }
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else say "need root to run: $*"; exit 1
+  fi
+}
+
+install() {
+  [ -x "$server" ] && return 0
+  say "installing Debian's rabbitmq-server (apt-get)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  # policy-rc.d may forbid starting the service (containers): that is fine, we start our own.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >&2
+}
+
+node_env() {
+  export RABBITMQ_NODENAME=$node@localhost RABBITMQ_NODE_PORT=$port \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_DIST_PORT=$((port + 20000)) \
+    RABBITMQ_MNESIA_BASE=$base/mnesia RABBITMQ_LOG_BASE=$base/log \
+    RABBITMQ_ENABLED_PLUGINS_FILE=$base/enabled_plugins RABBITMQ_PID_FILE=$base/node.pid \
+    HOME=${HOME:-$base}
+}
+
+docker_engine() { command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1; }
+
+start() {
+  if listening; then say "a broker is already listening on 127.0.0.1:$port; using it"; return 0; fi
+  if docker_engine && [ "${PIGEON_LOCAL_BROKER:-}" != "package" ]; then
+    say "starting the rabbitmq service of docker-compose.yml"
+    docker compose up -d --wait rabbitmq >&2
+    return 0
+  fi
+  install
+  mkdir -p "$base/mnesia" "$base/log"
+  [ -f "$base/enabled_plugins" ] || echo '[].' > "$base/enabled_plugins"
+  node_env
+  say "starting a private node $node on 127.0.0.1:$port (data in .cache/rabbitmq; stop: make broker-stop)"
+  nohup "$server" > "$base/log/console.log" 2>&1 &
+  for _ in $(seq 1 120); do
+    if listening; then say "ready"; return 0; fi
+    sleep 0.5
+  done
+  say "the node did not start in 60 s; see $base/log/"
+  tail -20 "$base/log/console.log" >&2 || true
+  exit 1
+}
+
+stop() {
+  if [ -f "$base/node.pid" ] && [ -x "$ctl" ]; then
+    node_env
+    "$ctl" -n "$node@localhost" stop "$base/node.pid" >&2 2>&1 || true
+    say "stopped $node"
+  else
+    say "no private node to stop"
+  fi
+  # epmd outlives the node; end it by its PID, unless another Erlang node still needs it.
+  sleep 1
+  if ! pgrep -x beam.smp >/dev/null; then
+    for pid in $(pgrep -x epmd); do kill "$pid" 2>/dev/null || true; done
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,38 @@
+"""Tests run against the build: build/ (the Lambda task root) comes first on sys.path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+if not (BUILD / "pigeon" / "handler.py").exists():
+    raise pytest.UsageError("build/ is missing: run `make test` (it builds first) or `make build`")
+sys.path.insert(0, str(BUILD))
+
+# Plugins (pytest-rabbitmq) import pika from the dev venv before this file runs. Forget every
+# module that the build ships, so that the tests and the code under test import the build's.
+_shipped = {p.name.removesuffix(".py") for p in BUILD.iterdir() if ".dist-info" not in p.name}
+for _name in list(sys.modules):
+    if _name.split(".")[0] in _shipped:
+        del sys.modules[_name]
+
+# pigeon.handler configures itself from the environment when imported, as at a Lambda cold
+# start; this is enough for that. Tests that need another config build their own Pigeon.
+for name, value in {
+    "PIGEON_ENV": "test",
+    "PIGEON_QUEUES": "socorro.normal",
+    "PIGEON_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:9/%2F",
+    "PIGEON_METRICS": "none",
+    "AWS_DEFAULT_REGION": "us-west-2",
+}.items():
+    os.environ.setdefault(name, value)
+
+pytest_plugins = ["broker_fixtures"]

@@ -22,7 +22,7 @@ test: build ## the whole test suite: lint, build, every test (starts its own Rab
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	POETRY=$$(scripts/bootstrap.sh) $(VENV)/bin/pytest
 
 test-fast: build ## the tests that need no broker and no runtime
 	$(VENV)/bin/pytest -m "not broker and not slow and not integration"
@@ -40,3 +40,9 @@ broker-stop: ## stop the private RabbitMQ node that `make broker` started
 
 clean: ## remove build outputs (not .venv or .cache)
 	rm -rf build dist reports .pytest_cache .mypy_cache .ruff_cache
+
+run: build ## the main job: build, local broker, a generated event, one invoke, the queue
+	@scripts/run_local.sh
+
+invoke: build ## invoke the build with the event on stdin (scripts/invoke.sh)
+	@scripts/invoke.sh

@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD_IMAGE = "public.ecr.aws/sam/build-python3.13"
+BUILD_IMAGE = "the SAM build image (docker-compose.yml, service build)"
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, Lambda's limit for a function and its layers
 ARCHES = {"x86_64": ("manylinux2014_x86_64", 0x3E), "arm64": ("manylinux2014_aarch64", 0xB7)}
 PLATFORM_WORDS = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -69,12 +69,16 @@ def find_python313() -> str:
 
 
 # -- steps --------------------------------------------------------------------------------------
-def export_requirements(source: Path, out: Path) -> None:
-    poetry = os.environ.get("POETRY", "poetry")
-    if not shutil.which(poetry):
-        raise BuildError("poetry is not on PATH: run `make build`, which installs it")
+def export_requirements(source: Path, out: Path, group: str = "main") -> None:
+    """The locked packages of one dependency group, pinned with their hashes."""
+    poetry = os.environ.get("POETRY", "")
+    if not poetry:
+        own = [d / ".cache" / "poetry" / "bin" / "poetry" for d in (source, ROOT)]
+        poetry = shutil.which("poetry") or next((str(p) for p in own if p.exists()), "")
+    if not poetry:
+        raise BuildError("poetry not found: run `make install`, which installs it")
     run(
-        [poetry, "export", "--only", "main", "--format", "requirements.txt", "--output", str(out)],
+        [poetry, "export", "--only", group, "--format", "requirements.txt", "--output", str(out)],
         cwd=source,
     )
     if "--hash=sha256:" not in out.read_text():
@@ -110,47 +114,19 @@ def docker_available() -> bool:
 
 
 def install_dependencies(requirements: Path, target: Path, arch: str, docker: bool) -> None:
-    if docker:
-        docker_platform = "linux/amd64" if arch == "x86_64" else "linux/arm64"
-        run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--platform",
-                docker_platform,
-                "--user",
-                f"{os.getuid()}:{os.getgid()}",
-                "-e",
-                "HOME=/tmp",
-                "-v",
-                f"{requirements}:/tmp/requirements.txt:ro",
-                "-v",
-                f"{target}:/tmp/target",
-                BUILD_IMAGE,
-                "python3.13",
-                "-m",
-                "pip",
-                *pip_flags(arch),
-                "--target",
-                "/tmp/target",
-                "-r",
-                "/tmp/requirements.txt",
-            ]
-        )
-    else:
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                *pip_flags(arch),
-                "--target",
-                str(target),
-                "-r",
-                str(requirements),
-            ]
-        )
+    if not docker:
+        pip = [sys.executable, "-m", "pip", *pip_flags(arch)]
+        run([*pip, "--target", str(target), "-r", str(requirements)])
+        return
+    # The same pip flags inside the build image, so both ways pick the very same wheels.
+    compose = ["docker", "compose", "--file", str(ROOT / "docker-compose.yml"), "run", "--rm"]
+    user = ["-T", "--user", f"{os.getuid()}:{os.getgid()}"]
+    mounts = ["--volume", f"{requirements}:/tmp/requirements.txt:ro"]
+    mounts += ["--volume", f"{target}:/tmp/target"]
+    pip = ["build", "python3.13", "-m", "pip", *pip_flags(arch)]
+    files = ["--target", "/tmp/target", "-r", "/tmp/requirements.txt"]
+    platform = "linux/amd64" if arch == "x86_64" else "linux/arm64"
+    run([*compose, *user, *mounts, *pip, *files], env={**os.environ, "LAMBDA_PLATFORM": platform})
 
 
 def prune(target: Path) -> None:
@@ -191,14 +167,14 @@ def version_info(source: Path) -> dict[str, str]:
 def write_zip(target: Path, zip_path: Path) -> None:
     from repro_zipfile import ReproducibleZipFile
 
-    files = sorted(p for p in target.rglob("*") if p.is_file())
+    names = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_suffix(".zip.partial")
     with ReproducibleZipFile(
         partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9
     ) as archive:
-        for path in files:
-            archive.write(path, path.relative_to(target).as_posix())
+        for name in names:
+            archive.write(target / name, name)
     partial.replace(zip_path)
 
 

@@ -12,7 +12,7 @@ if command -v pyenv >/dev/null 2>&1; then
   root=$(pyenv root)
   for d in "$root"/versions/3.13*; do candidates+=("$d/bin/python3.13"); done
 fi
-for d in "$HOME"/.pyenv/versions/3.13*; do candidates+=("$d/bin/python3.13"); done
+for d in "${HOME:-/root}"/.pyenv/versions/3.13*; do candidates+=("$d/bin/python3.13"); done
 candidates+=(/usr/bin/python3.13 /usr/local/bin/python3.13 /opt/python3.13/bin/python3.13)
 
 for c in "${candidates[@]}"; do

@@ -95,7 +95,8 @@ def test_a_broker_failure_raises_counts_and_names_the_ids_without_the_password(b
     assert run.metrics()["socorro.pigeon.publish_error|env:test"] == 1
     everything = run.log_stream.getvalue() + run.metric_stream.getvalue() + str(raised.value)
     assert password not in everything
-    errors = [line for line in run.log_lines() if line["level"] == "ERROR"]
+    errors = [line for line in run.log_lines() if line["logger"] == "pigeon.handler"]
+    errors = [line for line in errors if line["level"] == "ERROR"]
     assert errors[0]["crash_ids"] == [ACCEPT_ID]
 
 

@@ -47,6 +47,11 @@ def setup(level: str = "INFO", stream: Any = None) -> logging.Logger:
     )
     handler.addFilter(_fields)
     logger.addHandler(handler)
+    # pika logs each failed connection step at ERROR; PublishError already says what failed.
+    pika_logger = logging.getLogger("pika")
+    pika_logger.setLevel(logging.WARNING if level == "DEBUG" else logging.CRITICAL)
+    pika_logger.propagate = False
+    pika_logger.handlers = [handler]
     return logger
 
 

@@ -180,8 +180,8 @@ class _Session:
             self._pika.exceptions.AuthenticationError,
         )
         if isinstance(error, auth_errors):
-            raise _AuthFailed(f"{type(error).__name__}: {error}")
-        raise _ConnectionLost(f"could not connect: {type(error).__name__}: {error}")
+            raise _AuthFailed(describe(error))
+        raise _ConnectionLost(f"could not connect: {describe(error)}")
 
     def publish(self, messages: Sequence[Message], deadline: float) -> list[tuple[Message, str]]:
         """Send all, then wait for every confirm. Returns (message, reason) for each failure."""
@@ -213,7 +213,7 @@ class _Session:
         for tag, message in by_tag.items():
             if tag not in self._settled:
                 if self.close_reason is not None:
-                    failures.append((message, f"connection lost: {self.close_reason!r}"))
+                    failures.append((message, f"connection lost: {describe(self.close_reason)}"))
                 elif self.blocked:
                     failures.append((message, "broker is blocking publishers (resource alarm)"))
                 elif not finished:
@@ -323,6 +323,15 @@ class Publisher:
 
     def close(self) -> None:
         self._discard()
+
+
+def describe(error: BaseException | None) -> str:
+    """pika's connection errors often have an empty str(); their repr says what happened."""
+    if error is None:
+        return "unknown error"
+    name = type(error).__name__
+    text = str(error).strip() or repr(error)
+    return text if text.startswith(name) else f"{name}: {text}"
 
 
 def finished_cleanly(failures: Sequence[tuple[Message, str]]) -> bool:

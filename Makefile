@@ -5,8 +5,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 ARCH ?= x86_64
+CHECKOV := checkov==3.3.30
 
-.PHONY: help install build test test-fast lint run invoke broker broker-stop clean
+.PHONY: help install build test test-fast lint check-terraform run invoke broker broker-stop clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +24,7 @@ test: build ## the whole test suite: lint, build, every test (starts its own Rab
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	POETRY=$$(scripts/bootstrap.sh) $(VENV)/bin/pytest
+	@$(MAKE) --no-print-directory check-terraform
 
 test-fast: build ## the tests that need no broker and no runtime
 	$(VENV)/bin/pytest -m "not broker and not slow and not integration"
@@ -31,6 +33,9 @@ lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+check-terraform: ## checkov over terraform/ (own venv); the HCL wiring tests are in pytest
+	scripts/tool_venv.sh $(CHECKOV) checkov -d terraform --skip-download --quiet --compact
 
 broker: ## make sure a local RabbitMQ answers on 127.0.0.1:5672
 	@scripts/rabbitmq.sh start

@@ -228,12 +228,12 @@ def check_compiled(archive: zipfile.ZipFile, arch: str) -> list[str]:
     return problems
 
 
-def check_import(zip_path: Path, python: str) -> None:
+def check_import(zip_path: Path, python: str, handler: str = HANDLER) -> None:
     """Import the handler from the extracted zip alone: no dev venv, no site-packages."""
     with tempfile.TemporaryDirectory(prefix="pigeon-import-check-") as root:
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(root)
-        module, _, name = HANDLER.rpartition(".")
+        module, _, name = handler.rpartition(".")
         code = (
             "import importlib, sys\n"
             f"sys.path.insert(0, {root!r})\n"
@@ -252,7 +252,7 @@ def check_import(zip_path: Path, python: str) -> None:
         )
         if result.returncode != 0:
             raise BuildError(
-                f"{HANDLER} does not import from the zip alone:\n"
+                f"{handler} does not import from the zip alone:\n"
                 f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}\n"
                 "Is a runtime import missing from [project.dependencies] in pyproject.toml "
                 "(dev-only packages are not in the zip)? Add it with `poetry add`, then rebuild."

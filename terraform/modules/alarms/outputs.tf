@@ -1,0 +1,10 @@
+output "alarm_arns" {
+  description = "ARNs of every alarm, by name."
+  value = merge(
+    { for k, a in aws_cloudwatch_metric_alarm.lambda : a.alarm_name => a.arn },
+    {
+      (aws_cloudwatch_metric_alarm.duration_p99.alarm_name)  = aws_cloudwatch_metric_alarm.duration_p99.arn
+      (aws_cloudwatch_metric_alarm.failure_queue.alarm_name) = aws_cloudwatch_metric_alarm.failure_queue.arn
+    },
+  )
+}

@@ -1,0 +1,10 @@
+terraform {
+  required_version = ">= 1.7.0"
+
+  required_providers {
+    datadog = {
+      source  = "DataDog/datadog"
+      version = ">= 3.40, < 4.0"
+    }
+  }
+}

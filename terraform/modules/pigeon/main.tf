@@ -1,0 +1,71 @@
+# Pigeon in one environment: the broker secret, the function, the bucket notification,
+# CloudWatch alarms and, optionally, Datadog. terraform/environments/* call this.
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  name = "pigeon-${var.env}"
+  tags = { Service = "pigeon", Environment = var.env }
+}
+
+module "secrets" {
+  source = "../secrets"
+
+  name                    = "${local.name}/rabbitmq"
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = local.tags
+}
+
+module "function" {
+  source = "../function"
+
+  name                        = local.name
+  env                         = var.env
+  zip_path                    = var.zip_path
+  zip_sha256_path             = var.zip_sha256_path
+  architecture                = var.architecture
+  memory_size                 = var.memory_size
+  timeout                     = var.timeout
+  reserved_concurrency        = var.reserved_concurrency
+  queues                      = var.queues
+  rabbitmq_secret_arn         = module.secrets.secret_arn
+  rabbitmq_secret_kms_key_arn = module.secrets.kms_key_arn
+  metrics_sink                = var.metrics_sink
+  log_level                   = var.log_level
+  extra_environment           = var.extra_environment
+  layers                      = var.layers
+  subnet_ids                  = var.subnet_ids
+  security_group_ids          = var.security_group_ids
+  log_retention_days          = var.log_retention_days
+  maximum_retry_attempts      = var.maximum_retry_attempts
+  maximum_event_age_seconds   = var.maximum_event_age_seconds
+  tags                        = local.tags
+}
+
+module "bucket_notification" {
+  source = "../bucket_notification"
+
+  bucket_name       = var.bucket_name
+  bucket_account_id = data.aws_caller_identity.current.account_id
+  function_arn      = module.function.function_arn
+  function_name     = module.function.function_name
+}
+
+module "alarms" {
+  source = "../alarms"
+
+  function_name      = module.function.function_name
+  function_timeout   = module.function.timeout
+  failure_queue_name = module.function.failure_queue_name
+  alarm_actions      = var.alarm_actions
+}
+
+module "datadog" {
+  source = "../datadog"
+  count  = var.datadog_enabled ? 1 : 0
+
+  env           = var.env
+  function_name = module.function.function_name
+  notify        = var.datadog_notify
+  tags          = ["team:socorro"]
+}

@@ -6,8 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARCH ?= x86_64
 CHECKOV := checkov==3.3.30
+ZIZMOR := zizmor==1.32.0
+YAMLLINT := yamllint==1.38.0
+MODE ?= --local
 
-.PHONY: help install build test test-fast lint check-terraform run invoke broker broker-stop clean
+PHONY_EXTRA := reproducible smoke lint-workflows terraform-check
+.PHONY: $(PHONY_EXTRA) help install build test test-fast lint check-terraform run invoke broker broker-stop clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,8 +27,8 @@ test: build ## the whole test suite: lint, build, every test (starts its own Rab
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@$(MAKE) --no-print-directory check-terraform lint-workflows
 	POETRY=$$(scripts/bootstrap.sh) $(VENV)/bin/pytest
-	@$(MAKE) --no-print-directory check-terraform
 
 test-fast: build ## the tests that need no broker and no runtime
 	$(VENV)/bin/pytest -m "not broker and not slow and not integration"
@@ -36,6 +40,19 @@ lint: install ## ruff and mypy
 
 check-terraform: ## checkov over terraform/ (own venv); the HCL wiring tests are in pytest
 	scripts/tool_venv.sh $(CHECKOV) checkov -d terraform --skip-download --quiet --compact
+
+reproducible: install ## build twice from scratch and compare the sha256 (CI's gate)
+	@scripts/build_twice.sh ARCH=$(ARCH)
+
+smoke: build ## smoke test against the running local broker (MODE=--docker for the runtime image)
+	@scripts/smoke_test.sh $(MODE)
+
+lint-workflows: ## zizmor and yamllint over .github/ (own venvs)
+	scripts/tool_venv.sh $(ZIZMOR) zizmor --offline .github/workflows
+	scripts/tool_venv.sh $(YAMLLINT) yamllint --strict --config-file .yamllint.yaml .github
+
+terraform-check: ## terraform fmt, init, validate and test (needs terraform and the network: CI)
+	scripts/terraform_check.sh
 
 broker: ## make sure a local RabbitMQ answers on 127.0.0.1:5672
 	@scripts/rabbitmq.sh start

@@ -260,6 +260,13 @@ def check_import(zip_path: Path, python: str, handler: str = HANDLER) -> None:
 
 
 def verify(zip_path: Path, arch: str) -> None:
+    sha_file = zip_path.with_name(zip_path.name + ".sha256")
+    if sha_file.exists():
+        if sha_file.read_text().strip() != base64_sha256(zip_path):
+            raise BuildError(
+                f"{zip_path} does not match {sha_file}: not the artifact that was built"
+            )
+        step(f"check: {zip_path.name} matches {sha_file.name}")
     with zipfile.ZipFile(zip_path) as archive:
         step("check: no __pycache__, .pyc or bin/ in the zip")
         stray = [
@@ -316,6 +323,7 @@ def build(arch: str, docker_mode: str, source: Path, build_dir: Path, dist_dir: 
         f"zip: {zip_path.relative_to(source) if zip_path.is_relative_to(source) else zip_path}"
         f" (commit {info['commit'][:12]}, version {info['version']})"
     )
+    zip_path.with_name(zip_path.name + ".sha256").unlink(missing_ok=True)
     write_zip(build_dir, zip_path)
     verify(zip_path, arch)
     digest = base64_sha256(zip_path)

@@ -4,7 +4,7 @@
 #   rabbitmq.sh start     make sure a broker answers on 127.0.0.1:$PIGEON_RABBITMQ_PORT (5672):
 #                         keep one that is running, else docker compose (with a Docker engine),
 #                         else a private node from the rabbitmq-server package under .cache/
-#   rabbitmq.sh stop      stop the private node (and its epmd) that `start` began
+#   rabbitmq.sh stop      stop the broker that `start` began (compose service, or private node and epmd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +66,11 @@ start() {
 }
 
 stop() {
+  if docker_engine && [ -n "$(docker compose ps -q rabbitmq 2>/dev/null)" ]; then
+    docker compose stop rabbitmq >&2
+    say "stopped the docker compose rabbitmq service"
+    return 0
+  fi
   if [ -f "$base/node.pid" ] && [ -x "$ctl" ]; then
     node_env
     "$ctl" -n "$node@localhost" stop "$base/node.pid" >&2 2>&1 || true

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Reproducibility gate: build, build again from scratch, and compare the zip's sha256.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make --no-print-directory build "$@"
+first=$(cat dist/pigeon.zip.sha256)
+rm -rf build dist
+make --no-print-directory build "$@"
+second=$(cat dist/pigeon.zip.sha256)
+if [ "$first" != "$second" ]; then
+  echo "reproducible: FAILED: two builds differ ($first vs $second)" >&2
+  exit 1
+fi
+echo "reproducible: two builds gave the same bytes, base64 sha256 $second"

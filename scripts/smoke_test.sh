@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Smoke test of the built function in a Lambda runtime against a running RabbitMQ
+# (make smoke; GitHub Actions runs it with --docker, on the Lambda runtime image):
+#   1. accept, defer, an ignored key and a multi-record event are invoked;
+#   2. the queue must hold exactly the accepted crash ids;
+#   3. with the broker stopped, an invocation must fail with Lambda's error JSON.
+# Options: --docker | --local (as scripts/invoke.sh). The broker: PIGEON_RABBITMQ_URL or pigeon.env.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+py=${PYTHON:-.venv/bin/python}
+mode=${1:---local}
+queue=smoke.$$
+export PIGEON_QUEUES=$queue PIGEON_ENV=smoke
+
+fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
+new_id() { $py scripts/generate_event.py --new-crash-id "$1" 2>&1 >/dev/null | sed -n "s/^$1 crash id: //p"; }
+invoke() { scripts/invoke.sh "$mode" --timeout 30 2>>"$logs"; }
+
+logs=$(mktemp)
+trap 'rm -f "$logs"' EXIT
+$py scripts/consume_queue.py --declare "$queue"
+$py scripts/consume_queue.py --purge "$queue"
+
+accept=$(new_id accept); defer=$(new_id defer); a2=$(new_id accept); a3=$(new_id accept); d2=$(new_id defer)
+expected=$(printf '%s\n' "$accept" "$a2" "$a3")
+
+echo "smoke: invoking accept, defer, ignored, multi-record ($mode)"
+$py scripts/generate_event.py --crash-id "$accept" | invoke >/dev/null || fail "accept event"
+$py scripts/generate_event.py --crash-id "$defer" | invoke >/dev/null || fail "defer event"
+$py scripts/generate_event.py --key "v1/dump/$accept" | invoke >/dev/null || fail "ignored key"
+$py scripts/generate_event.py --crash-id "$a2" --crash-id "$d2" --key junk --crash-id "$a3" \
+  | invoke >/dev/null || fail "multi-record event"
+
+got=$($py scripts/consume_queue.py "$queue" | sed 's/^item: //')
+if [ "$got" != "$expected" ]; then
+  printf 'expected:\n%s\ngot:\n%s\n' "$expected" "$got" >&2
+  fail "the queue does not hold exactly the accepted ids"
+fi
+echo "smoke: queue $queue holds exactly the 3 accepted ids"
+
+echo "smoke: stopping the broker; the next invocation must fail"
+scripts/rabbitmq.sh stop
+set +e
+result=$($py scripts/generate_event.py --crash-id "$accept" | PIGEON_PUBLISH_TIMEOUT=5 invoke)
+status=$?
+set -e
+[ "$status" = 1 ] || fail "exit status $status with the broker stopped, expected 1"
+printf '%s' "$result" | $py -c '
+import json, sys
+error = json.load(sys.stdin)
+assert {"errorMessage", "errorType", "stackTrace"} <= set(error), error
+assert error["errorType"] == "PublishError", error
+' || fail "not Lambda's error JSON: $result"
+echo "smoke: broker down -> exit 1 with $(printf '%s' "$result" | cut -c1-120)…"
+echo "smoke: passed"

@@ -8,9 +8,10 @@ ARCH ?= x86_64
 CHECKOV := checkov==3.3.30
 ZIZMOR := zizmor==1.32.0
 YAMLLINT := yamllint==1.38.0
+PIP_AUDIT := pip-audit==2.10.1
 MODE ?= --local
 
-PHONY_EXTRA := reproducible smoke lint-workflows terraform-check
+PHONY_EXTRA := reproducible smoke lint-workflows terraform-check audit
 .PHONY: $(PHONY_EXTRA) help install build test test-fast lint check-terraform run invoke broker broker-stop clean
 
 help: ## list the targets
@@ -50,6 +51,9 @@ smoke: build ## smoke test against the running local broker (MODE=--docker for t
 lint-workflows: ## zizmor and yamllint over .github/ (own venvs)
 	scripts/tool_venv.sh $(ZIZMOR) zizmor --offline .github/workflows
 	scripts/tool_venv.sh $(YAMLLINT) yamllint --strict --config-file .yamllint.yaml .github
+
+audit: install ## pip-audit of the shipped dependencies (needs the vulnerability database online: CI)
+	@scripts/audit_dependencies.sh
 
 terraform-check: ## terraform fmt, init, validate and test (needs terraform and the network: CI)
 	scripts/terraform_check.sh

@@ -25,8 +25,10 @@ import math
 import os
 import queue
 import secrets
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -214,12 +216,22 @@ class RuntimeAPI(ThreadingHTTPServer):
         return f"127.0.0.1:{self.server_address[1]}"
 
 
-class _RuntimeAPIHandler(BaseHTTPRequestHandler):
+class _NoDelayHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive without Nagle: headers and body go out in separate writes, and
+    Nagle plus delayed ACKs would add about 40 ms to every exchange."""
+
     protocol_version = "HTTP/1.1"
-    server: RuntimeAPI
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class _RuntimeAPIHandler(_NoDelayHandler):
+    server: RuntimeAPI
 
     def _body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -353,17 +365,47 @@ class Sandbox:
         self._log_lines: list[str] = []
         self._log_lock = threading.Lock()
 
-    # output of the function: echoed to stderr and kept for the invocation's log tail
+    # Output of the function: echoed to stderr and kept for the invocation's log tail. The
+    # pipe is read and logged under one lock, so `_drain` can tell when all of it is through.
     def _log(self, line: str) -> None:
         with self._log_lock:
-            self._log_lines.append(line)
+            self._emit(line)
+
+    def _emit(self, line: str) -> None:
+        self._log_lines.append(line)
         if self.echo:
             sys.stderr.write(line)
             sys.stderr.flush()
 
     def _pump_output(self, stream: Any) -> None:
-        for raw in iter(stream.readline, b""):
-            self._log(raw.decode("utf-8", "replace"))
+        fd = stream.fileno()
+        pending = b""
+        while True:
+            select.select([fd], [], [])
+            with self._log_lock:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    if pending:
+                        self._emit(pending.decode("utf-8", "replace"))
+                    return
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    self._emit(line.decode("utf-8", "replace") + "\n")
+
+    def _drain(self, limit: float = 0.05) -> None:
+        """Wait until everything the function wrote has been logged (or `limit` passed)."""
+        if self.process is None or self.process.stdout is None:
+            return
+        fd = self.process.stdout.fileno()
+        ends = time.monotonic() + limit
+        while time.monotonic() < ends:
+            with self._log_lock:
+                try:
+                    if not select.select([fd], [], [], 0)[0]:
+                        return
+                except (OSError, ValueError):
+                    return
+            time.sleep(0.0002)
 
     def _take_logs(self) -> str:
         with self._log_lock:
@@ -487,7 +529,7 @@ class Sandbox:
         )
         if cold and self.init_ms is not None:
             report += f"\tInit Duration: {self.init_ms:.2f} ms"
-        time.sleep(0.01)  # let the function's last log lines through before END
+        self._drain()  # the function's last log lines come before END, as in CloudWatch
         self._log(f"END RequestId: {request_id}\n")
         self._log(report + "\n")
         return Outcome(request_id, payload, error, self._take_logs(), report)
@@ -533,12 +575,8 @@ class InvokeAPI(ThreadingHTTPServer):
         self.function_name = sandboxes[0].spec.name
 
 
-class _InvokeAPIHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _InvokeAPIHandler(_NoDelayHandler):
     server: InvokeAPI
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)

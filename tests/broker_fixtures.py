@@ -71,6 +71,21 @@ class Broker:
         self.ctl("start_app")
         self.wait_ready()
 
+    def kill(self) -> None:
+        """SIGKILL the node, as a crash would."""
+        self.executor.kill()
+
+    def restart(self) -> None:
+        self.executor.start()
+        self.wait_ready(60)
+
+    def messages(self, queue: str) -> int:
+        for line in self.ctl("list_queues", "name", "messages").splitlines():
+            name, _, count = line.partition("\t")
+            if name == queue:
+                return int(count)
+        return 0
+
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while True:
@@ -90,10 +105,25 @@ def broker(rabbitmq_proc: Any) -> Iterator[Broker]:
     return node
 
 
+@pytest.fixture(scope="session")
+def pigeon_url(broker: Broker) -> str:
+    """A broker user of Pigeon's own with a strong password, watched by the secret scan."""
+    import secrets as random_secrets
+
+    import evidence
+
+    password = evidence.secret("pw-" + random_secrets.token_urlsafe(18))
+    broker.ctl("add_user", "pigeon", password)
+    broker.ctl("set_permissions", "-p", "/", "pigeon", ".*", ".*", ".*")
+    return broker.url_with("pigeon", password)
+
+
 @pytest.fixture
 def healthy_broker(broker: Broker) -> Iterator[Broker]:
     """The node, put back to normal after a test that stopped it or raised an alarm."""
     yield broker
+    if not broker.executor.running():
+        broker.restart()
     with contextlib.suppress(subprocess.CalledProcessError):
         broker.ctl("set_vm_memory_high_watermark", "0.4")
     with contextlib.suppress(subprocess.CalledProcessError):

@@ -36,3 +36,29 @@ for name, value in {
     os.environ.setdefault(name, value)
 
 pytest_plugins = ["broker_fixtures"]
+
+REPORT = ROOT / "reports" / "reliability.json"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` (the secret scan) run after everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    import evidence
+
+    evidence.seen(
+        f"{report.nodeid} ({report.when})", report.capstdout, report.capstderr, report.longreprtext
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import evidence
+
+    evidence.write_report(REPORT)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT.exists():
+        terminalreporter.write_line(f"reliability figures: {REPORT.read_text().strip()}")

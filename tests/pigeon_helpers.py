@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import evidence
 from pigeon import config as configuration
 from pigeon import logs
 from pigeon.broker import UrlSource
@@ -45,8 +46,18 @@ class Harness:
     log_stream: io.StringIO
     metric_stream: io.StringIO
 
+    scanned: int = 0
+
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        return self.pigeon(event, context or LambdaContext())
+        try:
+            return self.pigeon(event, context or LambdaContext())
+        except Exception as error:
+            evidence.seen("handler exception", str(error), repr(error))
+            raise
+        finally:
+            text = self.log_stream.getvalue()
+            evidence.seen("handler logs", text[self.scanned :], self.metric_stream.getvalue())
+            self.scanned = len(text)
 
     def log_lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log_stream.getvalue().splitlines()]

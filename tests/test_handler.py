@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+import evidence
 from generate_event import event, record
 from pigeon.publisher import PublishError
 from pigeon_helpers import ACCEPT_ID, DEFER_ID, SEED_KEYS, LambdaContext, make_pigeon
@@ -87,7 +88,7 @@ def test_the_same_crash_in_two_records_is_published_once(broker, queues):
 
 
 def test_a_broker_failure_raises_counts_and_names_the_ids_without_the_password(broker):
-    password = "pw-" + uuid.uuid4().hex
+    password = evidence.secret("pw-" + uuid.uuid4().hex)
     run = make_pigeon(broker.url_with(password=password), "socorro.normal")
     with pytest.raises(PublishError) as raised:
         run(event([SEED_KEYS[0]]))

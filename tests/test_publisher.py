@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+import evidence
 from pigeon.broker import UrlSource
 from pigeon.publisher import Message, Publisher, PublishError, deadline_for
 
@@ -107,12 +108,13 @@ def test_a_stopped_broker_raises(healthy_broker):
 
 
 def test_a_wrong_password_raises_without_showing_it(broker):
-    password = "wrong-" + uuid.uuid4().hex
+    password = evidence.secret("wrong-" + uuid.uuid4().hex)
     crash_id = new_id()
     publisher = Publisher(UrlSource(broker.url_with(password=password)))
     with pytest.raises(PublishError) as raised:
         publisher.publish([Message("socorro.normal", crash_id)], soon())
     message = str(raised.value)
+    evidence.seen("PublishError", message, repr(raised.value))
     assert "login refused" in message
     assert crash_id in message
     assert password not in message

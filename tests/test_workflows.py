@@ -35,6 +35,7 @@ def test_ci_jobs_call_the_developers_commands():
         "deploy-stage",
     }
     assert "make lint" in runs(jobs["lint"])
+    assert "make audit" in runs(jobs["lint"])
     assert "make test" in runs(jobs["test"])
     assert "make reproducible ARCH=${{ matrix.arch }}" in runs(jobs["build"])
     assert jobs["build"]["strategy"]["matrix"]["arch"] == ["x86_64", "arm64"]

@@ -98,9 +98,12 @@ class SecretsManagerSource:
     def _fetch(self) -> str:
         if self._client is None:
             import boto3  # about 0.5 s: only functions configured with a secret pay for it
+            from botocore.config import Config
 
             region = self._arn.split(":")[3] or None
-            self._client = boto3.client("secretsmanager", region_name=region)
+            # Bounded: a hung endpoint must fail the invocation well before the Lambda timeout.
+            bounded = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
+            self._client = boto3.client("secretsmanager", region_name=region, config=bounded)
         response = self._client.get_secret_value(SecretId=self._arn)
         raw = response.get("SecretString")
         if not isinstance(raw, str):

@@ -55,6 +55,10 @@ class _AuthFailed(Exception):
     pass
 
 
+class _SecretUnavailable(Exception):
+    pass
+
+
 class _Session:
     """One AMQP connection with one confirm-mode channel, driven until a deadline."""
 
@@ -226,18 +230,21 @@ class _Session:
                 failures.append((message, f"unroutable: no queue {message.queue!r}"))
         return failures
 
-    def close(self) -> None:
-        """Close gracefully if the broker answers in time, else drop the socket."""
+    def close(self, abort: bool = False) -> None:
+        """Close gracefully if the broker answers in time (or at once with abort), else drop
+        the socket. After a failure there is no time to wait for a broker that is gone."""
         connection = self.connection
         if connection.is_closed:
             return
-        if not connection.is_closing:
-            with contextlib.suppress(self._pika.exceptions.ConnectionWrongStateError):
-                connection.close()
-        self.run_until(lambda: connection.is_closed, time.monotonic() + CLOSE_WAIT_SECONDS)
+        if not abort:
+            if not connection.is_closing:
+                with contextlib.suppress(self._pika.exceptions.ConnectionWrongStateError):
+                    connection.close()
+            self.run_until(lambda: connection.is_closed, time.monotonic() + CLOSE_WAIT_SECONDS)
         if not connection.is_closed:
             # pika has no public abort; pika is pinned in poetry.lock and this path is tested.
-            connection._terminate_stream(None)
+            reason = self._pika.exceptions.ConnectionClosedByClient(320, "aborted by Pigeon")
+            connection._terminate_stream(reason)
             self.run_until(lambda: connection.is_closed, time.monotonic() + CLOSE_WAIT_SECONDS)
 
 
@@ -252,13 +259,21 @@ class Publisher:
     def secrets(self) -> list[str]:
         return self._broker.secrets()
 
+    def _url(self) -> str:
+        try:
+            return self._broker.url()
+        except Exception as error:  # Secrets Manager unreachable or refusing, or a bad secret
+            raise _SecretUnavailable(
+                f"could not read the broker secret: {describe(error)}"
+            ) from None
+
     def _open(self, deadline: float) -> _Session:
         connect_by = min(deadline, time.monotonic() + self._connect_timeout)
-        session = _Session(self._broker.url(), self._connect_timeout)
+        session = _Session(self._url(), self._connect_timeout)
         try:
             session.wait_open(connect_by)
         except BaseException:
-            session.close()
+            session.close(abort=True)
             raise
         return session
 
@@ -278,7 +293,7 @@ class Publisher:
         session.pump()
         if session.usable:
             return session
-        session.close()
+        session.close(abort=True)
         self._session = None
         return None
 
@@ -295,30 +310,25 @@ class Publisher:
             failures = session.publish(pending, deadline)
             if failures and reused and session.close_reason is not None:
                 # Closed under us while frozen (or just after): one transparent reconnect.
-                session.close()
+                session.close(abort=True)
                 session = self._session = self._open_with_refresh(deadline)
                 failures = session.publish([m for m, _ in failures], deadline)
-        except _AuthFailed as error:
-            self._discard()
-            raise PublishError(self._safe(f"login refused ({error})"), pending) from None
-        except TimeoutError as error:
-            self._discard()
-            raise PublishError(self._safe(str(error)), pending) from None
-        except _ConnectionLost as error:
-            self._discard()
-            raise PublishError(self._safe(str(error)), pending) from None
+        except (_AuthFailed, _ConnectionLost, _SecretUnavailable, TimeoutError) as error:
+            self._discard(abort=True)
+            prefix = "login refused: " if isinstance(error, _AuthFailed) else ""
+            raise PublishError(self._safe(f"{prefix}{error}"), pending) from None
         if failures:
             if session.close_reason is not None or not finished_cleanly(failures):
-                self._discard()
+                self._discard(abort=True)
             reasons = sorted({reason for _, reason in failures})
             raise PublishError(self._safe("; ".join(reasons)), [m for m, _ in failures])
 
     def _safe(self, text: str) -> str:
         return redact(text, self._broker.secrets())
 
-    def _discard(self) -> None:
+    def _discard(self, abort: bool = False) -> None:
         if self._session is not None:
-            self._session.close()
+            self._session.close(abort=abort)
             self._session = None
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ YAMLLINT := yamllint==1.38.0
 PIP_AUDIT := pip-audit==2.10.1
 MODE ?= --local
 
-PHONY_EXTRA := reproducible smoke lint-workflows terraform-check audit
+PHONY_EXTRA := reproducible smoke lint-workflows terraform-check audit bench
 .PHONY: $(PHONY_EXTRA) help install build test test-fast lint check-terraform run invoke broker broker-stop clean
 
 help: ## list the targets
@@ -41,6 +41,10 @@ lint: install ## ruff and mypy
 
 check-terraform: ## checkov over terraform/ (own venv); the HCL wiring tests are in pytest
 	scripts/tool_venv.sh $(CHECKOV) checkov -d terraform --skip-download --quiet --compact
+
+bench: build ## benchmarks against baselines in the same run: bench/results.json, bench/warm_latency.png
+	@scripts/rabbitmq.sh start
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 reproducible: install ## build twice from scratch and compare the sha256 (CI's gate)
 	@scripts/build_twice.sh ARCH=$(ARCH)

@@ -171,7 +171,7 @@ def write_zip(target: Path, zip_path: Path) -> None:
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_suffix(".zip.partial")
     with ReproducibleZipFile(
-        partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9
+        partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6
     ) as archive:
         for name in names:
             archive.write(target / name, name)
@@ -259,7 +259,7 @@ def check_import(zip_path: Path, python: str, handler: str = HANDLER) -> None:
             )
 
 
-def verify(zip_path: Path, arch: str) -> None:
+def verify(zip_path: Path, arch: str, cache: Path | None = None) -> None:
     sha_file = zip_path.with_name(zip_path.name + ".sha256")
     if sha_file.exists():
         if sha_file.read_text().strip() != base64_sha256(zip_path):
@@ -292,30 +292,71 @@ def verify(zip_path: Path, arch: str) -> None:
         step(f"check: import skipped, the host ({os.uname().machine}) cannot run {arch} code")
         return
     python = find_python313()
+    # The same bytes import the same way: a rebuild with nothing changed skips the slow check.
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    passed = cache / f"imports-ok-{arch}-{digest}" if cache else None
+    if passed and passed.exists():
+        step(f"check: {HANDLER} imports: these exact bytes passed before ({python})")
+        return
     check_import(zip_path, python)
     step(f"check: {HANDLER} imports from the extracted zip in isolated {python}")
+    if passed:
+        for old in passed.parent.glob(f"imports-ok-{arch}-*"):
+            old.unlink()
+        passed.touch()
 
 
-def build(arch: str, docker_mode: str, source: Path, build_dir: Path, dist_dir: Path) -> Path:
+def locked_requirements(source: Path, cache: Path) -> Path:
+    """poetry export, once per poetry.lock and pyproject.toml."""
+    inputs = (source / "poetry.lock").read_bytes() + (source / "pyproject.toml").read_bytes()
+    cached = cache / f"requirements-{hashlib.sha256(inputs).hexdigest()[:16]}.txt"
+    if cached.exists():
+        step("export: poetry.lock unchanged, using its export")
+        return cached
+    step("export: poetry export --only main (with hashes)")
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".partial")
+    export_requirements(source, partial)
+    partial.replace(cached)
+    return cached
+
+
+def dependency_tree(requirements: Path, arch: str, use_docker: bool, cache: Path) -> Path:
+    """The installed, pruned dependencies: pip runs once per export, arch and way of building.
+    Same hashes in, same wheels, same bytes out: reusing the tree keeps builds reproducible."""
+    mode = "docker" if use_docker else "platform"
+    key = hashlib.sha256(requirements.read_bytes() + f"{arch}{mode}".encode()).hexdigest()[:16]
+    tree = cache / f"deps-{arch}-{mode}-{key}"
+    done = tree.with_name(tree.name + ".complete")
+    count = sum(1 for line in requirements.read_text().splitlines() if line[:1].isalnum())
+    where = f"in {BUILD_IMAGE}" if use_docker else "with pip's platform flags (no Docker)"
+    if done.exists() and tree.is_dir():
+        step(f"install: {count} locked packages for python3.13 {arch}: already installed ({where})")
+        return tree
+    step(f"install: {count} locked packages for python3.13 {arch}, {where}")
+    for old in cache.glob(f"deps-{arch}-{mode}-*"):
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    partial = tree.with_name(tree.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    install_dependencies(requirements, partial, arch, use_docker)
+    prune(partial)
+    partial.rename(tree)
+    done.touch()
+    return tree
+
+
+def build(
+    arch: str, docker_mode: str, source: Path, build_dir: Path, dist_dir: Path, cache: Path
+) -> Path:
     use_docker = docker_mode == "always" or (docker_mode == "auto" and docker_available())
     if docker_mode == "always" and not docker_available():
         raise BuildError("--docker always, but no Docker engine answers `docker info`")
     zip_path = dist_dir / "pigeon.zip"
-    with tempfile.TemporaryDirectory(prefix="pigeon-build-") as scratch:
-        requirements = Path(scratch) / "requirements.txt"
-        step("export: poetry export --only main (with hashes)")
-        export_requirements(source, requirements)
-        count = sum(
-            1
-            for line in requirements.read_text().splitlines()
-            if line and not line.startswith((" ", "#"))
-        )
-        shutil.rmtree(build_dir, ignore_errors=True)
-        build_dir.mkdir(parents=True)
-        where = f"in {BUILD_IMAGE}" if use_docker else "with pip's platform flags (no Docker)"
-        step(f"install: {count} locked packages for python3.13 {arch}, {where}")
-        install_dependencies(requirements, build_dir, arch, use_docker)
-    prune(build_dir)
+    requirements = locked_requirements(source, cache)
+    tree = dependency_tree(requirements, arch, use_docker, cache)
+    shutil.rmtree(build_dir, ignore_errors=True)
+    shutil.copytree(tree, build_dir)
     copy_function(source, build_dir)
     info = version_info(source)
     (build_dir / "version.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
@@ -325,7 +366,7 @@ def build(arch: str, docker_mode: str, source: Path, build_dir: Path, dist_dir: 
     )
     zip_path.with_name(zip_path.name + ".sha256").unlink(missing_ok=True)
     write_zip(build_dir, zip_path)
-    verify(zip_path, arch)
+    verify(zip_path, arch, cache)
     digest = base64_sha256(zip_path)
     zip_path.with_name(zip_path.name + ".sha256").write_text(digest + "\n")
     step(f"done: {zip_path.stat().st_size / 1e6:.2f} MB, base64 sha256 {digest}")
@@ -346,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, help="default: SOURCE/build")
     parser.add_argument("--dist-dir", type=Path, help="default: SOURCE/dist")
     parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="export and installed dependencies (default: SOURCE/.cache/build)",
+    )
+    parser.add_argument(
         "--verify-only", type=Path, metavar="ZIP", help="only run the checks on an existing zip"
     )
     args = parser.parse_args(argv)
@@ -361,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                 source,
                 args.build_dir or source / "build",
                 args.dist_dir or source / "dist",
+                args.cache_dir or source / ".cache" / "build",
             )
     except BuildError as error:
         print(f"build: FAILED: {error}", file=sys.stderr)

@@ -200,9 +200,16 @@ class Invocation:
     error_type: str | None = None
 
 
-class RuntimeAPI(ThreadingHTTPServer):
+class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A killed runtime (timeout, shutdown) resets its keep-alive connection: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class RuntimeAPI(_QuietServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _RuntimeAPIHandler)
         self.pending: queue.Queue[Invocation | None] = queue.Queue()
@@ -562,9 +569,7 @@ def task_root(path: Path) -> Iterator[Path]:
 
 
 # -- the Invoke API (stay-open mode) ------------------------------------------------------------
-class InvokeAPI(ThreadingHTTPServer):
-    daemon_threads = True
-
+class InvokeAPI(_QuietServer):
     def __init__(self, port: int, sandboxes: list[Sandbox]) -> None:
         super().__init__(("127.0.0.1", port), _InvokeAPIHandler)
         # Last in, first out: like Lambda, reuse the environment that was warm most recently.

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${PIGEON_RABBITMQ_PORT:-5672}
+tls_port=${PIGEON_RABBITMQ_TLS_PORT:-5671}
 node=pigeon-local
 base=$PWD/.cache/rabbitmq
 server=/usr/lib/rabbitmq/bin/rabbitmq-server
@@ -33,6 +34,32 @@ install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >&2
 }
 
+# A TLS listener too (amqps, as Amazon MQ requires), with a local CA: .cache/rabbitmq/tls/ca.pem.
+tls_config() {
+  command -v openssl >/dev/null 2>&1 || { say "no openssl: the node gets no TLS listener"; return 0; }
+  local tls=$base/tls
+  if [ ! -f "$tls/server.pem" ]; then
+    mkdir -p "$tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/CN=pigeon local CA" -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+      -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$tls/san.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+      -CAcreateserial -days 3650 -extfile "$tls/san.ext" -out "$tls/server.pem" 2>/dev/null
+    chmod 644 "$tls/server.key"
+  fi
+  cat > "$base/rabbitmq.conf" <<CONF
+listeners.ssl.default = $tls_port
+ssl_options.cacertfile = $tls/ca.pem
+ssl_options.certfile = $tls/server.pem
+ssl_options.keyfile = $tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+  export RABBITMQ_CONFIG_FILE=$base/rabbitmq.conf
+}
+
 node_env() {
   export RABBITMQ_NODENAME=$node@localhost RABBITMQ_NODE_PORT=$port \
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_DIST_PORT=$((port + 20000)) \
@@ -54,7 +81,8 @@ start() {
   mkdir -p "$base/mnesia" "$base/log"
   [ -f "$base/enabled_plugins" ] || echo '[].' > "$base/enabled_plugins"
   node_env
-  say "starting a private node $node on 127.0.0.1:$port (data in .cache/rabbitmq; stop: make broker-stop)"
+  tls_config
+  say "starting a private node $node on 127.0.0.1:$port, TLS on $tls_port (data in .cache/rabbitmq; stop: make broker-stop)"
   nohup "$server" > "$base/log/console.log" 2>&1 &
   for _ in $(seq 1 120); do
     if listening; then say "ready"; return 0; fi

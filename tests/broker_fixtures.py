@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pika
 import pytest
@@ -23,6 +27,7 @@ class Broker:
     executor: Any
     host: str
     port: int
+    tls: Any = None
 
     @property
     def url(self) -> str:
@@ -30,6 +35,11 @@ class Broker:
 
     def url_with(self, user: str = USER, password: str = PASSWORD) -> str:
         return f"amqp://{user}:{password}@{self.host}:{self.port}/%2F"
+
+    def tls_url(self, user: str = USER, password: str = PASSWORD, ca: Path | None = None) -> str:
+        """amqps to the TLS listener, verifying the server against the test CA."""
+        options = quote(repr({"ca_certs": str(ca or self.tls.ca)}), safe="")
+        return f"amqps://{user}:{password}@localhost:{self.tls.port}/%2F?ssl_options={options}"
 
     def ctl(self, *args: str) -> str:
         return self.executor.rabbitctl_output(*args)
@@ -98,9 +108,43 @@ class Broker:
                 time.sleep(0.2)
 
 
+@dataclass
+class Tls:
+    port: int
+    ca: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
-def broker(rabbitmq_proc: Any) -> Iterator[Broker]:
-    node = Broker(rabbitmq_proc, rabbitmq_proc.host, rabbitmq_proc.port)
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    """A TLS listener for the test node (amqps, as Amazon MQ requires): a CA and a localhost
+    certificate made here, set in the node's config before it starts."""
+    import tls_certificates
+
+    folder = tmp_path_factory.mktemp("rabbitmq-tls")
+    files = tls_certificates.write(folder)
+    port = _free_port()
+    config = folder / "rabbitmq.conf"
+    config.write_text(
+        f"listeners.ssl.default = {port}\n"
+        f"ssl_options.cacertfile = {files.ca}\n"
+        f"ssl_options.certfile = {files.certificate}\n"
+        f"ssl_options.keyfile = {files.key}\n"
+        "ssl_options.verify = verify_none\n"
+        "ssl_options.fail_if_no_peer_cert = false\n"
+    )
+    os.environ["RABBITMQ_CONFIG_FILE"] = str(config)  # read by the node pytest-rabbitmq starts
+    return Tls(port, files.ca)
+
+
+@pytest.fixture(scope="session")
+def broker(tls: Tls, rabbitmq_proc: Any) -> Broker:
+    node = Broker(rabbitmq_proc, rabbitmq_proc.host, rabbitmq_proc.port, tls)
     node.wait_ready()
     return node
 

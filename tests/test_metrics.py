@@ -50,3 +50,30 @@ def test_dogstatsd_sends_udp_datagrams():
     counts.flush()
     datagram = server.recv(4096).decode().strip()
     assert datagram == "socorro.pigeon.throttled:3|c|#env:stage,queue:socorro.submitter"
+
+
+def test_dogstatsd_loads_only_the_client_and_leaves_datadog_importable():
+    import subprocess
+
+    import build as build_script
+
+    code = (
+        "import sys; from pigeon import metrics\n"
+        "metrics.make_sink('dogstatsd', '127.0.0.1', 8125)\n"
+        "assert 'datadog.api' not in sys.modules, 'the whole datadog package was imported'\n"
+        "import datadog; assert datadog.api and datadog.statsd\n"
+    )
+    build_dir = build_script.ROOT / "build"
+    done = subprocess.run(
+        [
+            build_script.find_python313(),
+            "-I",
+            "-S",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(build_dir)!r})\n{code}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

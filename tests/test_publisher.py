@@ -137,3 +137,25 @@ def test_the_deadline_ends_well_before_the_lambda_timeout():
     )
     assert deadline_for(FakeContext(1000), publish_timeout=10) - now == pytest.approx(0.5, abs=0.1)
     assert deadline_for(None, publish_timeout=7) - now == pytest.approx(7, abs=0.1)
+
+
+def test_amqps_with_tls_publishes_confirmed(broker):
+    """TLS as Amazon MQ requires: the server certificate is verified against the CA."""
+    queue = queue_name()
+    broker.declare(queue)
+    crash_id = new_id()
+    publisher = Publisher(UrlSource(broker.tls_url()))
+    publisher.publish([Message(queue, crash_id)], soon())
+    assert broker.bodies(queue) == [crash_id]
+    publisher.close()
+
+
+def test_amqps_refuses_a_server_it_cannot_verify(broker, tmp_path):
+    import tls_certificates
+
+    other_ca = tls_certificates.write(tmp_path).ca  # a CA that did not sign the server's cert
+    publisher = Publisher(UrlSource(broker.tls_url(ca=other_ca)), connect_timeout=3)
+    with pytest.raises(PublishError) as raised:
+        publisher.publish([Message("socorro.normal", new_id())], soon())
+    assert "could not connect" in str(raised.value)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(raised.value)

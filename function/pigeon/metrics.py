@@ -9,11 +9,13 @@ Sinks (PIGEON_METRICS):
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
+import types
 from collections import Counter
 from collections.abc import Iterable
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 NAMESPACE = "socorro.pigeon"
 
@@ -59,10 +61,30 @@ class LogSink:
         stream.flush()
 
 
+def _import_dogstatsd() -> Any:
+    """Only the DogStatsD client: `import datadog` runs the package's __init__, which loads
+    its HTTP API client and ThreadStats too (about 0.54 s against 0.11 s here)."""
+    if "datadog" in sys.modules:
+        from datadog.dogstatsd.base import DogStatsd
+
+        return DogStatsd
+    spec = importlib.util.find_spec("datadog")
+    if spec is None or spec.submodule_search_locations is None:
+        raise ImportError("the datadog package is not installed")
+    stub = types.ModuleType("datadog")
+    stub.__path__ = list(spec.submodule_search_locations)
+    sys.modules["datadog"] = stub
+    try:
+        from datadog.dogstatsd.base import DogStatsd
+    finally:
+        # A later `import datadog` gets the real package (its submodules stay loaded).
+        del sys.modules["datadog"]
+    return DogStatsd
+
+
 class DogStatsdSink:
     def __init__(self, host: str, port: int) -> None:
-        # Imported here: only functions configured for DogStatsD pay for it at cold start.
-        from datadog.dogstatsd.base import DogStatsd
+        DogStatsd = _import_dogstatsd()
 
         self._client = DogStatsd(
             host=host, port=port, disable_telemetry=True, disable_buffering=True

@@ -5,8 +5,8 @@ channel, confirms, a broker blocking publishers) ends at one deadline, and so th
 all messages of an invocation are in flight together rather than one round trip each.
 
 The connection is kept between warm invocations. If the broker closed it while the
-function was frozen, it is opened again, once, and the unconfirmed messages re-sent:
-delivery is at least once, never lost silently.
+function was frozen, the first publish finds out, and the connection is opened again, once,
+and the unconfirmed messages re-sent: delivery is at least once, never lost silently.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ class _Session:
         self.close_reason: BaseException | None = None
         self.blocked = False
         self.channel: Any = None
+        self._until: Callable[[], bool] | None = None
         self._outstanding: set[int] = set()
         self._settled: dict[int, bool] = {}
         self._returned: set[tuple[str, str]] = set()
@@ -91,7 +92,9 @@ class _Session:
 
     # -- callbacks (run inside the ioloop) -------------------------------------------------
     def _wake(self) -> None:
-        self.connection.ioloop.stop()
+        # Stop the loop only once the waiter is satisfied: every restart costs a new poller.
+        if self._until is None or self._until():
+            self.connection.ioloop.stop()
 
     def _on_open(self, connection: Any) -> None:
         connection.add_on_connection_blocked_callback(self._on_blocked)
@@ -154,20 +157,18 @@ class _Session:
     def run_until(self, done: Callable[[], bool], deadline: float) -> bool:
         """Run the ioloop until ``done()`` or the deadline; False on timeout."""
         ioloop = self.connection.ioloop
-        while not done():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            timer = ioloop.call_later(remaining, ioloop.stop)
-            ioloop.start()
-            ioloop.remove_timeout(timer)
-        return True
-
-    def pump(self) -> None:
-        """Handle whatever the broker sent while we were frozen (a close, for instance)."""
-        ioloop = self.connection.ioloop
-        ioloop.call_later(0, ioloop.stop)
-        ioloop.start()
+        self._until = done
+        try:
+            while not done():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                timer = ioloop.call_later(remaining, ioloop.stop)
+                ioloop.start()
+                ioloop.remove_timeout(timer)
+            return True
+        finally:
+            self._until = None
 
     def wait_open(self, deadline: float) -> None:
         finished = self.run_until(
@@ -290,7 +291,6 @@ class Publisher:
         session = self._session
         if session is None:
             return None
-        session.pump()
         if session.usable:
             return session
         session.close(abort=True)

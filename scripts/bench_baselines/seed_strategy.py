@@ -1,0 +1,43 @@
+"""Baseline for the bench: the seed's strategy, a new connection for every invocation.
+
+Open a BlockingConnection, publish each accepted crash id with confirms, close. Parsing and
+decisions are Pigeon's own, so only the connection strategy differs.
+"""
+
+import os
+
+import pika
+
+from pigeon.crash_ids import Decision, classify, crash_id_from_key
+from pigeon.events import S3Object, records
+
+URL = os.environ["PIGEON_RABBITMQ_URL"]
+QUEUES = [q.rpartition(":")[2] for q in os.environ["PIGEON_QUEUES"].split(",")]
+NAMES = frozenset({"ObjectCreated:Put"})
+
+
+def handler(event, context):
+    ids = []
+    for result in records(event, NAMES):
+        if isinstance(result, S3Object):
+            crash_id = crash_id_from_key(result.key, "v2/raw_crash/")
+            if crash_id and classify(crash_id) is Decision.ACCEPT:
+                ids.append(crash_id)
+    if not ids:
+        return {"published": 0}
+    connection = pika.BlockingConnection(pika.URLParameters(URL))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for crash_id in ids:
+            for queue in QUEUES:
+                channel.basic_publish(
+                    "",
+                    queue,
+                    crash_id.encode(),
+                    pika.BasicProperties(delivery_mode=2, message_id=crash_id),
+                    mandatory=True,
+                )
+    finally:
+        connection.close()
+    return {"published": len(ids)}

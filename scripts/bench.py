@@ -32,6 +32,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import local_runtime
+import moto_secrets
 from generate_event import event, new_crash_id, raw_crash_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -318,40 +319,15 @@ def build_times() -> dict[str, Any]:
     return {"cold_s": times[0], "warm_s": times[1], "ratio": times[1] / times[0]}
 
 
-def moto_secret(url: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    import boto3
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    client = boto3.client(
-        "secretsmanager",
-        region_name="us-west-2",
-        endpoint_url=endpoint,
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",  # noqa: S106 (moto accepts any key)
-    )
-    arn = client.create_secret(
+def secret_for(url: str, endpoint: str) -> dict[str, str]:
+    """A secret holding the broker URL in moto's Secrets Manager; the function's variables."""
+    arn = moto_secrets.client(endpoint).create_secret(
         Name=f"bench-{uuid.uuid4().hex[:6]}", SecretString=json.dumps({"url": url})
     )["ARN"]
-    return server, {
+    return {
         "PIGEON_RABBITMQ_SECRET_ARN": arn,
         "PIGEON_RABBITMQ_URL": "",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
+        **moto_secrets.function_environment(endpoint),
     }
 
 
@@ -538,14 +514,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         results["throughput"] = timed("throughput", lambda: bench.throughput(rounds))
         results["init_url"] = timed("cold starts (URL)", lambda: bench.cold_starts(colds))
-        server, env = moto_secret(args.url)
-        try:
+        with moto_secrets.moto_server() as endpoint:
+            env = secret_for(args.url, endpoint)
             results["init_secret"] = timed(
                 "cold starts (secret ARN)", lambda: bench.cold_starts(colds, **env)
             )
-        finally:
-            server.terminate()
-            server.wait(10)
         results["runtime_overhead"] = timed(
             "runtime overhead", lambda: bench.runtime_overhead(n_over)
         )

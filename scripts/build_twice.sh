@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Reproducibility gate: build, build again from scratch, and compare the zip's sha256.
+# Reproducibility gate: build from scratch twice (no cached export, dependency tree or import
+# check between them) and compare the zip's sha256.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+rm -rf build dist .cache/build
 make --no-print-directory build "$@"
 first=$(cat dist/pigeon.zip.sha256)
-rm -rf build dist
+rm -rf build dist .cache/build
 make --no-print-directory build "$@"
 second=$(cat dist/pigeon.zip.sha256)
 if [ "$first" != "$second" ]; then

@@ -6,19 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 
-import boto3
 import pytest
 
 import evidence
 import local_runtime
+import moto_secrets
 from generate_event import event, new_crash_id, raw_crash_key
 from lambda_harness import Function, extract_zip
 from tcp_proxy import TcpProxy
@@ -174,26 +171,9 @@ def test_deleted_queue_is_unroutable_not_lost(broker, pigeon_url, queue, make_fu
 
 
 @pytest.fixture
-def moto_server(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield endpoint
-    server.terminate()
-    server.wait(10)
+def moto_server():
+    with moto_secrets.moto_server() as endpoint:
+        yield endpoint
 
 
 def test_wrong_credentials_then_rotation_without_restart(
@@ -203,18 +183,8 @@ def test_wrong_credentials_then_rotation_without_restart(
     wrong = evidence.secret("pw-" + uuid.uuid4().hex)
     broker.ctl("add_user", user, good)
     broker.ctl("set_permissions", "-p", "/", user, ".*", ".*", ".*")
-    aws = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL": moto_server,
-    }
-    client = boto3.client(
-        "secretsmanager",
-        region_name="us-west-2",
-        endpoint_url=moto_server,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    aws = moto_secrets.function_environment(moto_server)
+    client = moto_secrets.client(moto_server)
 
     def value(password: str) -> str:
         return evidence.secret(

@@ -1,0 +1,95 @@
+"""Docker mode is for machines with a Docker engine (GitHub Actions); here it is checked
+statically, and its absence must give a clear message or a clean fallback."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import build
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+DOCKER_ENGINE = build.docker_available()
+
+
+def image(service: str) -> str:
+    """The image with its ${VAR:-default} resolved to the default."""
+    text = COMPOSE["services"][service]["image"]
+    return text.split(":-", 1)[1].rstrip("}") if text.startswith("${") else text
+
+
+def test_compose_services_use_the_lambda_images_and_a_pinned_broker():
+    services = COMPOSE["services"]
+    assert set(services) == {"rabbitmq", "lambda-run", "build"}
+    assert image("lambda-run") == "public.ecr.aws/lambda/python:3.13"
+    assert image("build").startswith("public.ecr.aws/sam/build-python3.13")
+    broker = image("rabbitmq")
+    assert re.fullmatch(r"rabbitmq:\d+\.\d+\.\d+(-management)?", broker), broker  # a release
+    assert services["rabbitmq"]["healthcheck"]
+
+
+def test_the_runtime_image_mounts_the_build_read_only_with_the_terraform_handler():
+    service = COMPOSE["services"]["lambda-run"]
+    assert "./build:/var/task:ro" in service["volumes"]
+    assert service["command"] == ["pigeon.handler.handler"]
+    assert service["env_file"] == ["${PIGEON_ENV_FILE:-pigeon.env}"]
+    assert service["network_mode"] == "host"  # reaches a broker on the host's loopback
+    assert {"AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"} <= set(
+        service["environment"]
+    )
+
+
+@pytest.mark.skipif(DOCKER_ENGINE, reason="a Docker engine answers here: the message is moot")
+def test_forced_docker_build_without_an_engine_fails_with_a_clear_message(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build.py"),
+            "--docker",
+            "always",
+            "--build-dir",
+            str(tmp_path / "b"),
+            "--dist-dir",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "no Docker engine answers" in done.stderr
+
+
+@pytest.mark.skipif(DOCKER_ENGINE, reason="a Docker engine answers here: the message is moot")
+def test_forced_docker_invoke_without_an_engine_fails_with_a_clear_message():
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "invoke.sh"), "--docker"],
+        input="{}",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "no Docker engine answers" in done.stderr
+
+
+@pytest.mark.skipif(DOCKER_ENGINE, reason="with an engine, auto picks Docker")
+def test_auto_mode_falls_back_to_the_local_runtime():
+    env = {**os.environ, "PIGEON_INVOKE_MODE": "auto"}
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "invoke.sh")],
+        input='{"not": "s3"}',
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "INIT_START Runtime Version: python:3.13.local" in done.stderr

@@ -98,9 +98,14 @@ def test_broker_killed_in_the_middle_of_a_large_event(
 
     def kill() -> None:
         broker.kill()
+        proxy.mode = "forward"  # the dead node's closed socket reaches the function
         killed.set()
 
-    proxy.on_upstream_bytes = (60_000, lambda: threading.Thread(target=kill).start())
+    def freeze_then_kill() -> None:
+        proxy.mode = "blackhole"  # no confirm gets through once the threshold is passed
+        threading.Thread(target=kill).start()
+
+    proxy.on_upstream_bytes = (60_000, freeze_then_kill)
     url = pigeon_url.replace(f":{broker.port}/", f":{proxy.port}/")
     function = make_function(url, queue)
     try:

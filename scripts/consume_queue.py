@@ -17,29 +17,27 @@ from pathlib import Path
 
 import pika
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_runtime import read_env_file
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
-def broker_url() -> str:
-    if os.environ.get("PIGEON_RABBITMQ_URL"):
-        return os.environ["PIGEON_RABBITMQ_URL"]
+def setting(name: str) -> str:
+    """A PIGEON_* setting as the function gets it: the environment over pigeon.env."""
     env_file = ROOT / "pigeon.env"
-    if env_file.exists():
-        for line in env_file.read_text().splitlines():
-            if line.startswith("PIGEON_RABBITMQ_URL="):
-                return line.split("=", 1)[1].strip()
-    return DEFAULT_URL
+    from_file = read_env_file(env_file) if env_file.exists() else {}
+    return os.environ.get(name) or from_file.get(name, "")
+
+
+def broker_url() -> str:
+    return setting("PIGEON_RABBITMQ_URL") or DEFAULT_URL
 
 
 def configured_queues() -> list[str]:
-    """The queue names of PIGEON_QUEUES (or pigeon.env), without their percentages."""
-    value = os.environ.get("PIGEON_QUEUES", "")
-    env_file = ROOT / "pigeon.env"
-    if not value and env_file.exists():
-        for line in env_file.read_text().splitlines():
-            if line.startswith("PIGEON_QUEUES="):
-                value = line.split("=", 1)[1]
+    """The queue names of PIGEON_QUEUES, without their percentages."""
+    value = setting("PIGEON_QUEUES")
     return [item.strip().rpartition(":")[2] for item in value.split(",") if item.strip()]
 
 

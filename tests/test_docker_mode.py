@@ -46,7 +46,10 @@ def test_the_runtime_image_mounts_the_build_read_only_with_the_terraform_handler
     )
 
 
-@pytest.mark.skipif(DOCKER_ENGINE, reason="a Docker engine answers here: the message is moot")
+@pytest.mark.skipif(
+    DOCKER_ENGINE,
+    reason="checks the message shown without a Docker engine; one runs on this machine",
+)
 def test_forced_docker_build_without_an_engine_fails_with_a_clear_message(tmp_path):
     done = subprocess.run(
         [
@@ -67,7 +70,10 @@ def test_forced_docker_build_without_an_engine_fails_with_a_clear_message(tmp_pa
     assert "no Docker engine answers" in done.stderr
 
 
-@pytest.mark.skipif(DOCKER_ENGINE, reason="a Docker engine answers here: the message is moot")
+@pytest.mark.skipif(
+    DOCKER_ENGINE,
+    reason="checks the message shown without a Docker engine; one runs on this machine",
+)
 def test_forced_docker_invoke_without_an_engine_fails_with_a_clear_message():
     done = subprocess.run(
         [str(ROOT / "scripts" / "invoke.sh"), "--docker"],
@@ -80,7 +86,10 @@ def test_forced_docker_invoke_without_an_engine_fails_with_a_clear_message():
     assert "no Docker engine answers" in done.stderr
 
 
-@pytest.mark.skipif(DOCKER_ENGINE, reason="with an engine, auto picks Docker")
+@pytest.mark.skipif(
+    DOCKER_ENGINE,
+    reason="checks the fallback without a Docker engine; with one, auto mode uses Docker",
+)
 def test_auto_mode_falls_back_to_the_local_runtime():
     env = {**os.environ, "PIGEON_INVOKE_MODE": "auto"}
     done = subprocess.run(

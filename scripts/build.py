@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import csv
+import fcntl
 import hashlib
+import io
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +142,30 @@ def prune(target: Path) -> None:
         shutil.rmtree(cache, ignore_errors=True)
     for compiled in target.rglob("*.py[co]"):
         compiled.unlink()
+    rewrite_records(target)
+
+
+def record_hash(data: bytes) -> str:
+    """The hash form of a wheel RECORD: urlsafe base64 of the sha256, without padding."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def rewrite_records(target: Path) -> None:
+    """Make each RECORD describe exactly what the tree holds. pip lists the console scripts it
+    generated (../../bin/…, whose first line is the building interpreter's path) and any file
+    removed above; a RECORD that lists them makes the bytes depend on where the build ran."""
+    root = target.resolve()
+    for record in sorted(target.glob("*.dist-info/RECORD")):
+        rows = list(csv.reader(io.StringIO(record.read_bytes().decode(), newline="")))
+        kept = []
+        for row in rows:
+            path = (root / row[0]).resolve()
+            if path.is_relative_to(root) and path.is_file():
+                kept.append(row)
+        out = io.StringIO(newline="")
+        csv.writer(out).writerows(kept)  # pip's own format: csv with \r\n line ends
+        record.write_bytes(out.getvalue().encode())
 
 
 def copy_function(source: Path, target: Path) -> None:
@@ -148,7 +178,7 @@ def copy_function(source: Path, target: Path) -> None:
 
 def version_info(source: Path) -> dict[str, str]:
     project = tomllib.loads((source / "pyproject.toml").read_text())["project"]
-    commit = os.environ.get("PIGEON_BUILD_COMMIT", "")
+    commit = os.environ.get("PIGEONTOOLS_BUILD_COMMIT", "")
     if not commit and (source / ".git").exists():
         found = subprocess.run(
             ["git", "-C", str(source), "rev-parse", "HEAD"],
@@ -158,9 +188,9 @@ def version_info(source: Path) -> dict[str, str]:
         )
         commit = found.stdout.strip() if found.returncode == 0 else ""
     return {
-        "version": os.environ.get("PIGEON_BUILD_VERSION", "") or project["version"],
+        "version": os.environ.get("PIGEONTOOLS_BUILD_VERSION", "") or project["version"],
         "commit": commit or "unknown",
-        "build": os.environ.get("PIGEON_BUILD_ID", "") or "local",
+        "build": os.environ.get("PIGEONTOOLS_BUILD_ID", "") or "local",
     }
 
 
@@ -169,13 +199,11 @@ def write_zip(target: Path, zip_path: Path) -> None:
 
     names = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
     zip_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = zip_path.with_suffix(".zip.partial")
     with ReproducibleZipFile(
-        partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6
+        zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6
     ) as archive:
         for name in names:
             archive.write(target / name, name)
-    partial.replace(zip_path)
 
 
 def base64_sha256(path: Path) -> str:
@@ -225,6 +253,29 @@ def check_compiled(archive: zipfile.ZipFile, arch: str) -> list[str]:
                 problems.append(f"{name}: not an ELF library for {arch}")
             if ".cpython-" in name and ".cpython-313-" not in name:
                 problems.append(f"{name}: built for another Python than 3.13")
+    return problems
+
+
+def check_records(archive: zipfile.ZipFile) -> list[str]:
+    """Every RECORD line names a file in the zip, with its hash and size; no line is missing a
+    hash but the RECORD's own."""
+    problems: list[str] = []
+    names = set(archive.namelist())
+    for name in sorted(n for n in names if n.endswith(".dist-info/RECORD")):
+        text = archive.read(name).decode()
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if not row:
+                continue
+            path, digest, size = [*row, "", ""][:3]
+            listed = posixpath.normpath(path)
+            if listed != path or listed.startswith("../") or listed not in names:
+                problems.append(f"{name}: lists {path}, which is not in the zip")
+                continue
+            if listed == name:
+                continue
+            data = archive.read(listed)
+            if digest != record_hash(data) or size != str(len(data)):
+                problems.append(f"{name}: the hash or size of {path} does not match the zip")
     return problems
 
 
@@ -287,6 +338,12 @@ def verify(zip_path: Path, arch: str, cache: Path | None = None) -> None:
                 + "\nRebuild for the right --arch, or pin a release with a cp313 manylinux wheel."
             )
         step(f"check: compiled extensions fit cp313 on {arch}")
+        problems = check_records(archive)
+        if problems:
+            raise BuildError(
+                "a RECORD does not describe what the zip holds:\n  " + "\n  ".join(problems[:10])
+            )
+        step("check: every RECORD lists exactly files in the zip, with matching hashes")
     host = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(os.uname().machine)
     if host != arch:
         step(f"check: import skipped, the host ({os.uname().machine}) cannot run {arch} code")
@@ -306,6 +363,37 @@ def verify(zip_path: Path, arch: str, cache: Path | None = None) -> None:
         passed.touch()
 
 
+# Bump when what goes into a cached dependency tree changes (pruning, RECORD rewriting).
+TREE_FORMAT = 2
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """One build at a time per cache and outputs: a second `make build` waits for the first."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            step(f"waiting for another build that holds {lock_file}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def staging(final: Path) -> Path:
+    """A folder or file next to `final` that only this process writes."""
+    return final.with_name(f".{final.name}.{os.getpid()}.partial")
+
+
+def publish_dir(staged: Path, final: Path) -> None:
+    """Put a complete folder in place: the old one is renamed away first, never half-deleted."""
+    old = final.with_name(f".{final.name}.{os.getpid()}.old")
+    if final.exists():
+        final.rename(old)
+    staged.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def locked_requirements(source: Path, cache: Path) -> Path:
     """poetry export, once per poetry.lock and pyproject.toml."""
     inputs = (source / "poetry.lock").read_bytes() + (source / "pyproject.toml").read_bytes()
@@ -315,7 +403,7 @@ def locked_requirements(source: Path, cache: Path) -> Path:
         return cached
     step("export: poetry export --only main (with hashes)")
     cache.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".partial")
+    partial = staging(cached)
     export_requirements(source, partial)
     partial.replace(cached)
     return cached
@@ -325,24 +413,26 @@ def dependency_tree(requirements: Path, arch: str, use_docker: bool, cache: Path
     """The installed, pruned dependencies: pip runs once per export, arch and way of building.
     Same hashes in, same wheels, same bytes out: reusing the tree keeps builds reproducible."""
     mode = "docker" if use_docker else "platform"
-    key = hashlib.sha256(requirements.read_bytes() + f"{arch}{mode}".encode()).hexdigest()[:16]
-    tree = cache / f"deps-{arch}-{mode}-{key}"
-    done = tree.with_name(tree.name + ".complete")
+    inputs = requirements.read_bytes() + f"{arch}{mode}{TREE_FORMAT}".encode()
+    tree = cache / f"deps-{arch}-{mode}-{hashlib.sha256(inputs).hexdigest()[:16]}"
     count = sum(1 for line in requirements.read_text().splitlines() if line[:1].isalnum())
     where = f"in {BUILD_IMAGE}" if use_docker else "with pip's platform flags (no Docker)"
-    if done.exists() and tree.is_dir():
+    if tree.is_dir():
         step(f"install: {count} locked packages for python3.13 {arch}: already installed ({where})")
         return tree
     step(f"install: {count} locked packages for python3.13 {arch}, {where}")
-    for old in cache.glob(f"deps-{arch}-{mode}-*"):
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
-    partial = tree.with_name(tree.name + ".partial")
+    partial = staging(tree)
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    install_dependencies(requirements, partial, arch, use_docker)
-    prune(partial)
-    partial.rename(tree)
-    done.touch()
+    try:
+        install_dependencies(requirements, partial, arch, use_docker)
+        prune(partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    for old in cache.glob(f"deps-{arch}-{mode}-*"):
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    partial.rename(tree)  # complete, or not there at all
     return tree
 
 
@@ -352,23 +442,42 @@ def build(
     use_docker = docker_mode == "always" or (docker_mode == "auto" and docker_available())
     if docker_mode == "always" and not docker_available():
         raise BuildError("--docker always, but no Docker engine answers `docker info`")
+    with exclusive(cache / "build.lock"):
+        return _build(arch, use_docker, source, build_dir, dist_dir, cache)
+
+
+def _build(
+    arch: str, use_docker: bool, source: Path, build_dir: Path, dist_dir: Path, cache: Path
+) -> Path:
     zip_path = dist_dir / "pigeon.zip"
+    sha_path = zip_path.with_name(zip_path.name + ".sha256")
     requirements = locked_requirements(source, cache)
     tree = dependency_tree(requirements, arch, use_docker, cache)
-    shutil.rmtree(build_dir, ignore_errors=True)
-    shutil.copytree(tree, build_dir)
-    copy_function(source, build_dir)
+    staged = staging(build_dir)
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(tree, staged)
+    copy_function(source, staged)
     info = version_info(source)
-    (build_dir / "version.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    (staged / "version.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
     step(
         f"zip: {zip_path.relative_to(source) if zip_path.is_relative_to(source) else zip_path}"
         f" (commit {info['commit'][:12]}, version {info['version']})"
     )
-    zip_path.with_name(zip_path.name + ".sha256").unlink(missing_ok=True)
-    write_zip(build_dir, zip_path)
-    verify(zip_path, arch, cache)
-    digest = base64_sha256(zip_path)
-    zip_path.with_name(zip_path.name + ".sha256").write_text(digest + "\n")
+    staged_zip = staging(zip_path)
+    try:
+        write_zip(staged, staged_zip)
+        verify(staged_zip, arch, cache)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        staged_zip.unlink(missing_ok=True)
+        raise
+    digest = base64_sha256(staged_zip)
+    publish_dir(staged, build_dir)
+    sha_path.unlink(missing_ok=True)
+    staged_zip.replace(zip_path)
+    staged_sha = staging(sha_path)
+    staged_sha.write_text(digest + "\n")
+    staged_sha.replace(sha_path)
     step(f"done: {zip_path.stat().st_size / 1e6:.2f} MB, base64 sha256 {digest}")
     return zip_path
 
@@ -376,12 +485,12 @@ def build(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--arch", choices=sorted(ARCHES), default=os.environ.get("PIGEON_ARCH", "x86_64")
+        "--arch", choices=sorted(ARCHES), default=os.environ.get("PIGEONTOOLS_ARCH", "x86_64")
     )
     parser.add_argument(
         "--docker",
         choices=("auto", "always", "never"),
-        default=os.environ.get("PIGEON_BUILD_DOCKER", "auto"),
+        default=os.environ.get("PIGEONTOOLS_BUILD_DOCKER", "auto"),
     )
     parser.add_argument("--source", type=Path, default=ROOT, help="the project checkout")
     parser.add_argument("--build-dir", type=Path, help="default: SOURCE/build")

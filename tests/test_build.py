@@ -20,6 +20,7 @@ import build
 ROOT = Path(__file__).resolve().parent.parent
 ZIP = ROOT / "dist" / "pigeon.zip"
 SCRIPT = ROOT / "scripts" / "build.py"
+POETRY = os.environ.get("POETRY") or str(ROOT / ".cache" / "poetry" / "bin" / "poetry")
 
 
 def test_the_sha_file_is_what_terraform_filebase64sha256_gives():
@@ -115,6 +116,23 @@ def test_the_size_check_fails_over_250_mb(tmp_path):
         build.check_size(archive)
 
 
+def test_every_record_describes_exactly_what_the_zip_holds():
+    with zipfile.ZipFile(ZIP) as archive:
+        assert build.check_records(archive) == []
+        records = [n for n in archive.namelist() if n.endswith(".dist-info/RECORD")]
+    assert records
+
+
+def test_verify_rejects_a_record_that_lists_a_file_the_zip_lacks(tmp_path):
+    with zipfile.ZipFile(ZIP) as archive:
+        record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+    bad = tmp_path / "bad.zip"
+    rewrite(ZIP, bad, record, lambda data: b"../../bin/tool,sha256=abc,12\r\n" + data)
+    done = verify(bad)
+    assert done.returncode == 1
+    assert "lists ../../bin/tool, which is not in the zip" in done.stderr
+
+
 def working_tree_files() -> list[str]:
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"],
@@ -132,28 +150,112 @@ def copy_tree(target: Path, umask: int, seed: int) -> None:
         for name in working_tree_files():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ROOT / name, target / name)
-            stamp = rng.randint(1_000_000_000, 1_900_000_000)
-            os.utime(target / name, (stamp, stamp))
     finally:
         os.umask(old)
+    touch_all(target, rng)
+
+
+def touch_all(tree: Path, rng: random.Random) -> None:
+    for path in tree.rglob("*"):
+        stamp = rng.randint(1_000_000_000, 1_900_000_000)
+        os.utime(path, (stamp, stamp))
+
+
+def run_build(source: Path, python: str, umask: int, cache: Path, **env: str):
+    return subprocess.Popen(
+        [
+            python,
+            str(source / "scripts" / "build.py"),
+            "--source",
+            str(source),
+            "--docker",
+            "never",
+            "--cache-dir",
+            str(cache),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={
+            **os.environ,
+            "POETRY": POETRY,
+            "PIGEONTOOLS_BUILD_COMMIT": "",
+            "PIGEONTOOLS_BUILD_ID": "",
+            **env,
+        },
+        preexec_fn=lambda: os.umask(umask),
+    )
+
+
+def finished(process) -> str:
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output
+    return output
+
+
+@pytest.fixture(scope="module")
+def other_venv(tmp_path_factory) -> str:
+    """A second virtualenv at another place: pip writes its interpreter path into what it
+    installs. It runs the dev venv's packages (PYTHONPATH), so only the location differs."""
+    home = tmp_path_factory.mktemp("elsewhere") / "a" / "much-longer" / "venv-name"
+    subprocess.run([build.find_python313(), "-m", "venv", str(home)], check=True, timeout=120)
+    return str(home / "bin" / "python")
 
 
 @pytest.mark.slow
-def test_two_clones_at_different_paths_umasks_and_mtimes_give_identical_bytes(tmp_path):
-    zips = []
-    for n, umask in enumerate((0o022, 0o077)):
-        source = tmp_path / f"clone-{n}" / ("deeper/" * n) / "pigeon"
-        source.mkdir(parents=True)
-        copy_tree(source, umask, seed=n)
-        env = {**os.environ, "PIGEON_BUILD_COMMIT": "", "PIGEON_BUILD_ID": ""}
-        done = subprocess.run(
-            [sys.executable, str(SCRIPT), "--source", str(source), "--docker", "never"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-            preexec_fn=lambda umask=umask: os.umask(umask),
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        zips.append((source / "dist" / "pigeon.zip").read_bytes())
-    assert zips[0] == zips[1]
+def test_same_bytes_from_any_checkout_venv_umask_mtimes_and_cache(tmp_path, other_venv):
+    site = next((ROOT / ".venv" / "lib").glob("python3.13/site-packages"))
+    short = tmp_path / "a" / "pigeon"
+    long = tmp_path / "some" / "much longer path" / "with-other_names" / "pigeon-checkout"
+    copy_tree(short, 0o022, seed=1)
+    copy_tree(long, 0o077, seed=2)
+    digests = []
+    # cold cache, the dev venv, umask 022
+    finished(run_build(short, sys.executable, 0o022, tmp_path / "cache-1"))
+    digests.append((short / "dist" / "pigeon.zip.sha256").read_text())
+    # cold cache, another venv at another path, umask 077
+    finished(run_build(long, other_venv, 0o077, tmp_path / "cache-2", PYTHONPATH=str(site)))
+    digests.append((long / "dist" / "pigeon.zip.sha256").read_text())
+    # warm cache, every mtime changed
+    touch_all(long, random.Random(3))
+    output = finished(run_build(long, sys.executable, 0o022, tmp_path / "cache-2"))
+    assert "already installed" in output
+    digests.append((long / "dist" / "pigeon.zip.sha256").read_text())
+    assert len(set(digests)) == 1, digests
+
+
+@pytest.mark.slow
+def test_two_builds_at_once_in_one_tree_both_succeed_with_the_same_bytes(tmp_path):
+    tree = tmp_path / "pigeon"
+    copy_tree(tree, 0o022, seed=4)
+    cache = tree / ".cache" / "build"
+    first = run_build(tree, sys.executable, 0o022, cache)
+    second = run_build(tree, sys.executable, 0o022, cache)
+    outputs = [finished(first), finished(second)]
+    assert any("waiting for another build" in output for output in outputs)
+    sha = (tree / "dist" / "pigeon.zip.sha256").read_text().strip()
+    assert all(f"base64 sha256 {sha}" in output for output in outputs)
+    assert (tree / "build" / "pythonjsonlogger").is_dir()
+    assert not [p for p in tree.rglob("*.partial")]
+
+
+def test_a_session_on_a_stale_build_stops_at_once(tmp_path):
+    tree = tmp_path / "pigeon"
+    copy_tree(tree, 0o022, seed=5)
+    shutil.copytree(ROOT / "build", tree / "build")
+    session = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_routing.py",
+    ]
+    fresh = subprocess.run(session, cwd=tree, capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    routing = tree / "function" / "pigeon" / "routing.py"
+    routing.write_text(routing.read_text() + "\n# an edit after the build\n")
+    stale = subprocess.run(session, cwd=tree, capture_output=True, text=True, timeout=120)
+    assert stale.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "build/ is older than function/pigeon: run make build" in stale.stderr

@@ -6,7 +6,7 @@
 # Result on stdout; logs and START/END/REPORT on stderr; exit 1 on a function error.
 # Options:
 #   --local | --docker    the runtime (default: Docker when an engine answers, else local;
-#                         or set PIGEON_INVOKE_MODE=local|docker)
+#                         or set PIGEONTOOLS_INVOKE_MODE=local|docker)
 #   --timeout SECONDS     function timeout (default 30)
 #   --memory MB           memory size (default 256)
 #   --env-file FILE       the function's environment (default: pigeon.env); PIGEON_* variables
@@ -14,7 +14,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-mode=${PIGEON_INVOKE_MODE:-auto}
+mode=${PIGEONTOOLS_INVOKE_MODE:-auto}
 timeout=30
 memory=256
 env_file=$root/pigeon.env
@@ -54,9 +54,11 @@ event=$(mktemp)
 name=pigeon-lambda-run-$$
 trap 'rm -f "$event"; docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
 cat > "$event"
-export PIGEON_ENV_FILE=$env_file LAMBDA_TIMEOUT=$timeout LAMBDA_MEMORY=$memory
-overrides=()  # PIGEON_* of the caller win over the env file, as in local mode
-for var in $(compgen -e | grep '^PIGEON_' | grep -v '^PIGEON_ENV_FILE$'); do overrides+=(-e "$var"); done
+export PIGEONTOOLS_ENV_FILE=$env_file LAMBDA_TIMEOUT=$timeout LAMBDA_MEMORY=$memory
+overrides=()  # the function's settings in the caller's environment win over the env file
+for var in $("$root/.venv/bin/python" -c 'from pigeon.settings import NAMES; print(*sorted(NAMES))'); do
+  [ -n "${!var+set}" ] && overrides+=(-e "$var")
+done
 docker compose -f "$root/docker-compose.yml" --profile lambda run -d --name "$name" \
   "${overrides[@]}" lambda-run >/dev/null
 for _ in $(seq 1 60); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.5; done

@@ -114,21 +114,37 @@ def find_python313() -> str:
 
 
 # -- environment --------------------------------------------------------------------------------
+class EnvFileError(SystemExit):
+    """A line of the env file that is not KEY=VALUE; the message names the file and line."""
+
+
 def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and # comments skipped; optional quotes stripped."""
+    """KEY=VALUE lines read as docker compose reads them, with python-dotenv's parser: `#`
+    comments, `KEY=value # note` (a space before `#`), both quote styles, `export KEY=…`, and
+    `${VAR}` expanded in unquoted and double-quoted values (single-quoted ones are literal). A
+    line that is not KEY=VALUE is an error; its text is not shown, as it may hold a secret."""
+    import io
+
+    from dotenv.parser import parse_stream
+    from dotenv.variables import parse_variables
+
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise EnvFileError(f"{path}: cannot read the env file: {error.strerror}") from None
     values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text().splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        if not sep or not key.isidentifier():
-            raise SystemExit(f"local-runtime: {path}:{number}: expected KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            raise EnvFileError(f"{path}:{binding.original.line}: not a KEY=VALUE line")
+        if binding.key is None or binding.value is None:
+            continue  # a comment or a blank line
+        literal = binding.original.string.partition("=")[2].lstrip().startswith("'")
+        known = {**os.environ, **values}
+        values[binding.key] = (
+            binding.value
+            if literal
+            else "".join(atom.resolve(known) for atom in parse_variables(binding.value))
+        )
     return values
 
 
@@ -650,9 +666,20 @@ class _InvokeAPIHandler(_NoDelayHandler):
 
 
 # -- command line -------------------------------------------------------------------------------
+def caller_settings(names: frozenset[str], prefix: str) -> dict[str, str]:
+    """The function's own settings from the caller's environment, which override the env file.
+    Anything else with the function's prefix (the tools' own PIGEONTOOLS_*, a typo) stays out."""
+    ignored = sorted(k for k in os.environ if k.startswith(prefix) and k not in names)
+    if ignored:
+        say(f"not passed to the function (not among its settings): {', '.join(ignored)}")
+    return {k: v for k, v in os.environ.items() if k in names}
+
+
 def build_spec(args: argparse.Namespace, root: Path) -> FunctionSpec:
+    from pigeon import settings
+
     environment = read_env_file(args.env_file) if args.env_file else {}
-    environment.update({k: v for k, v in os.environ.items() if k.startswith("PIGEON_")})
+    environment.update(caller_settings(settings.NAMES, settings.PREFIX))
     return FunctionSpec(
         task_root=root,
         handler=args.handler,

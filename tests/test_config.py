@@ -108,3 +108,33 @@ def test_event_names_accept_the_bucket_config_spelling():
         env(PIGEON_EVENT_NAMES="s3:ObjectCreated:Put,ObjectCreated:CompleteMultipartUpload")
     )
     assert config.event_names == {"ObjectCreated:Put", "ObjectCreated:CompleteMultipartUpload"}
+
+
+def test_init_warns_once_naming_every_unknown_pigeon_variable(capsys):
+    import json
+
+    from pigeon.handler import from_environment
+
+    from_environment(
+        {
+            **BASE,
+            "PIGEON_QUEUE": "typo-of-PIGEON_QUEUES",
+            "PIGEONTOOLS_INVOKE_MODE": "local",
+            "PIGEON_FUZZ": "s3cr3t-value",
+            "OTHER": "not ours",
+        }
+    )
+    output = capsys.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines()]
+    warnings = [line for line in lines if line["level"] == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0]["unknown_variables"] == ["PIGEON_FUZZ", "PIGEON_QUEUE"]
+    assert "PIGEON_QUEUE" in warnings[0]["message"]
+    assert "s3cr3t-value" not in output
+
+
+def test_known_variables_only_give_no_warning(capsys):
+    from pigeon.handler import from_environment
+
+    from_environment(BASE)
+    assert capsys.readouterr().out == ""

@@ -179,7 +179,7 @@ def test_cli_rejects_bad_input():
     assert run_cli("probe.echo", b"{}", "--memory", "64").returncode == 2
 
 
-def test_env_file_and_pigeon_overrides(tmp_path):
+def test_env_file_then_only_the_functions_settings_from_the_caller(tmp_path):
     env_file = tmp_path / "fn.env"
     env_file.write_text("# comment\nPIGEON_ENV=from-file\nPIGEON_QUEUES='a,b'\nOTHER=1\n")
     done = subprocess.run(
@@ -197,13 +197,66 @@ def test_env_file_and_pigeon_overrides(tmp_path):
         input=b"{}",
         capture_output=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PIGEON_ENV": "from-caller", "UNRELATED": "x"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PIGEON_ENV": "from-caller",
+            "PIGEON_NOT_A_SETTING": "x",
+            "PIGEONTOOLS_INVOKE_MODE": "local",
+            "PIGEONTOOLS_FUZZ_EXAMPLES": "5",
+            "UNRELATED": "x",
+        },
     )
     env = json.loads(done.stdout)["env"]
     assert env["PIGEON_ENV"] == "from-caller"
     assert env["PIGEON_QUEUES"] == "a,b"
-    assert env["OTHER"] == "1"
-    assert "UNRELATED" not in env
+    assert env["OTHER"] == "1"  # the env file is the function's environment, all of it
+    for name in ("UNRELATED", "PIGEON_NOT_A_SETTING", "PIGEONTOOLS_INVOKE_MODE"):
+        assert name not in env, name
+    assert not [name for name in env if name.startswith("PIGEONTOOLS_")]
+    assert b"not passed to the function (not among its settings): PIGEON_NOT_A_SETTING" in (
+        done.stderr
+    )
+
+
+TRICKY = """\
+# a comment
+PLAIN=value # an inline comment
+HASH=value#not-a-comment
+DOUBLE="quoted # not a comment"
+SINGLE='literal ${HOME} # kept'
+export EXPORTED=yes
+EQUALS=a=b=c
+EMPTY=
+  SPACED = around
+REF=${PLAIN}-and-more
+QUOTED_REF="${EQUALS}"
+"""
+
+
+def test_the_env_file_reads_as_docker_compose_reads_it(tmp_path):
+    path = tmp_path / "fn.env"
+    path.write_text(TRICKY)
+    assert local_runtime.read_env_file(path) == {
+        "PLAIN": "value",
+        "HASH": "value#not-a-comment",
+        "DOUBLE": "quoted # not a comment",
+        "SINGLE": "literal ${HOME} # kept",
+        "EXPORTED": "yes",
+        "EQUALS": "a=b=c",
+        "EMPTY": "",
+        "SPACED": "around",
+        "REF": "value-and-more",
+        "QUOTED_REF": "a=b=c",
+    }
+
+
+@pytest.mark.parametrize(("bad", "line"), [("JUST_A_NAME", 3), ("not a key = value", 3)])
+def test_a_line_that_is_not_key_value_names_the_file_and_line(tmp_path, bad, line):
+    path = tmp_path / "fn.env"
+    path.write_text(f"A=1\n# fine\n{bad}\nB=2\n")
+    with pytest.raises(local_runtime.EnvFileError) as raised:
+        local_runtime.read_env_file(path)
+    assert str(raised.value) == f"{path}:{line}: not a KEY=VALUE line"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pigeon import config as configuration
-from pigeon import logs, metrics
+from pigeon import logs, metrics, settings
 from pigeon.broker import BrokerSource, SecretsManagerSource, UrlSource, redact
 from pigeon.crash_ids import Decision, classify, crash_id_from_key
 from pigeon.events import Malformed, NotAnS3Notification, Skipped, records
@@ -169,6 +169,13 @@ def broker_source(config: configuration.Config) -> BrokerSource:
 def from_environment(environ: Any = os.environ) -> Pigeon:
     config = configuration.load(environ)
     logs.setup(config.log_level)
+    unknown = settings.unknown(environ)
+    if unknown:
+        # Names only: a value could be a secret. A typo such as PIGEON_QUEUE shows up here.
+        logs.get_logger("pigeon.handler").warning(
+            f"ignoring environment variables that are not Pigeon settings: {', '.join(unknown)}",
+            extra={"unknown_variables": unknown},
+        )
     return Pigeon(
         config,
         Publisher(broker_source(config), config.connect_timeout),

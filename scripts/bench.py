@@ -269,7 +269,7 @@ class Bench:
 def local_tls_url() -> str | None:
     """The TLS listener of the private node that scripts/rabbitmq.sh starts, if it runs."""
     ca = ROOT / ".cache" / "rabbitmq" / "tls" / "ca.pem"
-    port = int(os.environ.get("PIGEON_RABBITMQ_TLS_PORT", "5671"))
+    port = int(os.environ.get("PIGEONTOOLS_RABBITMQ_TLS_PORT", "5671"))
     if not ca.exists():
         return None
     try:
@@ -300,7 +300,7 @@ def zip_figures() -> dict[str, Any]:
 def build_times() -> dict[str, Any]:
     """A cold build (empty pip and build caches) vs a warm rebuild (both caches filled)."""
     with tempfile.TemporaryDirectory(prefix="pigeon-bench-build-") as scratch:
-        env = {**os.environ, "PIP_CACHE_DIR": f"{scratch}/pip", "PIGEON_BUILD_DOCKER": "never"}
+        env = {**os.environ, "PIP_CACHE_DIR": f"{scratch}/pip", "PIGEONTOOLS_BUILD_DOCKER": "never"}
         cmd = [
             sys.executable,
             str(ROOT / "scripts" / "build.py"),
@@ -489,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=os.environ.get("PIGEON_RABBITMQ_URL", DEFAULT_URL))
     parser.add_argument(
         "--tls-url",
-        default=os.environ.get("PIGEON_RABBITMQ_TLS_URL"),
+        default=os.environ.get("PIGEONTOOLS_RABBITMQ_TLS_URL"),
         help="amqps URL of the same broker (default with the default --url: the local TLS port)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")

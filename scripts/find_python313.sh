@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Print the path of a Python 3.13 interpreter, the version of the Lambda python3.13 runtime.
-# Looks at $PIGEON_PYTHON, python3.13 on PATH, pyenv, then the usual install places.
+# Looks at $PIGEONTOOLS_PYTHON, python3.13 on PATH, pyenv, then the usual install places.
 set -euo pipefail
 
 is_313() { [ -x "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; }
 
 candidates=()
-[ -n "${PIGEON_PYTHON:-}" ] && candidates+=("$PIGEON_PYTHON")
+[ -n "${PIGEONTOOLS_PYTHON:-}" ] && candidates+=("$PIGEONTOOLS_PYTHON")
 command -v python3.13 >/dev/null 2>&1 && candidates+=("$(command -v python3.13)")
 if command -v pyenv >/dev/null 2>&1; then
   root=$(pyenv root)
@@ -28,6 +28,6 @@ error: Python 3.13 was not found; Pigeon targets the Lambda python3.13 runtime.
   Install it, for example:
     Debian/Ubuntu:  sudo apt-get install python3.13 python3.13-venv   (Ubuntu 24.04+: deadsnakes PPA)
     pyenv:          pyenv install 3.13
-  or point PIGEON_PYTHON at a python3.13 binary.
+  or point PIGEONTOOLS_PYTHON at a python3.13 binary.
 MSG
 exit 1

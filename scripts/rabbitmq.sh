@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # A local RabbitMQ for development.
 #   rabbitmq.sh install   install Debian's rabbitmq-server if it is missing (the tests need it)
-#   rabbitmq.sh start     make sure a broker answers on 127.0.0.1:$PIGEON_RABBITMQ_PORT (5672):
+#   rabbitmq.sh start     make sure a broker answers on 127.0.0.1:$PIGEONTOOLS_RABBITMQ_PORT (5672):
 #                         keep one that is running, else docker compose (with a Docker engine),
 #                         else a private node from the rabbitmq-server package under .cache/
 #   rabbitmq.sh stop      stop the broker that `start` began (compose service, or private node and epmd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-port=${PIGEON_RABBITMQ_PORT:-5672}
-tls_port=${PIGEON_RABBITMQ_TLS_PORT:-5671}
+port=${PIGEONTOOLS_RABBITMQ_PORT:-5672}
+tls_port=${PIGEONTOOLS_RABBITMQ_TLS_PORT:-5671}
 node=pigeon-local
 base=$PWD/.cache/rabbitmq
 server=/usr/lib/rabbitmq/bin/rabbitmq-server
@@ -18,6 +18,17 @@ ctl=/usr/lib/rabbitmq/bin/rabbitmqctl
 say() { echo "rabbitmq: $*" >&2; }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+# A RabbitMQ node answers the AMQP 0-9-1 protocol header with a method frame (type 1):
+# Connection.Start. Anything else on the port is not a broker Pigeon can use.
+amqp_answers() {
+  local first
+  first=$(timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "AMQP\0\0\x09\x01" >&3
+    head -c 1 <&3 | od -An -tx1' _ "$port" 2>/dev/null | tr -d ' \n')
+  [ "$first" = 01 ]
+}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -71,8 +82,14 @@ node_env() {
 docker_engine() { command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1; }
 
 start() {
-  if listening; then say "a broker is already listening on 127.0.0.1:$port; using it"; return 0; fi
-  if docker_engine && [ "${PIGEON_LOCAL_BROKER:-}" != "package" ]; then
+  if listening; then
+    if amqp_answers; then say "a broker is already listening on 127.0.0.1:$port; using it"; return 0; fi
+    say "port $port on 127.0.0.1 is taken by something that is not a RabbitMQ broker"
+    say "(it did not answer the AMQP 0-9-1 handshake). Stop it, or pick another port:"
+    say "  PIGEONTOOLS_RABBITMQ_PORT=$((port + 1)) make run"
+    exit 1
+  fi
+  if docker_engine && [ "${PIGEONTOOLS_LOCAL_BROKER:-}" != "package" ]; then
     say "starting the rabbitmq service of docker-compose.yml"
     docker compose up -d --wait rabbitmq >&2
     return 0

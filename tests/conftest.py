@@ -15,6 +15,19 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 if not (BUILD / "pigeon" / "handler.py").exists():
     raise pytest.UsageError("build/ is missing: run `make test` (it builds first) or `make build`")
+
+
+def _sources(package: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(package).as_posix(): p.read_bytes()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+
+
+if _sources(ROOT / "function" / "pigeon") != _sources(BUILD / "pigeon"):
+    # The tests import build/: after an edit to the source they would test the old code.
+    raise pytest.UsageError("build/ is older than function/pigeon: run make build")
 sys.path.insert(0, str(BUILD))
 
 # Plugins (pytest-rabbitmq) import pika from the dev venv before this file runs. Forget every

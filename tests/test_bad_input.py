@@ -1,6 +1,6 @@
 """Hypothesis-generated bad input: the handler raises nothing but PublishError and publishes
-nothing but valid accepted crash ids. PIGEON_FUZZ_EXAMPLES (default 10,000) examples, derandomized
-so every run tries the same inputs."""
+nothing but valid accepted crash ids. PIGEONTOOLS_FUZZ_EXAMPLES (default 10,000) examples,
+derandomized so every run tries the same inputs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pigeon_helpers import LambdaContext, make_pigeon
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.broker, pytest.mark.slow]
 
-EXAMPLES = int(os.environ.get("PIGEON_FUZZ_EXAMPLES", "10000"))
+EXAMPLES = int(os.environ.get("PIGEONTOOLS_FUZZ_EXAMPLES", "10000"))
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -39,7 +39,7 @@ def test_the_runtime_image_mounts_the_build_read_only_with_the_terraform_handler
     service = COMPOSE["services"]["lambda-run"]
     assert "./build:/var/task:ro" in service["volumes"]
     assert service["command"] == ["pigeon.handler.handler"]
-    assert service["env_file"] == ["${PIGEON_ENV_FILE:-pigeon.env}"]
+    assert service["env_file"] == ["${PIGEONTOOLS_ENV_FILE:-pigeon.env}"]
     assert service["network_mode"] == "host"  # reaches a broker on the host's loopback
     assert {"AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"} <= set(
         service["environment"]
@@ -91,7 +91,7 @@ def test_forced_docker_invoke_without_an_engine_fails_with_a_clear_message():
     reason="checks the fallback without a Docker engine; with one, auto mode uses Docker",
 )
 def test_auto_mode_falls_back_to_the_local_runtime():
-    env = {**os.environ, "PIGEON_INVOKE_MODE": "auto"}
+    env = {**os.environ, "PIGEONTOOLS_INVOKE_MODE": "auto"}
     done = subprocess.run(
         [str(ROOT / "scripts" / "invoke.sh")],
         input='{"not": "s3"}',

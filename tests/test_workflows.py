@@ -39,7 +39,7 @@ def test_ci_jobs_call_the_developers_commands():
     assert "make test" in runs(jobs["test"])
     assert "make reproducible ARCH=${{ matrix.arch }}" in runs(jobs["build"])
     assert jobs["build"]["strategy"]["matrix"]["arch"] == ["x86_64", "arm64"]
-    assert jobs["build"]["env"]["PIGEON_BUILD_DOCKER"] == "always"
+    assert jobs["build"]["env"]["PIGEONTOOLS_BUILD_DOCKER"] == "always"
     assert "scripts/smoke_test.sh --docker" in runs(jobs["smoke"])
     assert "scripts/rabbitmq.sh start" in runs(jobs["smoke"])
     assert "make terraform-check" in runs(jobs["terraform"])

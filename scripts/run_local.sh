@@ -7,12 +7,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 py=.venv/bin/python
 
-scripts/rabbitmq.sh start
+$py scripts/rabbitmq.py start
 if [ -n "${PIGEONTOOLS_RABBITMQ_PORT:-}" ] && [ -z "${PIGEON_RABBITMQ_URL:-}" ]; then
   # The broker is on another port than pigeon.env says: tell the function and the queue tool.
   export PIGEON_RABBITMQ_URL="amqp://guest:guest@127.0.0.1:$PIGEONTOOLS_RABBITMQ_PORT/%2F"
 fi
-queues=$($py -c 'import sys; sys.path.insert(0, "scripts"); import consume_queue; print(" ".join(consume_queue.configured_queues()))')
+queues=$($py scripts/consume_queue.py --names)
 $py scripts/consume_queue.py --declare $queues
 $py scripts/consume_queue.py --purge $queues
 

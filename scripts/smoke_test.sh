@@ -40,7 +40,7 @@ fi
 echo "smoke: queue $queue holds exactly the 3 accepted ids"
 
 echo "smoke: stopping the broker; the next invocation must fail"
-scripts/rabbitmq.sh stop
+$py scripts/rabbitmq.py stop
 set +e
 result=$($py scripts/generate_event.py --crash-id "$accept" | PIGEON_PUBLISH_TIMEOUT=5 invoke)
 status=$?

@@ -1,4 +1,5 @@
-"""Tests run against the build: build/ (the Lambda task root) comes first on sys.path."""
+"""Tests run against the build: build/ (the Lambda task root) comes first on sys.path (pytest's
+`pythonpath` setting), and a session whose build/ is not what function/pigeon holds stops."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "tests"))
+RELIABILITY_REPORT = ROOT / "reports" / "reliability.json"
+# Kinds of tests that talk to a real broker or runtime; the secret scan expects them to run.
+LIVE_KINDS = ("component", "runtime", "reliability")
+
+# The tests import build/ and must leave it as the zip has it: no __pycache__ in it.
+sys.dont_write_bytecode = True
 
 if not (BUILD / "pigeon" / "handler.py").exists():
     raise pytest.UsageError("build/ is missing: run `make test` (it builds first) or `make build`")
@@ -28,10 +33,9 @@ def _sources(package: Path) -> dict[str, bytes]:
 if _sources(ROOT / "function" / "pigeon") != _sources(BUILD / "pigeon"):
     # The tests import build/: after an edit to the source they would test the old code.
     raise pytest.UsageError("build/ is older than function/pigeon: run make build")
-sys.path.insert(0, str(BUILD))
 
-# Plugins (pytest-rabbitmq) import pika from the dev venv before this file runs. Forget every
-# module that the build ships, so that the tests and the code under test import the build's.
+# A plugin may have imported a package the build ships (pika, boto3) from the dev venv before
+# build/ came first on sys.path: forget it, so that tests and code under test use the build's.
 _shipped = {p.name.removesuffix(".py") for p in BUILD.iterdir() if ".dist-info" not in p.name}
 for _name in list(sys.modules):
     if _name.split(".")[0] in _shipped:
@@ -39,18 +43,20 @@ for _name in list(sys.modules):
 
 # pigeon.handler configures itself from the environment when imported, as at a Lambda cold
 # start; this is enough for that. Tests that need another config build their own Pigeon.
-for name, value in {
-    "PIGEON_ENV": "test",
-    "PIGEON_QUEUES": "socorro.normal",
-    "PIGEON_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:9/%2F",
-    "PIGEON_METRICS": "none",
-    "AWS_DEFAULT_REGION": "us-west-2",
-}.items():
+from pigeon_tools import function  # noqa: E402 (after the build is checked)
+
+for name, value in function.environment(
+    "amqp://guest:guest@127.0.0.1:9/%2F", PIGEON_ENV="test"
+).items():
     os.environ.setdefault(name, value)
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
 
-pytest_plugins = ["broker_fixtures"]
+pytest_plugins = ["support.fixtures"]
 
-REPORT = ROOT / "reports" / "reliability.json"
+
+def kind(item: pytest.Item) -> str:
+    """The folder a test lives in: unit, component, runtime, reliability or infra."""
+    return Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -59,7 +65,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    import evidence
+    from support import evidence
 
     evidence.seen(
         f"{report.nodeid} ({report.when})", report.capstdout, report.capstderr, report.longreprtext
@@ -67,11 +73,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    import evidence
+    from support import evidence
 
-    evidence.write_report(REPORT)
+    evidence.written = evidence.write_report(RELIABILITY_REPORT)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if REPORT.exists():
-        terminalreporter.write_line(f"reliability figures: {REPORT.read_text().strip()}")
+    from support import evidence
+
+    if evidence.written:
+        where = f"{RELIABILITY_REPORT.relative_to(ROOT)} and docs/reliability.md"
+        terminalreporter.write_line(f"reliability figures written to {where}")

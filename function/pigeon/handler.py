@@ -14,10 +14,11 @@ from typing import Any
 
 from pigeon import config as configuration
 from pigeon import logs, metrics, settings
-from pigeon.broker import BrokerSource, SecretsManagerSource, UrlSource, redact
 from pigeon.crash_ids import Decision, classify, crash_id_from_key
+from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource, redact
 from pigeon.events import Malformed, NotAnS3Notification, Skipped, records
-from pigeon.publisher import Message, Publisher, PublishError, deadline_for
+from pigeon.lambda_context import deadline_for, request_id
+from pigeon.publisher import Message, Publisher, PublishError
 from pigeon.routing import pick_queues
 
 
@@ -61,7 +62,7 @@ class Pigeon:
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        logs.start_invocation(getattr(context, "aws_request_id", None))
+        logs.start_invocation(request_id(context))
         counts = metrics.Metrics(self.sink, self.config.env)
         summary = Summary()
         try:

@@ -15,11 +15,23 @@ import time
 import types
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 NAMESPACE = "socorro.pigeon"
 
-# The catalog. Dashboards and monitors in terraform/ are tested against it.
+
+@dataclass(frozen=True)
+class Metric:
+    """One counter: its short name, what it counts, the tags it may carry (besides env)."""
+
+    short: str
+    doc: str
+    tags: tuple[str, ...] = ()
+
+
+# The catalog, declared once. docs/metrics.md is generated from it, and the dashboards and
+# monitors in terraform/ are tested against it.
 ACCEPT = "accept"
 DEFER = "defer"
 THROTTLED = "throttled"
@@ -27,14 +39,17 @@ IGNORED = "ignored"
 INVALID = "invalid"
 PUBLISHED = "published"
 PUBLISH_ERROR = "publish_error"
-CATALOG: dict[str, str] = {
-    ACCEPT: "Raw crashes whose crash id says accept (before per-queue throttling)",
-    DEFER: "Raw crashes whose crash id says defer: stored, not published",
-    THROTTLED: "Accepted crash ids not sent to a queue by its percentage (tag queue)",
-    IGNORED: "Records that are not raw-crash keys, or other event sources or names",
-    INVALID: "Malformed records, bad crash ids, and events that are not S3 notifications",
-    PUBLISHED: "Messages confirmed by the broker (tag queue)",
-    PUBLISH_ERROR: "Invocations that raised because messages were not confirmed",
+CATALOG: dict[str, Metric] = {
+    metric.short: metric
+    for metric in (
+        Metric(ACCEPT, "Raw crashes whose crash id says accept (before per-queue throttling)."),
+        Metric(DEFER, "Raw crashes whose crash id says defer: stored, not published."),
+        Metric(THROTTLED, "Accepted crash ids not sent to a queue by its percentage.", ("queue",)),
+        Metric(IGNORED, "Records that are not raw-crash keys, other event sources or names."),
+        Metric(INVALID, "Malformed records, bad crash ids, events that are not S3 notifications."),
+        Metric(PUBLISHED, "Messages confirmed by the broker.", ("queue",)),
+        Metric(PUBLISH_ERROR, "Invocations that failed because messages were not confirmed."),
+    )
 }
 
 
@@ -122,9 +137,14 @@ class Metrics:
         self.counts: Counter[tuple[str, tuple[str, ...]]] = Counter()
 
     def incr(self, short: str, value: int = 1, tags: Iterable[str] = ()) -> None:
-        if short not in CATALOG:
+        metric = CATALOG.get(short)
+        if metric is None:
             raise KeyError(f"metric {short!r} is not in the catalog")
-        self.counts[(short, tuple(tags))] += value
+        tags = tuple(tags)
+        unknown = [t for t in tags if t.partition(":")[0] not in metric.tags]
+        if unknown:
+            raise KeyError(f"metric {short!r} has no tag {unknown[0].partition(':')[0]!r}")
+        self.counts[(short, tags)] += value
 
     def total(self, short: str) -> int:
         return sum(v for (name, _), v in self.counts.items() if name == short)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from pigeon.config import QueueRoute
+from pigeon.parsers import QueueRoute
 
 
 def pick_queues(routes: Sequence[QueueRoute], rng: random.Random) -> tuple[list[str], list[str]]:

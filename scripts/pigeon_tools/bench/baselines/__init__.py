@@ -1,0 +1,1 @@
+"""Handlers the bench measures Pigeon against, run from a copy of the same zip."""

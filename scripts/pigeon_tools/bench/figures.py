@@ -1,0 +1,187 @@
+"""The measurements, each against its baseline in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pika
+
+from pigeon_tools import events, moto_server
+from pigeon_tools.bench.stats import median, percentile
+from pigeon_tools.bench.workbench import Workbench
+from pigeon_tools.function import HANDLER
+from pigeon_tools.paths import ROOT, ZIP
+
+
+def warm_latency(bench: Workbench, n: int, url: str | None = None) -> dict[str, Any]:
+    """Warm invoke, 1 accepted record: Pigeon vs a connection per invocation."""
+    out: dict[str, Any] = {}
+    for name, root, handler in (
+        ("ours", bench.ours, HANDLER),
+        ("baseline", bench.baseline, "seed_strategy.handler"),
+    ):
+        with bench.sandbox(root, handler, PIGEON_RABBITMQ_URL=url or bench.url) as box:
+            box.invoke(bench.one_accepted())  # cold start, not counted
+            durations = []
+            for _ in range(n):
+                outcome = box.invoke(bench.one_accepted())
+                assert outcome.ok, outcome.payload
+                durations.append(outcome.report.duration_ms)
+        out[name] = {
+            "p50_ms": percentile(durations, 50),
+            "p99_ms": percentile(durations, 99),
+            "samples_ms": durations,
+        }
+    out["p50_ratio"] = out["ours"]["p50_ms"] / out["baseline"]["p50_ms"]
+    out["p99_ratio"] = out["ours"]["p99_ms"] / out["baseline"]["p99_ms"]
+    bench.purge()
+    return out
+
+
+def throughput(bench: Workbench, rounds: int, records: int = 500) -> dict[str, Any]:
+    """One 500-record event in the warm function vs a raw pika loop with confirms."""
+    ours = []
+    with bench.ours_sandbox() as box:
+        box.invoke(bench.one_accepted())
+        for _ in range(rounds):
+            outcome = box.invoke(bench.accepted_event(records))
+            assert outcome.ok, outcome.payload
+            ours.append(records / (outcome.report.duration_ms / 1000))
+    raw = []
+    connection = pika.BlockingConnection(pika.URLParameters(bench.url))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    for _ in range(rounds):
+        ids = [events.new_crash_id() for _ in range(records)]
+        started = time.perf_counter()
+        for crash_id in ids:
+            properties = pika.BasicProperties(delivery_mode=2, message_id=crash_id)
+            channel.basic_publish("", bench.queue, crash_id.encode(), properties, mandatory=True)
+        raw.append(records / (time.perf_counter() - started))
+    connection.close()
+    bench.purge()
+    result = {"ours_ids_per_s": median(ours), "baseline_ids_per_s": median(raw), "records": records}
+    result["ratio"] = result["ours_ids_per_s"] / result["baseline_ids_per_s"]
+    return result
+
+
+def cold_starts(bench: Workbench, n: int, **env: str) -> dict[str, Any]:
+    """Init Duration (median of n cold starts), the first invoke, and Max Memory Used."""
+    out: dict[str, Any] = {}
+    # The naive handler reads the URL itself; it only makes its boto3 client at import.
+    naive_env = {**env, "PIGEON_RABBITMQ_URL": bench.url, "PIGEON_RABBITMQ_SECRET_ARN": ""}
+    for name, root, handler, variables in (
+        ("ours", bench.ours, HANDLER, env),
+        ("baseline", bench.baseline, "naive_init.handler", naive_env),
+    ):
+        inits, firsts, memory = [], [], []
+        for _ in range(n):
+            with bench.sandbox(root, handler, **variables) as box:
+                outcome = box.invoke(bench.one_accepted())
+            assert outcome.ok, outcome.payload
+            inits.append(outcome.report.init_ms or 0.0)
+            firsts.append(outcome.report.duration_ms)
+            memory.append(float(outcome.report.max_memory_mb))
+        out[name] = {
+            "init_ms": median(inits),
+            "first_invoke_ms": median(firsts),
+            "max_memory_mb": median(memory),
+            "cold_starts": n,
+        }
+    out["init_ratio"] = out["ours"]["init_ms"] / out["baseline"]["init_ms"]
+    out["memory_ratio"] = out["ours"]["max_memory_mb"] / out["baseline"]["max_memory_mb"]
+    bench.purge()
+    return out
+
+
+def runtime_overhead(bench: Workbench, python: str, n: int) -> dict[str, Any]:
+    """Warm invoke through the local runtime vs calling the handler in a plain process."""
+    lines = "".join(bench.one_accepted().decode() + "\n" for _ in range(n + 1))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(bench.ours),
+        **bench.sandbox(bench.ours, HANDLER).spec.environment,
+    }
+    done = subprocess.run(
+        [python, "-S", str(Path(__file__).with_name("direct_call.py"))],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    direct = json.loads(done.stdout.strip().splitlines()[-1])
+    through = []
+    with bench.ours_sandbox() as box:
+        box.invoke(bench.one_accepted())
+        for _ in range(n):
+            payload = bench.one_accepted()
+            started = time.perf_counter()
+            outcome = box.invoke(payload)
+            through.append((time.perf_counter() - started) * 1000)
+            assert outcome.ok, outcome.payload
+    bench.purge()
+    result = {"direct_p50_ms": percentile(direct, 50), "runtime_p50_ms": percentile(through, 50)}
+    result["overhead_ms"] = result["runtime_p50_ms"] - result["direct_p50_ms"]
+    return result
+
+
+def zip_figures() -> dict[str, Any]:
+    aws = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+    with zipfile.ZipFile(ZIP) as archive:
+        infos = archive.infolist()
+
+    def top(info: zipfile.ZipInfo) -> str:
+        return info.filename.split("/")[0].split("-")[0].removesuffix(".py")
+
+    aws_compressed = sum(i.compress_size for i in infos if top(i) in aws)
+    return {
+        "zip_mb": ZIP.stat().st_size / 1e6,
+        "unzipped_mb": sum(i.file_size for i in infos) / 1e6,
+        "boto3_and_deps_in_zip_mb": aws_compressed / 1e6,
+        "zip_without_boto3_mb": (ZIP.stat().st_size - aws_compressed) / 1e6,
+    }
+
+
+def build_times() -> dict[str, Any]:
+    """A cold build (empty pip and build caches) vs a warm rebuild (both caches filled)."""
+    with tempfile.TemporaryDirectory(prefix="pigeon-bench-build-") as scratch:
+        env = {**os.environ, "PIP_CACHE_DIR": f"{scratch}/pip", "PIGEONTOOLS_BUILD_DOCKER": "never"}
+        cmd = [
+            sys.executable,
+            str(ROOT / "scripts" / "build.py"),
+            "--cache-dir",
+            f"{scratch}/build",
+            "--build-dir",
+            f"{scratch}/out/build",
+            "--dist-dir",
+            f"{scratch}/out/dist",
+        ]
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=900)
+            times.append(time.perf_counter() - started)
+    return {"cold_s": times[0], "warm_s": times[1], "ratio": times[1] / times[0]}
+
+
+def secret_for(url: str, endpoint: str) -> dict[str, str]:
+    """A secret holding the broker URL in moto's Secrets Manager; the function's variables."""
+    client = moto_server.client("secretsmanager", endpoint)
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    arn = client.create_secret(Name=name, SecretString=json.dumps({"url": url}))["ARN"]
+    return {
+        "PIGEON_RABBITMQ_SECRET_ARN": arn,
+        "PIGEON_RABBITMQ_URL": "",
+        **moto_server.function_environment(endpoint),
+    }

@@ -1,0 +1,50 @@
+"""What every figure needs: copies of the built zip (Pigeon's, and one with the baselines
+beside it), a durable queue on the broker, and functions to run in the local runtime."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from pigeon_tools import archive, events, function, queues
+from pigeon_tools.lambda_local.sandbox import Sandbox
+from pigeon_tools.lambda_local.spec import FunctionSpec
+from pigeon_tools.paths import ZIP
+
+BASELINES = Path(__file__).resolve().parent / "baselines"
+
+
+class Workbench:
+    def __init__(self, url: str, workdir: Path) -> None:
+        self.url = url
+        self.ours = archive.extract(ZIP, workdir / "ours")
+        self.baseline = workdir / "baseline"
+        shutil.copytree(self.ours, self.baseline)
+        for module in BASELINES.glob("*.py"):
+            if module.name != "__init__.py":
+                shutil.copy(module, self.baseline / module.name)
+        self.queue = f"bench.{uuid.uuid4().hex[:8]}"
+        queues.declare(self.url, self.queue)
+
+    def purge(self) -> None:
+        queues.purge(self.url, self.queue)
+
+    def sandbox(self, root: Path, handler: str, **env: str) -> Sandbox:
+        environment = function.environment(
+            self.url, self.queue, PIGEON_ENV="bench", PIGEON_LOG_LEVEL="WARNING", **env
+        )
+        spec = FunctionSpec(root, handler, name="pigeon", timeout_s=60, environment=environment)
+        return Sandbox(spec)
+
+    def ours_sandbox(self, **env: str) -> Sandbox:
+        return self.sandbox(self.ours, function.HANDLER, **env)
+
+    @staticmethod
+    def one_accepted() -> bytes:
+        return json.dumps(events.for_crash_ids([events.new_crash_id("accept")])).encode()
+
+    @staticmethod
+    def accepted_event(n: int) -> bytes:
+        return json.dumps(events.for_crash_ids([events.new_crash_id() for _ in range(n)])).encode()

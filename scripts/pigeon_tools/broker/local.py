@@ -1,0 +1,166 @@
+"""The developer's broker on 127.0.0.1:5672 behind `make broker`, `make run` and `make bench`.
+
+Keep a RabbitMQ that already answers there; else the compose service when a Docker engine
+answers; else a private node of Debian's rabbitmq-server under .cache/rabbitmq (plain AMQP and
+TLS on 5671), which lives on after the command, and is stopped by `make broker-stop` by PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pigeon_tools import docker, net
+from pigeon_tools.broker import node as nodes
+from pigeon_tools.broker import tls
+from pigeon_tools.broker.probe import amqp_answers
+from pigeon_tools.paths import CACHE, ROOT
+
+BASE = CACHE / "rabbitmq"
+STATE = BASE / "state.json"
+NAME = "pigeon-local"
+COMPOSE = ["docker", "compose", "--project-directory", str(ROOT)]
+
+
+class BrokerError(RuntimeError):
+    """What went wrong and what to do about it."""
+
+
+def say(message: str) -> None:
+    print(f"rabbitmq: {message}", file=sys.stderr, flush=True)
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+@dataclass(frozen=True)
+class Ports:
+    amqp: int = field(default_factory=lambda: _port("PIGEONTOOLS_RABBITMQ_PORT", 5672))
+    tls: int = field(default_factory=lambda: _port("PIGEONTOOLS_RABBITMQ_TLS_PORT", 5671))
+
+
+def install() -> None:
+    """Debian's rabbitmq-server, with apt-get (as root, or through sudo)."""
+    if nodes.installed():
+        return
+    prefix = [] if os.getuid() == 0 else ["sudo"] if shutil.which("sudo") else None
+    if prefix is None:
+        raise BrokerError("rabbitmq-server is missing and installing it needs root or sudo")
+    say("installing Debian's rabbitmq-server (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "rabbitmq-server"])
+    for command in steps:
+        # policy-rc.d may forbid starting the service (containers): fine, we start our own.
+        subprocess.run([*prefix, *command], env=env, check=True, stdout=sys.stderr)
+
+
+def start(ports: Ports | None = None) -> None:
+    ports = ports or Ports()
+    if net.listening(ports.amqp):
+        if amqp_answers(ports.amqp):
+            say(f"a broker is already listening on 127.0.0.1:{ports.amqp}; using it")
+            return
+        raise BrokerError(
+            f"port {ports.amqp} on 127.0.0.1 is taken by something that is not a RabbitMQ "
+            "broker\n(it did not answer the AMQP 0-9-1 handshake). Stop it, or pick another "
+            f"port:\n  PIGEONTOOLS_RABBITMQ_PORT={ports.amqp + 1} make run"
+        )
+    if docker.engine_answers() and os.environ.get("PIGEONTOOLS_LOCAL_BROKER") != "package":
+        say("starting the rabbitmq service of docker-compose.yml")
+        subprocess.run([*COMPOSE, "up", "-d", "--wait", "rabbitmq"], check=True, stdout=sys.stderr)
+        _save({"mode": "compose"})
+        return
+    install()
+    files = tls.existing(BASE / "tls") or tls.write(BASE / "tls")
+    epmd = nodes.Epmd(net.free_port()).start()
+    node = nodes.Node(NAME, ports.amqp, BASE, epmd.port, home=BASE, tls=files, tls_port=ports.tls)
+    say(
+        f"starting a private node {NAME} on 127.0.0.1:{ports.amqp}, TLS on {ports.tls} "
+        "(data in .cache/rabbitmq; stop: make broker-stop)"
+    )
+    node.start()
+    assert node.process is not None
+    assert epmd.process is not None
+    _save(
+        {
+            "mode": "package",
+            "server_pid": node.process.pid,
+            "epmd_pid": epmd.process.pid,
+            "port": ports.amqp,
+            "tls_port": ports.tls,
+        }
+    )
+    try:
+        node.wait_ready(60)
+    except nodes.NodeError:
+        stop()
+        raise
+    say("ready")
+
+
+def stop() -> None:
+    state = _load()
+    if state.get("mode") == "compose":
+        subprocess.run([*COMPOSE, "stop", "rabbitmq"], check=False, stdout=sys.stderr)
+        say("stopped the docker compose rabbitmq service")
+    elif state.get("mode") == "package":
+        vm = _read_pid(BASE / "node.pid")
+        _signal(state.get("server_pid"), signal.SIGTERM)
+        if vm is not None and not net.wait_until(lambda: not _alive(vm), timeout=60):
+            _signal(vm, signal.SIGKILL)
+        _signal(state.get("epmd_pid"), signal.SIGTERM)
+        say(f"stopped {NAME}")
+    else:
+        say("no private node to stop")
+    STATE.unlink(missing_ok=True)
+
+
+def tls_url() -> str | None:
+    """amqps to the private node's TLS listener, when it runs."""
+    state, files = _load(), tls.existing(BASE / "tls")
+    port, amqp = state.get("tls_port"), state.get("port")
+    if state.get("mode") != "package" or files is None:
+        return None
+    if not isinstance(port, int) or not isinstance(amqp, int) or not net.listening(port):
+        return None
+    return nodes.Node(NAME, amqp, BASE, 0, home=BASE, tls=files, tls_port=port).tls_url()
+
+
+def _save(state: dict[str, object]) -> None:
+    BASE.mkdir(parents=True, exist_ok=True)
+    STATE.write_text(json.dumps(state) + "\n")
+
+
+def _load() -> dict[str, object]:
+    with suppress(OSError, ValueError):
+        loaded = json.loads(STATE.read_text())
+        if isinstance(loaded, dict):
+            return loaded
+    return {}
+
+
+def _read_pid(path: Path) -> int | None:
+    with suppress(OSError, ValueError):
+        return int(path.read_text().strip())
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _signal(pid: object, sig: signal.Signals) -> None:
+    if isinstance(pid, int):
+        with suppress(ProcessLookupError):
+            os.kill(pid, sig)

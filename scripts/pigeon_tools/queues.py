@@ -1,0 +1,62 @@
+"""RabbitMQ queues from the tools' side: declare, purge, drain, count. Plain blocking pika."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pika
+
+
+@contextlib.contextmanager
+def channel(url: str) -> Iterator[Any]:
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        yield connection.channel()
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def declare(
+    url: str, *queues: str, purge: bool = False, arguments: Mapping[str, Any] | None = None
+) -> None:
+    """Durable queues (created if missing); with purge, emptied too."""
+    with channel(url) as ch:
+        for queue in queues:
+            ch.queue_declare(queue, durable=True, arguments=dict(arguments or {}))
+            if purge:
+                ch.queue_purge(queue)
+
+
+def purge(url: str, *queues: str) -> None:
+    with channel(url) as ch:
+        for queue in queues:
+            ch.queue_purge(queue)
+
+
+def delete(url: str, *queues: str) -> None:
+    with channel(url) as ch:
+        for queue in queues:
+            ch.queue_delete(queue)
+
+
+def drain(url: str, queue: str) -> list[tuple[str, Any]]:
+    """Take every message off the queue: (body, properties) pairs, in order."""
+    got: list[tuple[str, Any]] = []
+    with channel(url) as ch:
+        while True:
+            method, properties, body = ch.basic_get(queue, auto_ack=True)
+            if method is None:
+                return got
+            got.append((body.decode("utf-8", "replace"), properties))
+
+
+def bodies(url: str, queue: str) -> list[str]:
+    return [body for body, _ in drain(url, queue)]
+
+
+def count(url: str, queue: str) -> int:
+    with channel(url) as ch:
+        return int(ch.queue_declare(queue, passive=True).method.message_count)

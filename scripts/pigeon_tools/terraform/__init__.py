@@ -1,0 +1,1 @@
+"""Terraform read without providers: python-hcl2 for the module docs and the wiring tests."""

@@ -1,0 +1,53 @@
+"""A rotated broker password is picked up without a restart: Secrets Manager (moto) and a real
+RabbitMQ node."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from pigeon import config as configuration
+from pigeon.credentials import SecretsManagerSource
+from pigeon.handler import Pigeon
+from pigeon.metrics import NullSink
+from pigeon.publisher import Publisher
+from pigeon_tools.events import event
+from support.fixtures import make_secret
+from support.in_process import ACCEPT_ID, SEED_KEYS, LambdaContext
+
+
+def test_a_rotated_password_is_picked_up_without_a_restart(broker, secretsmanager):
+    user, old, new = f"pigeon-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex, uuid.uuid4().hex
+    broker.ctl("add_user", user, old)
+    broker.ctl("set_permissions", "-p", "/", user, ".*", ".*", ".*")
+    queue = f"test.{uuid.uuid4().hex[:8]}"
+    broker.declare(queue)
+    arn = make_secret(
+        secretsmanager,
+        {"host": broker.host, "port": broker.port, "tls": False, "username": user, "password": old},
+    )
+    config = configuration.load(
+        {"PIGEON_ENV": "test", "PIGEON_QUEUES": queue, "PIGEON_RABBITMQ_SECRET_ARN": arn}
+    )
+    pigeon = Pigeon(config, Publisher(SecretsManagerSource(arn)), NullSink())
+    pigeon(event([SEED_KEYS[0]]), LambdaContext())
+
+    # Rotation: the broker and the secret change; the open connection is dropped.
+    broker.ctl("change_password", user, new)
+    secretsmanager.put_secret_value(
+        SecretId=arn,
+        SecretString=json.dumps(
+            {
+                "host": broker.host,
+                "port": broker.port,
+                "tls": False,
+                "username": user,
+                "password": new,
+            }
+        ),
+    )
+    broker.ctl("close_all_connections", "rotation")
+    time.sleep(0.3)
+    pigeon(event([SEED_KEYS[0]]), LambdaContext())
+    assert broker.bodies(queue) == [ACCEPT_ID, ACCEPT_ID]

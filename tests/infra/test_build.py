@@ -1,0 +1,262 @@
+"""The artifact: reproducible bytes, Terraform's hash, and checks that fail a bad build."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pigeon_tools.build import records
+from pigeon_tools.build.steps import BuildError
+from pigeon_tools.build.verify import check_size
+from pigeon_tools.paths import ROOT
+from pigeon_tools.python import python313
+
+ZIP = ROOT / "dist" / "pigeon.zip"
+SCRIPT = ROOT / "scripts" / "build.py"
+POETRY = os.environ.get("POETRY") or str(ROOT / ".cache" / "poetry" / "bin" / "poetry")
+
+
+def test_the_sha_file_is_what_terraform_filebase64sha256_gives():
+    expected = base64.b64encode(hashlib.sha256(ZIP.read_bytes()).digest()).decode()
+    assert (ROOT / "dist" / "pigeon.zip.sha256").read_text().strip() == expected
+
+
+def test_entries_are_sorted_dated_and_normalised():
+    with zipfile.ZipFile(ZIP) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o644}
+    assert not [
+        n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("bin/")
+    ]
+
+
+def test_the_zip_holds_exactly_build_dir():
+    with zipfile.ZipFile(ZIP) as archive:
+        zipped = {i.filename: archive.read(i) for i in archive.infolist()}
+    built = {
+        p.relative_to(ROOT / "build").as_posix(): p.read_bytes()
+        for p in (ROOT / "build").rglob("*")
+        if p.is_file()
+    }
+    assert zipped.keys() == built.keys()
+    assert zipped == built
+
+
+def test_version_json():
+    info = json.loads(zipfile.ZipFile(ZIP).read("version.json"))
+    assert set(info) == {"build", "commit", "version"}
+    assert info["version"]
+
+
+def rewrite(source: Path, target: Path, name: str, change) -> None:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, change(data) if info.filename == name else data)
+
+
+def verify(zip_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--verify-only", str(zip_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_verify_accepts_the_build():
+    done = verify(ZIP)
+    assert done.returncode == 0, done.stderr
+    assert "imports from the extracted zip" in done.stdout
+
+
+def test_the_isolated_import_check_rejects_a_dev_only_import(tmp_path):
+    bad = tmp_path / "bad.zip"
+    rewrite(ZIP, bad, "pigeon/handler.py", lambda data: data + b"\nimport pytest\n")
+    done = verify(bad)
+    assert done.returncode == 1
+    assert "does not import from the zip alone" in done.stderr
+    assert "No module named 'pytest'" in done.stderr
+
+
+def test_the_tag_check_rejects_compiled_code_for_another_arch():
+    done = verify(ZIP, "--arch", "arm64")
+    assert done.returncode == 1
+    assert "not an ELF library for arm64" in done.stderr
+
+
+def test_the_tag_check_rejects_another_python(tmp_path):
+    with zipfile.ZipFile(ZIP) as archive:
+        so = next(n for n in archive.namelist() if ".cpython-313-" in n)
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(ZIP) as old, zipfile.ZipFile(bad, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == so:
+                info.filename = so.replace("cpython-313", "cpython-312")
+            new.writestr(info, data)
+    assert "built for another Python than 3.13" in verify(bad).stderr
+
+
+def test_the_size_check_fails_over_250_mb(tmp_path):
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.bin", bytes(262_144_000))
+    with zipfile.ZipFile(big) as archive, pytest.raises(BuildError, match="over Lambda's"):
+        check_size(archive)
+
+
+def test_every_record_describes_exactly_what_the_zip_holds():
+    with zipfile.ZipFile(ZIP) as archive:
+        assert records.check(archive) == []
+        listed = [n for n in archive.namelist() if n.endswith(".dist-info/RECORD")]
+    assert listed
+
+
+def test_verify_rejects_a_record_that_lists_a_file_the_zip_lacks(tmp_path):
+    with zipfile.ZipFile(ZIP) as archive:
+        record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+    bad = tmp_path / "bad.zip"
+    rewrite(ZIP, bad, record, lambda data: b"../../bin/tool,sha256=abc,12\r\n" + data)
+    done = verify(bad)
+    assert done.returncode == 1
+    assert "lists ../../bin/tool, which is not in the zip" in done.stderr
+
+
+def working_tree_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return [f for f in listed.split("\0") if f and (ROOT / f).is_file()]
+
+
+def copy_tree(target: Path, umask: int, seed: int) -> None:
+    rng = random.Random(seed)
+    old = os.umask(umask)
+    try:
+        for name in working_tree_files():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / name, target / name)
+    finally:
+        os.umask(old)
+    touch_all(target, rng)
+
+
+def touch_all(tree: Path, rng: random.Random) -> None:
+    for path in tree.rglob("*"):
+        stamp = rng.randint(1_000_000_000, 1_900_000_000)
+        os.utime(path, (stamp, stamp))
+
+
+def run_build(source: Path, python: str, umask: int, cache: Path, **env: str):
+    return subprocess.Popen(
+        [
+            python,
+            str(source / "scripts" / "build.py"),
+            "--source",
+            str(source),
+            "--docker",
+            "never",
+            "--cache-dir",
+            str(cache),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={
+            **os.environ,
+            "POETRY": POETRY,
+            "PIGEONTOOLS_BUILD_COMMIT": "",
+            "PIGEONTOOLS_BUILD_ID": "",
+            **env,
+        },
+        preexec_fn=lambda: os.umask(umask),
+    )
+
+
+def finished(process) -> str:
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output
+    return output
+
+
+@pytest.fixture(scope="module")
+def other_venv(tmp_path_factory) -> str:
+    """A second virtualenv at another place: pip writes its interpreter path into what it
+    installs. It runs the dev venv's packages (PYTHONPATH), so only the location differs."""
+    home = tmp_path_factory.mktemp("elsewhere") / "a" / "much-longer" / "venv-name"
+    subprocess.run([python313(), "-m", "venv", str(home)], check=True, timeout=120)
+    return str(home / "bin" / "python")
+
+
+def test_same_bytes_from_any_checkout_venv_umask_mtimes_and_cache(tmp_path, other_venv):
+    site = next((ROOT / ".venv" / "lib").glob("python3.13/site-packages"))
+    short = tmp_path / "a" / "pigeon"
+    long = tmp_path / "some" / "much longer path" / "with-other_names" / "pigeon-checkout"
+    copy_tree(short, 0o022, seed=1)
+    copy_tree(long, 0o077, seed=2)
+    digests = []
+    # cold cache, the dev venv, umask 022
+    finished(run_build(short, sys.executable, 0o022, tmp_path / "cache-1"))
+    digests.append((short / "dist" / "pigeon.zip.sha256").read_text())
+    # cold cache, another venv at another path, umask 077
+    finished(run_build(long, other_venv, 0o077, tmp_path / "cache-2", PYTHONPATH=str(site)))
+    digests.append((long / "dist" / "pigeon.zip.sha256").read_text())
+    # warm cache, every mtime changed
+    touch_all(long, random.Random(3))
+    output = finished(run_build(long, sys.executable, 0o022, tmp_path / "cache-2"))
+    assert "already installed" in output
+    digests.append((long / "dist" / "pigeon.zip.sha256").read_text())
+    assert len(set(digests)) == 1, digests
+
+
+def test_two_builds_at_once_in_one_tree_both_succeed_with_the_same_bytes(tmp_path):
+    tree = tmp_path / "pigeon"
+    copy_tree(tree, 0o022, seed=4)
+    cache = tree / ".cache" / "build"
+    first = run_build(tree, sys.executable, 0o022, cache)
+    second = run_build(tree, sys.executable, 0o022, cache)
+    outputs = [finished(first), finished(second)]
+    assert any("waiting for another build" in output for output in outputs)
+    sha = (tree / "dist" / "pigeon.zip.sha256").read_text().strip()
+    assert all(f"base64 sha256 {sha}" in output for output in outputs)
+    assert (tree / "build" / "pythonjsonlogger").is_dir()
+    assert not [p for p in tree.rglob("*.partial")]
+
+
+def test_a_session_on_a_stale_build_stops_at_once(tmp_path):
+    tree = tmp_path / "pigeon"
+    copy_tree(tree, 0o022, seed=5)
+    shutil.copytree(ROOT / "build", tree / "build")
+    session = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/unit/test_routing.py",
+    ]
+    fresh = subprocess.run(session, cwd=tree, capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    routing = tree / "function" / "pigeon" / "routing.py"
+    routing.write_text(routing.read_text() + "\n# an edit after the build\n")
+    stale = subprocess.run(session, cwd=tree, capture_output=True, text=True, timeout=120)
+    assert stale.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "build/ is older than function/pigeon: run make build" in stale.stderr

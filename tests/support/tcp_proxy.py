@@ -1,0 +1,89 @@
+"""A loopback TCP proxy for fault tests: it delays, blackholes, or calls back after N bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a target. Modes, switchable at any time:
+    ``forward``; ``delay`` (each chunk waits ``delay`` seconds); ``blackhole`` (bytes are read
+    and dropped in both directions: a partition that keeps TCP up)."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.mode = "forward"
+        self.delay = 0.0
+        self.upstream_bytes = 0
+        self.on_upstream_bytes: tuple[int, Callable[[], None]] | None = None
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self._server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        peers = {client: upstream, upstream: client}
+        try:
+            while not self._stop.is_set():
+                readable, _, _ = select.select(list(peers), [], [], 0.1)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    if self.mode == "blackhole":
+                        continue
+                    if self.mode == "delay":
+                        time.sleep(self.delay)
+                    peers[sock].sendall(data)
+                    if sock is client:
+                        self._count(len(data))
+        except (OSError, ValueError):  # a socket closed by drop()
+            return
+        finally:
+            client.close()
+            upstream.close()
+
+    def _count(self, n: int) -> None:
+        self.upstream_bytes += n
+        hook = self.on_upstream_bytes
+        if hook and self.upstream_bytes >= hook[0]:
+            self.on_upstream_bytes = None
+            hook[1]()
+
+    def drop(self) -> None:
+        """Close every connection through the proxy, as a dying node would; keep listening."""
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+        self._sockets.clear()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()

@@ -28,12 +28,16 @@ class Failure(StrEnum):
 
 @dataclass(frozen=True)
 class Message:
+    """One AMQP message: a crash id (its body and message_id) for one queue."""
+
     queue: str
     crash_id: str
 
 
 @dataclass(frozen=True)
 class Unconfirmed:
+    """A message the broker did not confirm, the kind of failure, and its text."""
+
     message: Message
     failure: Failure
     reason: str  # what the operator reads, e.g. "unroutable: no queue 'socorro.normal'"

@@ -19,6 +19,8 @@ class NotAnS3Notification(ValueError):
 
 @dataclass(frozen=True)
 class S3Object:
+    """A new object: its bucket and its decoded key."""
+
     bucket: str
     key: str
 

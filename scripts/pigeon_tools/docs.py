@@ -23,21 +23,16 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _page(source: str, title: str, intro: str, header: tuple[str, ...], rows: list[str]) -> str:
+    lines = [GENERATED.format(source=source), f"# {title}", "", intro, ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *rows]
+    return "\n".join(lines) + "\n"
+
+
 def configuration() -> str:
     from pigeon.settings import SETTINGS
 
-    lines = [
-        GENERATED.format(source="function/pigeon/settings.py"),
-        "# Configuration",
-        "",
-        "Pigeon reads these environment variables once, at init (a cold start). A bad or",
-        "missing value fails init with a message that names the variable; a value that may",
-        "hold a secret is never shown. Any other `PIGEON_*` variable is named in one warning",
-        "at init, so a misspelt one is seen at once.",
-        "",
-        "| variable | default | meaning |",
-        "|---|---|---|",
-    ]
+    rows = []
     for setting in SETTINGS:
         if setting.required:
             default = "required"
@@ -46,30 +41,33 @@ def configuration() -> str:
             default = f"this or `{'`, `'.join(others)}`"
         else:
             default = f"`{setting.default}`"
-        lines.append(f"| `{setting.name}` | {default} | {_cell(setting.doc)} |")
-    return "\n".join(lines) + "\n"
+        rows.append(f"| `{setting.name}` | {default} | {_cell(setting.doc)} |")
+    intro = (
+        "Pigeon reads these environment variables once, at init (a cold start). A bad or\n"
+        "missing value fails init with a message that names the variable; a value that may\n"
+        "hold a secret is never shown. Any other `PIGEON_*` variable is named in one warning\n"
+        "at init, so a misspelt one is seen at once."
+    )
+    header = ("variable", "default", "meaning")
+    return _page("function/pigeon/settings.py", "Configuration", intro, header, rows)
 
 
 def metrics() -> str:
     from pigeon.metrics import CATALOG, NAMESPACE
 
-    lines = [
-        GENERATED.format(source="function/pigeon/metrics.py"),
-        "# Metrics",
-        "",
-        "Counters, counted per invocation and sent once at its end, each tagged",
-        "`env:<PIGEON_ENV>` and with the tags shown. Where they go is `PIGEON_METRICS`:",
-        "`dogstatsd` (UDP to the Datadog Lambda Extension), `log` (one line per counter in",
-        "the Datadog Forwarder's format `MONITORING|<epoch>|<value>|count|<name>|#<tags>`) or",
-        "`none`. The Datadog dashboard and monitors (terraform/modules/datadog) use these names.",
-        "",
-        "| metric | tags | counts |",
-        "|---|---|---|",
+    rows = [
+        f"| `{NAMESPACE}.{m.short}` | {', '.join(f'`{t}`' for t in m.tags) or '-'} "
+        f"| {_cell(m.doc)} |"
+        for m in CATALOG.values()
     ]
-    for metric in CATALOG.values():
-        tags = ", ".join(f"`{t}`" for t in metric.tags) or "-"
-        lines.append(f"| `{NAMESPACE}.{metric.short}` | {tags} | {_cell(metric.doc)} |")
-    return "\n".join(lines) + "\n"
+    intro = (
+        "Counters, counted per invocation and sent once at its end, each tagged\n"
+        "`env:<PIGEON_ENV>` and with the tags shown. Where they go is `PIGEON_METRICS`:\n"
+        "`dogstatsd` (UDP to the Datadog Lambda Extension), `log` (one line per counter in\n"
+        "the Datadog Forwarder's format `MONITORING|<epoch>|<value>|count|<name>|#<tags>`) or\n"
+        "`none`. The Datadog dashboard and monitors (terraform/modules/datadog) use these names."
+    )
+    return _page("function/pigeon/metrics.py", "Metrics", intro, ("metric", "tags", "counts"), rows)
 
 
 def _json(path: Path) -> dict[str, Any] | None:

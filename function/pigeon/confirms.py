@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Failure(StrEnum):
@@ -26,8 +26,7 @@ class Failure(StrEnum):
         return self in (Failure.NACKED, Failure.UNROUTABLE)
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """One AMQP message: a crash id (its body and message_id) for one queue."""
 
     queue: str

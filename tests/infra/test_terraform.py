@@ -245,3 +245,12 @@ def test_prod_pages_someone_and_stage_does_not_have_to():
 
 def test_module_readmes_list_the_current_inputs_and_outputs():
     assert terraform_docs.stale_readmes(write=False) == [], "run make docs"
+
+
+def test_every_pigeon_variable_the_function_module_sets_is_a_setting_of_the_function():
+    from pigeon.settings import NAMES, PREFIX
+
+    [locals_block] = REUSABLE["modules/function"].blocks["locals"]
+    names = set(locals_block["pigeon_environment"])
+    assert names
+    assert {n for n in names if n.startswith(PREFIX)} <= NAMES

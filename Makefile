@@ -81,6 +81,7 @@ terraform-test: ## terraform fmt, init, validate and test (needs terraform and t
 docs: install ## regenerate docs/configuration.md, docs/metrics.md, the figure tables, module READMEs
 	$(PY) scripts/docs.py
 
-lint-workflows: ## zizmor and yamllint over .github/ (own venvs)
-	scripts/tool_venv.sh $(ZIZMOR) zizmor --offline .github/workflows
+lint-workflows: ## zizmor, yamllint and actionlint over .github/ (own installs under .cache/tools)
+	scripts/tool_venv.sh $(ZIZMOR) zizmor --offline .github
 	scripts/tool_venv.sh $(YAMLLINT) yamllint --strict --config-file .yamllint.yaml .github
+	scripts/actionlint.sh

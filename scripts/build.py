@@ -6,7 +6,8 @@
 
 Steps: export the locked main dependencies with hashes; install them for the Lambda platform
 (in the runtime build image when Docker is there, else with pip's platform flags: both pick the
-same wheels); add function/pigeon and version.json; zip reproducibly; check the zip.
+same wheels); add function/pigeon and version.json; zip reproducibly; write the CycloneDX SBOM
+(dist/pigeon.cdx.json) from the same export; check the zip and the SBOM.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from pigeon_tools.build.artifact import Layout, build
+from pigeon_tools.build.artifact import SBOM_NAME, Layout, build
+from pigeon_tools.build.export import locked_requirements
 from pigeon_tools.build.install import ARCHES
 from pigeon_tools.build.steps import BuildError, step
 from pigeon_tools.build.verify import verify
@@ -40,12 +42,25 @@ def main() -> int:
         "--cache-dir", type=Path, help="export and installed dependencies (SOURCE/.cache/build)"
     )
     parser.add_argument(
-        "--verify-only", type=Path, metavar="ZIP", help="only run the checks on an existing zip"
+        "--verify-only",
+        type=Path,
+        metavar="ZIP",
+        help="only run the checks on an existing zip (and the SBOM beside it, if any)",
+    )
+    parser.add_argument(
+        "--print-export",
+        action="store_true",
+        help="write the hashed export of the locked main dependencies; print its path",
     )
     args = parser.parse_args()
     try:
-        if args.verify_only:
-            verify(args.verify_only, args.arch)
+        if args.print_export:
+            source = args.source.resolve()
+            cache = args.cache_dir or source / ".cache" / "build"
+            print(locked_requirements(source, cache))
+        elif args.verify_only:
+            sbom = args.verify_only.with_name(SBOM_NAME)
+            verify(args.verify_only, args.arch, sbom=sbom if sbom.exists() else None)
             step(f"ok: {args.verify_only}")
         else:
             source = args.source.resolve()

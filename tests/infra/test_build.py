@@ -211,10 +211,11 @@ def test_same_bytes_from_any_checkout_venv_umask_mtimes_and_cache(tmp_path, othe
     long = tmp_path / "some" / "much longer path" / "with-other_names" / "pigeon-checkout"
     copy_tree(short, 0o022, seed=1)
     copy_tree(long, 0o077, seed=2)
-    digests = []
+    digests, sboms = [], []
     # cold cache, the dev venv, umask 022
     finished(run_build(short, sys.executable, 0o022, tmp_path / "cache-1"))
     digests.append((short / "dist" / "pigeon.zip.sha256").read_text())
+    sboms.append((short / "dist" / "pigeon.cdx.json").read_bytes())
     # cold cache, another venv at another path, umask 077
     finished(run_build(long, other_venv, 0o077, tmp_path / "cache-2", PYTHONPATH=str(site)))
     digests.append((long / "dist" / "pigeon.zip.sha256").read_text())
@@ -223,7 +224,9 @@ def test_same_bytes_from_any_checkout_venv_umask_mtimes_and_cache(tmp_path, othe
     output = finished(run_build(long, sys.executable, 0o022, tmp_path / "cache-2"))
     assert "already installed" in output
     digests.append((long / "dist" / "pigeon.zip.sha256").read_text())
+    sboms.append((long / "dist" / "pigeon.cdx.json").read_bytes())
     assert len(set(digests)) == 1, digests
+    assert len(set(sboms)) == 1  # the SBOM is reproducible too
 
 
 def test_two_builds_at_once_in_one_tree_both_succeed_with_the_same_bytes(tmp_path):
@@ -260,3 +263,28 @@ def test_a_session_on_a_stale_build_stops_at_once(tmp_path):
     stale = subprocess.run(session, cwd=tree, capture_output=True, text=True, timeout=120)
     assert stale.returncode == pytest.ExitCode.USAGE_ERROR
     assert "build/ is older than function/pigeon: run make build" in stale.stderr
+
+
+def test_the_sbom_lists_exactly_the_distributions_in_the_zip_with_their_versions():
+    from pigeon_tools.build import sbom
+
+    document = json.loads((ROOT / "dist" / "pigeon.cdx.json").read_text())
+    assert document["bomFormat"] == "CycloneDX"
+    assert document["metadata"]["component"]["name"] == "pigeon"
+    with zipfile.ZipFile(ZIP) as archive:
+        in_zip = sbom.zip_distributions(archive)
+    listed = {sbom.normalise(c["name"]): c["version"] for c in document["components"]}
+    assert listed == in_zip
+    assert {"pika", "boto3", "python-json-logger", "datadog"} <= set(listed)
+
+
+def test_verify_rejects_an_sbom_that_does_not_describe_the_zip(tmp_path):
+    shutil.copy(ZIP, tmp_path / "pigeon.zip")
+    document = json.loads((ROOT / "dist" / "pigeon.cdx.json").read_text())
+    document["components"] = [c for c in document["components"] if c["name"] != "pika"]
+    document["components"].append({"type": "library", "name": "left-pad", "version": "1.3.0"})
+    (tmp_path / "pigeon.cdx.json").write_text(json.dumps(document))
+    done = verify(tmp_path / "pigeon.zip")
+    assert done.returncode == 1
+    assert "pika 1.4.4 is in the zip but not in the SBOM" in done.stderr
+    assert "left-pad 1.3.0 is in the SBOM but not in the zip" in done.stderr

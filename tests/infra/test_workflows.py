@@ -62,7 +62,11 @@ def test_every_make_target_and_script_called_exists():
 def test_build_uploads_the_zip_and_its_sha_and_tests_upload_junit():
     [upload] = [s for s in CI["jobs"]["build"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert upload["with"]["name"] == "pigeon-${{ matrix.arch }}"
-    assert set(upload["with"]["path"].split()) == {"dist/pigeon.zip", "dist/pigeon.zip.sha256"}
+    assert set(upload["with"]["path"].split()) == {
+        "dist/pigeon.zip",
+        "dist/pigeon.zip.sha256",
+        "dist/pigeon.cdx.json",
+    }
     [junit] = [s for s in CI["jobs"]["test"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert junit["with"]["path"] == "reports/junit.xml"
 
@@ -139,3 +143,53 @@ def test_no_caching_in_the_deploy_workflow():
         assert not any("actions/cache" in u for u in uses(job))
         for step in job.get("steps", []):
             assert "cache" not in step.get("with", {})
+
+
+def test_the_build_job_alone_attests_the_zip_and_its_sbom_with_least_permissions():
+    build = CI["jobs"]["build"]
+    assert build["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+        "attestations": "write",
+    }
+    steps = {s["uses"].split("@")[0]: s for s in build["steps"] if "uses" in s}
+    provenance = steps["actions/attest-build-provenance"]
+    assert set(provenance["with"]["subject-path"].split()) == {
+        "dist/pigeon.zip",
+        "dist/pigeon.cdx.json",
+    }
+    sbom = steps["actions/attest-sbom"]
+    assert sbom["with"] == {"subject-path": "dist/pigeon.zip", "sbom-path": "dist/pigeon.cdx.json"}
+    names = [s.get("uses", "").split("@")[0] for s in build["steps"]]
+    assert names.index("actions/attest-sbom") < names.index("actions/upload-artifact")
+    for name, job in CI["jobs"].items():
+        if name != "build":
+            assert job.get("permissions", {}).get("attestations") != "write", name
+
+
+def test_deploy_sh_verifies_attestation_sha_and_build_before_it_plans():
+    script = (ROOT / "scripts" / "deploy.sh").read_text()
+    order = [
+        "gh attestation verify",
+        "pigeon.zip.sha256",
+        'build.py" --verify-only',
+        "tf init",
+        "tf plan",
+    ]
+    positions = [script.index(text) for text in order]
+    assert positions == sorted(positions)
+    deploy = DEPLOY["jobs"]["deploy"]
+    assert deploy["permissions"]["attestations"] == "read"
+    assert "--allow-unattested" not in runs(deploy)  # only PR plans of their own build
+    assert "--allow-unattested" in runs(DEPLOY["jobs"]["plan"])
+
+
+def test_dependabot_proposes_updates_for_the_four_ecosystems_monthly():
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"pip", "github-actions", "docker-compose", "terraform"}
+    for update in updates.values():
+        assert update["schedule"]["interval"] == "monthly"
+        groups = update["groups"].values()
+        assert any(g.get("applies-to") == "version-updates" for g in groups)
+    assert "/terraform/environments" in updates["terraform"]["directories"]

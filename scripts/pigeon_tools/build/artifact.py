@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pigeon_tools import docker
+from pigeon_tools.build import sbom
 from pigeon_tools.build.export import locked_requirements
 from pigeon_tools.build.install import dependency_tree
 from pigeon_tools.build.package import base64_sha256, task_root, write_zip
@@ -15,6 +16,8 @@ from pigeon_tools.build.publish import exclusive, publish_dir, publish_file, sta
 from pigeon_tools.build.steps import BuildError, step
 from pigeon_tools.build.verify import verify
 from pigeon_tools.paths import ROOT
+
+SBOM_NAME = "pigeon.cdx.json"
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,24 @@ def _build(arch: str, in_docker: bool, layout: Layout) -> Path:
     )
     step(f"zip: {shown} (commit {info['commit'][:12]}, version {info['version']})")
     staged_zip = staging(zip_path)
+    sbom_path = layout.dist_dir / SBOM_NAME
+    staged_sbom = staging(sbom_path)
     try:
         write_zip(staged, staged_zip)
-        verify(staged_zip, arch, layout.cache)
+        step(f"sbom: {SBOM_NAME}, CycloneDX, from the same export (cyclonedx-py)")
+        sbom.write(requirements, layout.source, staged_sbom)
+        verify(staged_zip, arch, layout.cache, staged_sbom)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         staged_zip.unlink(missing_ok=True)
+        staged_sbom.unlink(missing_ok=True)
         raise
     digest = base64_sha256(staged_zip)
     publish_dir(staged, layout.build_dir)
     sha_path = zip_path.with_name(zip_path.name + ".sha256")
     sha_path.unlink(missing_ok=True)
     staged_zip.replace(zip_path)
+    staged_sbom.replace(sbom_path)
     publish_file(sha_path, f"{digest}\n".encode())
     step(f"done: {zip_path.stat().st_size / 1e6:.2f} MB, base64 sha256 {digest}")
     return zip_path

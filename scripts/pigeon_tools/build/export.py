@@ -47,6 +47,8 @@ def locked_requirements(source: Path, cache: Path, group: str = "main") -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     partial = staging(cached)
     export_requirements(source, partial, group)
+    for old in cache.glob(f"requirements-{group}-*.txt"):
+        old.unlink()
     partial.replace(cached)
     return cached
 

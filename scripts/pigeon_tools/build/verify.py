@@ -13,6 +13,7 @@ from pathlib import Path
 from pigeon_tools import archive as archives
 from pigeon_tools import function
 from pigeon_tools.build import records
+from pigeon_tools.build import sbom as sboms
 from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.build.steps import BuildError, step
 from pigeon_tools.python import python313
@@ -99,7 +100,7 @@ def check_import(zip_path: Path, python: str, handler: str = function.HANDLER) -
             )
 
 
-def verify(zip_path: Path, arch: str, cache: Path | None = None) -> None:
+def verify(zip_path: Path, arch: str, cache: Path | None = None, sbom: Path | None = None) -> None:
     sha_file = zip_path.with_name(zip_path.name + ".sha256")
     if sha_file.exists():
         if sha_file.read_text().strip() != base64_sha256(zip_path):
@@ -132,6 +133,13 @@ def verify(zip_path: Path, arch: str, cache: Path | None = None) -> None:
                 "a RECORD does not describe what the zip holds:\n  " + "\n  ".join(problems[:10])
             )
         step("check: every RECORD lists exactly files in the zip, with matching hashes")
+        if sbom is not None:
+            problems = sboms.check(archive, sbom)
+            if problems:
+                raise BuildError(
+                    f"{sbom.name} does not describe the zip:\n  " + "\n  ".join(problems)
+                )
+            step(f"check: {sbom.name} lists exactly the distributions in the zip, with versions")
     if HOST_ARCH.get(os.uname().machine) != arch:
         step(f"check: import skipped, the host ({os.uname().machine}) cannot run {arch} code")
         return

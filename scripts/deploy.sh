@@ -21,7 +21,7 @@ usage="usage: deploy.sh stage|prod plan|apply|output [--allow-unattested] [optio
 env=${1:?$usage}
 action=${2:?$usage}
 shift 2
-dir=$root/terraform/environments
+dir=${PIGEONTOOLS_TERRAFORM_ROOT:-$root/terraform/environments}
 dist=${PIGEONTOOLS_ARTIFACT_DIR:-$root/dist}
 [ -f "$dir/$env.tfvars" ] || { echo "deploy: no environment $env ($dir/$env.tfvars)" >&2; exit 2; }
 case "$action" in plan|apply|output) ;; *) echo "deploy: action must be plan, apply or output" >&2; exit 2 ;; esac
@@ -74,7 +74,11 @@ backend+=(-backend-config="key=${TF_STATE_KEY_PREFIX:-pigeon}/$env.tfstate")
 var_files=(-var-file="$env.tfvars")
 [ -f "$dir/$env.local.tfvars" ] && var_files+=(-var-file="$env.local.tfvars")
 
-tf init -input=false -reconfigure "${backend[@]}"
+# The providers stage and prod run are the ones the lock file names (terraform-lock workflow).
+[ -f "$dir/.terraform.lock.hcl" ] || refuse "providers: terraform/environments/.terraform.lock.hcl is not committed. \
+Make it where the Terraform registry is reachable: run the terraform-lock workflow (Actions → \
+terraform-lock → Run workflow) and merge its pull request, or run scripts/terraform_lock.sh and commit the file"
+tf init -input=false -reconfigure -lockfile=readonly "${backend[@]}"
 tf plan -input=false -out="$env.tfplan" "${var_files[@]}" -var "artifact_dir=$dist" "$@"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   {

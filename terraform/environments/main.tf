@@ -14,11 +14,16 @@ module "pigeon" {
   log_retention_days   = var.log_retention_days
   log_level            = var.log_level
 
-  metrics_sink       = var.metrics_sink
-  layers             = var.layers
-  extra_environment  = var.extra_environment
-  subnet_ids         = var.subnet_ids
-  security_group_ids = var.security_group_ids
+  metrics_sink      = var.metrics_sink
+  artifact_version  = try(jsondecode(file("${var.artifact_dir}/pigeon.version.json")).version, "unknown")
+  layers            = var.layers
+  extra_environment = var.extra_environment
+
+  datadog_api_key_secret_arn         = var.datadog_api_key_secret_arn
+  datadog_api_key_secret_kms_key_arn = var.datadog_api_key_secret_kms_key_arn
+  datadog_site                       = var.datadog_site
+  subnet_ids                         = var.subnet_ids
+  security_group_ids                 = var.security_group_ids
 
   alarm_actions   = var.alarm_actions
   datadog_enabled = var.datadog_enabled

@@ -63,19 +63,37 @@ variable "alarm_actions" {
 }
 
 variable "metrics_sink" {
-  description = "PIGEON_METRICS: dogstatsd with the Datadog extension layer, else log."
+  description = "PIGEON_METRICS: dogstatsd (the Datadog extension, added by the module), else log."
   type        = string
   default     = "log"
 }
 
+variable "datadog_api_key_secret_arn" {
+  description = "With dogstatsd: the Secrets Manager secret holding the Datadog API key."
+  type        = string
+  default     = null
+}
+
+variable "datadog_api_key_secret_kms_key_arn" {
+  description = "The KMS key of the Datadog API key secret, when it is not the AWS-managed one."
+  type        = string
+  default     = null
+}
+
+variable "datadog_site" {
+  description = "DD_SITE for the Datadog extension."
+  type        = string
+  default     = "datadoghq.com"
+}
+
 variable "layers" {
-  description = "Layer ARNs, e.g. the Datadog Lambda Extension for the region and architecture."
+  description = "More layer ARNs (the Datadog extension is added by the module with dogstatsd)."
   type        = list(string)
   default     = []
 }
 
 variable "extra_environment" {
-  description = "More environment variables, e.g. DD_SITE and DD_API_KEY_SECRET_ARN for the Datadog extension."
+  description = "More environment variables for the function, e.g. PIGEON_PUBLISH_TIMEOUT."
   type        = map(string)
   default     = {}
 }

@@ -28,9 +28,11 @@ def tool(folder: Path, name: str, script: str) -> None:
 @pytest.fixture
 def deploy(tmp_path):
     """Run deploy.sh on a copy of dist/, with a recording terraform and the given gh."""
-    bin_dir, dist = tmp_path / "bin", tmp_path / "dist"
+    bin_dir, dist, terraform = tmp_path / "bin", tmp_path / "dist", tmp_path / "terraform"
     bin_dir.mkdir()
     shutil.copytree(DIST, dist)
+    shutil.copytree(ROOT / "terraform", terraform, ignore=shutil.ignore_patterns(".terraform*"))
+    (terraform / "environments" / ".terraform.lock.hcl").write_text("# providers locked\n")
     calls = tmp_path / "terraform-calls"
     tool(bin_dir, "terraform", FAKE_TERRAFORM)
     system = "/usr/bin:/bin"
@@ -45,6 +47,7 @@ def deploy(tmp_path):
             "HOME": str(tmp_path),
             "PYTHON": os.environ.get("PYTHON", shutil.which("python3") or "python3"),
             "PIGEONTOOLS_ARTIFACT_DIR": str(dist),
+            "PIGEONTOOLS_TERRAFORM_ROOT": str(terraform / "environments"),
             "PIGEONTOOLS_REPOSITORY": "example/pigeon",
             "TF_STATE_BUCKET": "state",
             "TF_STATE_REGION": "us-west-2",
@@ -59,6 +62,7 @@ def deploy(tmp_path):
         )
 
     run.dist = dist  # type: ignore[attr-defined]
+    run.root = terraform / "environments"  # type: ignore[attr-defined]
     run.terraform_calls = calls  # type: ignore[attr-defined]
     return run
 
@@ -122,3 +126,19 @@ def test_only_a_verified_zip_reaches_terraform_and_the_checks_come_first(deploy)
     assert " plan " in calls[1]
     assert "-var-file=stage.tfvars" in calls[1]
     assert "provenance: pigeon.zip and its SBOM were built and attested" in done.stdout
+
+
+def test_a_root_without_a_committed_lock_file_is_refused_with_how_to_make_one(deploy):
+    (deploy.root / ".terraform.lock.hcl").unlink()
+    done = deploy("stage", "plan", gh=GH_PASSES)
+    assert done.returncode == 1
+    assert "providers: terraform/environments/.terraform.lock.hcl is not committed" in done.stderr
+    assert "terraform-lock workflow" in done.stderr
+    assert not deploy.terraform_calls.exists()
+
+
+def test_init_reads_the_lock_file_without_changing_it(deploy):
+    done = deploy("stage", "plan", gh=GH_PASSES)
+    assert done.returncode == 0, done.stderr
+    init = deploy.terraform_calls.read_text().splitlines()[0]
+    assert "-lockfile=readonly" in init

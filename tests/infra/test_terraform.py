@@ -44,7 +44,7 @@ def test_modules_follow_the_conventions(name):
     assert (module.path / "README.md").exists()
     assert list((module.path / "tests").glob("*.tftest.hcl")), "a terraform test with mocks"
     [settings] = module.blocks["terraform"]
-    assert settings["required_version"] == ">= 1.7.0"
+    assert settings["required_version"] == ">= 1.9.0"  # cross-variable validations
     for provider in settings["required_providers"][0].values():
         assert provider["source"]
         assert provider["version"]
@@ -112,7 +112,8 @@ def identity_statements():
     policy such as the KMS key policy, where "*" means the key itself)."""
     for name, module in MODULES.items():
         for doc, body in module.data("aws_iam_policy_document").items():
-            for statement in body.get("statement", []):
+            conditional = [c for d in body.get("dynamic", []) for c in d["statement"]["content"]]
+            for statement in [*body.get("statement", []), *conditional]:
                 if "principals" not in statement:
                     yield f"{name}:{doc}", statement
 

@@ -11,7 +11,8 @@ from pigeon_tools.paths import ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI = yaml.safe_load((WORKFLOWS / "ci.yml").read_text())
 DEPLOY = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
-ALL = {"ci.yml": CI, "deploy.yml": DEPLOY}
+LOCK = yaml.safe_load((WORKFLOWS / "terraform-lock.yml").read_text())
+ALL = {"ci.yml": CI, "deploy.yml": DEPLOY, "terraform-lock.yml": LOCK}
 MAKE_TARGETS = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.MULTILINE))
 
 
@@ -66,6 +67,7 @@ def test_build_uploads_the_zip_and_its_sha_and_tests_upload_junit():
         "dist/pigeon.zip",
         "dist/pigeon.zip.sha256",
         "dist/pigeon.cdx.json",
+        "dist/pigeon.version.json",
     }
     [junit] = [s for s in CI["jobs"]["test"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert junit["with"]["path"] == "reports/junit.xml"
@@ -193,3 +195,25 @@ def test_dependabot_proposes_updates_for_the_four_ecosystems_monthly():
         groups = update["groups"].values()
         assert any(g.get("applies-to") == "version-updates" for g in groups)
     assert "/terraform/environments" in updates["terraform"]["directories"]
+
+
+def test_a_workflow_locks_the_providers_monthly_and_by_hand_as_a_pull_request():
+    on = LOCK[True] if True in LOCK else LOCK["on"]
+    assert "workflow_dispatch" in on
+    assert on["schedule"][0]["cron"].split()[2:] == ["1", "*", "*"]  # the 1st of each month
+    job = LOCK["jobs"]["lock"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert "scripts/terraform_lock.sh" in runs(job)
+    [pull_request] = [s for s in job["steps"] if "create-pull-request" in s.get("uses", "")]
+    assert pull_request["with"]["add-paths"] == "terraform/**/.terraform.lock.hcl"
+    script = (ROOT / "scripts" / "terraform_lock.sh").read_text()
+    for platform in ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"):
+        assert f"-platform={platform}" in script
+    assert "for dir in environments modules/*" in script
+
+
+def test_ci_and_deploys_init_with_the_lock_file_read_only():
+    check = (ROOT / "scripts" / "terraform_check.sh").read_text()
+    assert "-lockfile=readonly" in check
+    deploy = (ROOT / "scripts" / "deploy.sh").read_text()
+    assert "init -input=false -reconfigure -lockfile=readonly" in deploy

@@ -18,6 +18,7 @@ from pigeon_tools.build.verify import verify
 from pigeon_tools.paths import ROOT
 
 SBOM_NAME = "pigeon.cdx.json"
+VERSION_NAME = "pigeon.version.json"
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def _build(arch: str, in_docker: bool, layout: Layout) -> Path:
     sha_path.unlink(missing_ok=True)
     staged_zip.replace(zip_path)
     staged_sbom.replace(sbom_path)
+    # The zip's version.json beside it, for Terraform (DD_VERSION) without unzipping.
+    publish_file(layout.dist_dir / VERSION_NAME, (layout.build_dir / "version.json").read_bytes())
     publish_file(sha_path, f"{digest}\n".encode())
     step(f"done: {zip_path.stat().st_size / 1e6:.2f} MB, base64 sha256 {digest}")
     return zip_path

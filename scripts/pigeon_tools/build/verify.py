@@ -109,6 +109,9 @@ def verify(zip_path: Path, arch: str, cache: Path | None = None, sbom: Path | No
             )
         step(f"check: {zip_path.name} matches {sha_file.name}")
     with zipfile.ZipFile(zip_path) as archive:
+        beside = zip_path.with_name("pigeon.version.json")
+        if beside.exists() and beside.read_bytes() != archive.read("version.json"):
+            raise BuildError(f"{beside.name} is not the zip's version.json")
         stray = [
             n
             for n in archive.namelist()

@@ -56,3 +56,20 @@ class Validations:
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def evaluate(expression: str) -> str:
+    """What `terraform console` prints for an expression of literals (no provider needed)."""
+    with tempfile.TemporaryDirectory(prefix="pigeon-tf-console-") as folder:
+        done = subprocess.run(
+            ["terraform", f"-chdir={folder}", "console", "-no-color"],
+            input=expression + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "TF_IN_AUTOMATION": "1"},
+        )
+    if done.returncode != 0:
+        raise ValueError(done.stderr.strip())
+    return done.stdout.strip()

@@ -7,13 +7,38 @@ data "aws_region" "current" {}
 
 locals {
   vpc_enabled = length(var.subnet_ids) > 0
+  dogstatsd   = var.metrics_sink == "dogstatsd"
+
+  # Every PIGEON_* name here is a setting the function declares (tests/infra check it).
   pigeon_environment = {
     PIGEON_ENV                 = var.env
     PIGEON_QUEUES              = var.queues
     PIGEON_RABBITMQ_SECRET_ARN = var.rabbitmq_secret_arn
+    PIGEON_KEY_PREFIX          = var.key_prefix
+    PIGEON_EVENT_NAMES         = join(",", var.event_names)
     PIGEON_METRICS             = var.metrics_sink
     PIGEON_LOG_LEVEL           = var.log_level
   }
+
+  # The Datadog Lambda Extension, with its API key read from Secrets Manager (docs:
+  # https://docs.datadoghq.com/serverless/aws_lambda/installation/python/). Layers are
+  # published by Datadog's account, another one in GovCloud.
+  datadog_account = data.aws_partition.current.partition == "aws-us-gov" ? "002406178527" : "464622532012"
+  datadog_layer = format(
+    "arn:%s:lambda:%s:%s:layer:%s:%d",
+    data.aws_partition.current.partition,
+    data.aws_region.current.region,
+    local.datadog_account,
+    var.architecture == "arm64" ? "Datadog-Extension-ARM" : "Datadog-Extension",
+    var.datadog_extension_version,
+  )
+  datadog_environment = local.dogstatsd ? {
+    DD_SITE               = var.datadog_site
+    DD_API_KEY_SECRET_ARN = var.datadog_api_key_secret_arn
+    DD_ENV                = var.env
+    DD_SERVICE            = var.name
+    DD_VERSION            = var.artifact_version
+  } : {}
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -76,6 +101,30 @@ data "aws_iam_policy_document" "permissions" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.on_failure.arn]
   }
+
+  # With dogstatsd, the Datadog extension reads its API key with the function's role.
+  dynamic "statement" {
+    for_each = local.dogstatsd ? [1] : []
+    content {
+      sid       = "ReadDatadogApiKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [var.datadog_api_key_secret_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.dogstatsd && var.datadog_api_key_secret_kms_key_arn != null ? [1] : []
+    content {
+      sid       = "DecryptDatadogApiKey"
+      actions   = ["kms:Decrypt"]
+      resources = [var.datadog_api_key_secret_kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
@@ -107,10 +156,10 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrency
-  layers                         = var.layers
+  layers                         = local.dogstatsd ? concat(var.layers, [local.datadog_layer]) : var.layers
 
   environment {
-    variables = merge(var.extra_environment, local.pigeon_environment)
+    variables = merge(var.extra_environment, local.datadog_environment, local.pigeon_environment)
   }
 
   logging_config {

@@ -115,8 +115,30 @@ variable "rabbitmq_secret_kms_key_arn" {
   }
 }
 
+variable "key_prefix" {
+  description = "PIGEON_KEY_PREFIX: the prefix of raw-crash keys; the bucket notification's filter_prefix must be the same (the pigeon module passes one value to both)."
+  type        = string
+  default     = "v2/raw_crash/"
+
+  validation {
+    condition     = length(trimspace(var.key_prefix)) > 0
+    error_message = "key_prefix must not be empty."
+  }
+}
+
+variable "event_names" {
+  description = "PIGEON_EVENT_NAMES: the S3 event types that count; the bucket notification's events must be the same (the pigeon module passes one value to both)."
+  type        = list(string)
+  default     = ["s3:ObjectCreated:Put"]
+
+  validation {
+    condition     = length(var.event_names) > 0 && alltrue([for e in var.event_names : startswith(e, "s3:ObjectCreated:")])
+    error_message = "event_names must be S3 ObjectCreated event types such as s3:ObjectCreated:Put."
+  }
+}
+
 variable "metrics_sink" {
-  description = "PIGEON_METRICS: dogstatsd (with the Datadog Lambda Extension layer), log (Datadog Forwarder) or none."
+  description = "PIGEON_METRICS: dogstatsd (the module adds the Datadog Lambda Extension and its API key), log (Datadog Forwarder) or none."
   type        = string
   default     = "log"
 
@@ -137,14 +159,54 @@ variable "log_level" {
   }
 }
 
+variable "datadog_api_key_secret_arn" {
+  description = "With metrics_sink = dogstatsd: the Secrets Manager secret holding the Datadog API key (DD_API_KEY_SECRET_ARN); the role may read it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.metrics_sink != "dogstatsd" || var.datadog_api_key_secret_arn != null
+    error_message = "metrics_sink = \"dogstatsd\" needs datadog_api_key_secret_arn: the Datadog extension reads its API key from that secret, and without it every metric is dropped."
+  }
+
+  validation {
+    condition     = var.datadog_api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:", var.datadog_api_key_secret_arn))
+    error_message = "datadog_api_key_secret_arn must be a Secrets Manager ARN."
+  }
+}
+
+variable "datadog_api_key_secret_kms_key_arn" {
+  description = "The KMS key of the Datadog API key secret, if it is not the AWS-managed one: the role may decrypt with it, through Secrets Manager only."
+  type        = string
+  default     = null
+}
+
+variable "datadog_site" {
+  description = "DD_SITE: the Datadog site the extension sends to."
+  type        = string
+  default     = "datadoghq.com"
+}
+
+variable "datadog_extension_version" {
+  description = "Version of the Datadog Lambda Extension layer (Datadog-Extension, or -ARM for arm64), pinned."
+  type        = number
+  default     = 105
+}
+
+variable "artifact_version" {
+  description = "DD_VERSION: the version of the deployed artifact (version.json of the build)."
+  type        = string
+  default     = "unknown"
+}
+
 variable "extra_environment" {
-  description = "More environment variables (e.g. PIGEON_PUBLISH_TIMEOUT, DD_* for the Datadog extension). Must not override the ones this module sets."
+  description = "More environment variables (e.g. PIGEON_PUBLISH_TIMEOUT). Must not override the ones this module sets."
   type        = map(string)
   default     = {}
 }
 
 variable "layers" {
-  description = "Layer ARNs, e.g. the Datadog Lambda Extension when metrics_sink is dogstatsd."
+  description = "More layer ARNs; the Datadog Lambda Extension is added by the module with dogstatsd."
   type        = list(string)
   default     = []
 }

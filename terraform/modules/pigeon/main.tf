@@ -30,16 +30,24 @@ module "function" {
   queues                      = var.queues
   rabbitmq_secret_arn         = module.secrets.secret_arn
   rabbitmq_secret_kms_key_arn = module.secrets.kms_key_arn
+  key_prefix                  = var.key_prefix
+  event_names                 = var.event_names
   metrics_sink                = var.metrics_sink
   log_level                   = var.log_level
-  extra_environment           = var.extra_environment
-  layers                      = var.layers
-  subnet_ids                  = var.subnet_ids
-  security_group_ids          = var.security_group_ids
-  log_retention_days          = var.log_retention_days
-  maximum_retry_attempts      = var.maximum_retry_attempts
-  maximum_event_age_seconds   = var.maximum_event_age_seconds
-  tags                        = local.tags
+  artifact_version            = var.artifact_version
+
+  datadog_api_key_secret_arn         = var.datadog_api_key_secret_arn
+  datadog_api_key_secret_kms_key_arn = var.datadog_api_key_secret_kms_key_arn
+  datadog_site                       = var.datadog_site
+  datadog_extension_version          = var.datadog_extension_version
+  extra_environment                  = var.extra_environment
+  layers                             = var.layers
+  subnet_ids                         = var.subnet_ids
+  security_group_ids                 = var.security_group_ids
+  log_retention_days                 = var.log_retention_days
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_event_age_seconds          = var.maximum_event_age_seconds
+  tags                               = local.tags
 }
 
 module "bucket_notification" {
@@ -49,6 +57,10 @@ module "bucket_notification" {
   bucket_account_id = data.aws_caller_identity.current.account_id
   function_arn      = module.function.function_arn
   function_name     = module.function.function_name
+
+  # One value each for what the notification and the function must agree on.
+  filter_prefix = var.key_prefix
+  events        = var.event_names
 }
 
 module "alarms" {

@@ -52,10 +52,52 @@ variable "reserved_concurrency" {
   default     = 10
 }
 
+variable "key_prefix" {
+  description = "Raw-crash key prefix: the notification's filter_prefix and the function's PIGEON_KEY_PREFIX, one value."
+  type        = string
+  default     = "v2/raw_crash/"
+}
+
+variable "event_names" {
+  description = "S3 event types: the notification's events and the function's PIGEON_EVENT_NAMES, one value."
+  type        = list(string)
+  default     = ["s3:ObjectCreated:Put"]
+}
+
 variable "metrics_sink" {
-  description = "PIGEON_METRICS: dogstatsd (needs the Datadog extension in layers), log or none."
+  description = "PIGEON_METRICS: dogstatsd (the function module adds the Datadog extension; needs datadog_api_key_secret_arn), log or none."
   type        = string
   default     = "log"
+}
+
+variable "datadog_api_key_secret_arn" {
+  description = "With dogstatsd: the Secrets Manager secret holding the Datadog API key."
+  type        = string
+  default     = null
+}
+
+variable "datadog_api_key_secret_kms_key_arn" {
+  description = "The KMS key of the Datadog API key secret, when it is not the AWS-managed one."
+  type        = string
+  default     = null
+}
+
+variable "datadog_site" {
+  description = "DD_SITE for the Datadog extension."
+  type        = string
+  default     = "datadoghq.com"
+}
+
+variable "datadog_extension_version" {
+  description = "Version of the Datadog Lambda Extension layer."
+  type        = number
+  default     = 105
+}
+
+variable "artifact_version" {
+  description = "The deployed artifact's version (DD_VERSION)."
+  type        = string
+  default     = "unknown"
 }
 
 variable "log_level" {
@@ -71,7 +113,7 @@ variable "extra_environment" {
 }
 
 variable "layers" {
-  description = "Layer ARNs for the function, e.g. the Datadog Lambda Extension."
+  description = "More layer ARNs for the function (the Datadog extension is added with dogstatsd)."
   type        = list(string)
   default     = []
 }

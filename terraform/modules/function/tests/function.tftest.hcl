@@ -104,3 +104,51 @@ run "bad_values_are_rejected" {
 
   expect_failures = [var.architecture, var.timeout]
 }
+
+run "dogstatsd_adds_the_datadog_extension_its_settings_and_its_key" {
+  command = apply
+
+  variables {
+    metrics_sink               = "dogstatsd"
+    datadog_api_key_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:datadog-api-key-AbCdEf"
+    artifact_version           = "1.2.3"
+  }
+
+  assert {
+    condition     = contains(aws_lambda_function.this.layers, "arn:aws:lambda:us-west-2:464622532012:layer:Datadog-Extension:${var.datadog_extension_version}")
+    error_message = "the Datadog Lambda Extension layer of the region and architecture"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["DD_API_KEY_SECRET_ARN"] == var.datadog_api_key_secret_arn
+      && aws_lambda_function.this.environment[0].variables["DD_SITE"] == "datadoghq.com"
+      && aws_lambda_function.this.environment[0].variables["DD_ENV"] == "test"
+      && aws_lambda_function.this.environment[0].variables["DD_SERVICE"] == "pigeon-test"
+      && aws_lambda_function.this.environment[0].variables["DD_VERSION"] == "1.2.3"
+    )
+    error_message = "DD_API_KEY_SECRET_ARN, DD_SITE, DD_ENV, DD_SERVICE and DD_VERSION"
+  }
+  assert {
+    condition     = contains(flatten([for s in data.aws_iam_policy_document.permissions.statement : s.resources if contains(s.actions, "secretsmanager:GetSecretValue")]), var.datadog_api_key_secret_arn)
+    error_message = "the role reads the Datadog API key"
+  }
+}
+
+run "dogstatsd_without_an_api_key_secret_is_refused" {
+  command = plan
+
+  variables {
+    metrics_sink = "dogstatsd"
+  }
+
+  expect_failures = [var.datadog_api_key_secret_arn]
+}
+
+run "log_metrics_add_no_datadog_extension" {
+  command = apply
+
+  assert {
+    condition     = length(aws_lambda_function.this.layers) == 0 && !contains(keys(aws_lambda_function.this.environment[0].variables), "DD_API_KEY_SECRET_ARN")
+    error_message = "no extension, no DD_* without dogstatsd"
+  }
+}

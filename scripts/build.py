@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from pigeon_tools.build.artifact import SBOM_NAME, Layout, build
+from pigeon_tools.build.artifact import SBOM_NAME, VERSION_NAME, Layout, build
 from pigeon_tools.build.export import locked_requirements
 from pigeon_tools.build.install import ARCHES
 from pigeon_tools.build.steps import BuildError, step
@@ -60,7 +60,13 @@ def main() -> int:
             print(locked_requirements(source, cache))
         elif args.verify_only:
             sbom = args.verify_only.with_name(SBOM_NAME)
-            verify(args.verify_only, args.arch, sbom=sbom if sbom.exists() else None)
+            version = args.verify_only.with_name(VERSION_NAME)
+            verify(
+                args.verify_only,
+                args.arch,
+                sbom=sbom if sbom.exists() else None,
+                version_file=version if version.exists() else None,
+            )
             step(f"ok: {args.verify_only}")
         else:
             source = args.source.resolve()

@@ -5,6 +5,7 @@ module "pigeon" {
   source = "../modules/pigeon"
 
   env             = var.env
+  delivery        = var.delivery
   bucket_name     = var.bucket_name
   queues          = var.queues
   zip_path        = "${var.artifact_dir}/pigeon.zip"

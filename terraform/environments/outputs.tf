@@ -17,3 +17,8 @@ output "dashboard_url" {
   description = "Datadog dashboard, when enabled."
   value       = module.pigeon.dashboard_url
 }
+
+output "dead_letter_queue_url" {
+  description = "With delivery = sqs: notifications that kept failing, to redrive."
+  value       = module.pigeon.dead_letter_queue_url
+}

@@ -28,6 +28,12 @@ variable "secret_recovery_window_in_days" {
   type        = number
 }
 
+variable "delivery" {
+  description = "How notifications reach the function: direct, or sqs (docs/operations.md, switching)."
+  type        = string
+  default     = "direct"
+}
+
 variable "region" {
   description = "AWS region of the crash-report bucket and the function."
   type        = string

@@ -40,6 +40,10 @@ def test_each_statement_of_the_role_grants_exactly_what_pigeon_needs():
             ["${var.datadog_api_key_secret_arn}"],
         ),
         "DecryptDatadogApiKey": (["kms:Decrypt"], ["${var.datadog_api_key_secret_kms_key_arn}"]),
+        "ReadDeliveryQueue": (
+            ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            ["${var.delivery_queue_arn}"],
+        ),
     }
     found = statements()
     assert {sid: (s["actions"], s["resources"]) for sid, s in found.items()} == expected
@@ -127,8 +131,12 @@ def test_the_notification_and_the_function_agree_through_one_value_each():
     assert environment["PIGEON_KEY_PREFIX"] == "${var.key_prefix}"
     assert environment["PIGEON_EVENT_NAMES"] == '${join(",", var.event_names)}'
     notification = hcl.load(hcl.TERRAFORM / "modules" / "bucket_notification")
-    [target] = notification.resources("aws_s3_bucket_notification")["this"]["lambda_function"]
-    assert (target["filter_prefix"], target["events"]) == ("${var.filter_prefix}", "${var.events}")
+    for block in notification.resources("aws_s3_bucket_notification")["this"]["dynamic"]:
+        [target] = next(iter(block.values()))["content"]
+        assert (target["filter_prefix"], target["events"]) == (
+            "${var.filter_prefix}",
+            "${var.events}",
+        )
 
 
 def test_the_function_reads_the_event_names_as_the_notification_spells_them():

@@ -100,7 +100,15 @@ def check_import(zip_path: Path, python: str, handler: str = function.HANDLER) -
             )
 
 
-def verify(zip_path: Path, arch: str, cache: Path | None = None, sbom: Path | None = None) -> None:
+def verify(
+    zip_path: Path,
+    arch: str,
+    cache: Path | None = None,
+    sbom: Path | None = None,
+    version_file: Path | None = None,
+) -> None:
+    """Every check; with `sbom` and `version_file` (the files beside a published zip), that
+    they describe it."""
     sha_file = zip_path.with_name(zip_path.name + ".sha256")
     if sha_file.exists():
         if sha_file.read_text().strip() != base64_sha256(zip_path):
@@ -109,9 +117,8 @@ def verify(zip_path: Path, arch: str, cache: Path | None = None, sbom: Path | No
             )
         step(f"check: {zip_path.name} matches {sha_file.name}")
     with zipfile.ZipFile(zip_path) as archive:
-        beside = zip_path.with_name("pigeon.version.json")
-        if beside.exists() and beside.read_bytes() != archive.read("version.json"):
-            raise BuildError(f"{beside.name} is not the zip's version.json")
+        if version_file is not None and version_file.read_bytes() != archive.read("version.json"):
+            raise BuildError(f"{version_file.name} is not the zip's version.json")
         stray = [
             n
             for n in archive.namelist()

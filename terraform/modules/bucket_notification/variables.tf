@@ -49,3 +49,15 @@ variable "events" {
     error_message = "events must be S3 event types such as s3:ObjectCreated:Put."
   }
 }
+
+variable "queue_arn" {
+  description = "An SQS queue to send the notifications to instead of the function (the sqs_delivery module's queue_arn); null for direct delivery."
+  type        = string
+  default     = null
+}
+
+variable "queue_policy_id" {
+  description = "With queue_arn: the id of the queue policy that lets S3 send to it, so the notification is saved after it."
+  type        = string
+  default     = null
+}

@@ -102,6 +102,16 @@ data "aws_iam_policy_document" "permissions" {
     resources = [aws_sqs_queue.on_failure.arn]
   }
 
+  # With SQS delivery, Lambda reads the delivery queue with the function's role.
+  dynamic "statement" {
+    for_each = var.delivery_queue_arn == null ? [] : [1]
+    content {
+      sid       = "ReadDeliveryQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      resources = [var.delivery_queue_arn]
+    }
+  }
+
   # With dogstatsd, the Datadog extension reads its API key with the function's role.
   dynamic "statement" {
     for_each = local.dogstatsd ? [1] : []

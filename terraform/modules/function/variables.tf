@@ -272,3 +272,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "delivery_queue_arn" {
+  description = "With SQS delivery: the queue the function reads (the sqs_delivery module's queue_arn); the role may receive and delete its messages."
+  type        = string
+  default     = null
+}

@@ -36,6 +36,8 @@ module "function" {
   log_level                   = var.log_level
   artifact_version            = var.artifact_version
 
+  delivery_queue_arn = try(module.sqs_delivery[0].queue_arn, null)
+
   datadog_api_key_secret_arn         = var.datadog_api_key_secret_arn
   datadog_api_key_secret_kms_key_arn = var.datadog_api_key_secret_kms_key_arn
   datadog_site                       = var.datadog_site
@@ -61,6 +63,25 @@ module "bucket_notification" {
   # One value each for what the notification and the function must agree on.
   filter_prefix = var.key_prefix
   events        = var.event_names
+
+  queue_arn       = try(module.sqs_delivery[0].queue_arn, null)
+  queue_policy_id = try(module.sqs_delivery[0].queue_policy_id, null)
+}
+
+module "sqs_delivery" {
+  source = "../sqs_delivery"
+  count  = var.delivery == "sqs" ? 1 : 0
+
+  name                    = local.name
+  bucket_name             = var.bucket_name
+  bucket_account_id       = data.aws_caller_identity.current.account_id
+  function_name           = module.function.function_name
+  function_timeout        = var.timeout
+  batch_size              = var.sqs_batch_size
+  batching_window_seconds = var.sqs_batching_window_seconds
+  maximum_concurrency     = var.reserved_concurrency
+  alarm_actions           = var.alarm_actions
+  tags                    = local.tags
 }
 
 module "alarms" {

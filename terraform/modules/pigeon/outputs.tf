@@ -27,3 +27,13 @@ output "dashboard_url" {
   description = "Datadog dashboard URL, when Datadog is enabled."
   value       = try(module.datadog[0].dashboard_url, null)
 }
+
+output "delivery_queue_url" {
+  description = "With delivery = sqs: the delivery queue."
+  value       = try(module.sqs_delivery[0].queue_url, null)
+}
+
+output "dead_letter_queue_url" {
+  description = "With delivery = sqs: notifications that kept failing, to redrive."
+  value       = try(module.sqs_delivery[0].dead_letter_queue_url, null)
+}

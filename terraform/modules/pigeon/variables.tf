@@ -52,6 +52,29 @@ variable "reserved_concurrency" {
   default     = 10
 }
 
+variable "delivery" {
+  description = "How notifications reach the function: direct (S3 invokes it) or sqs (through an encrypted queue with a dead-letter queue, read with partial batch failures)."
+  type        = string
+  default     = "direct"
+
+  validation {
+    condition     = contains(["direct", "sqs"], var.delivery)
+    error_message = "delivery must be direct or sqs."
+  }
+}
+
+variable "sqs_batch_size" {
+  description = "With delivery = sqs: notifications per invocation."
+  type        = number
+  default     = 10
+}
+
+variable "sqs_batching_window_seconds" {
+  description = "With delivery = sqs: how long Lambda gathers notifications before an invocation."
+  type        = number
+  default     = 0
+}
+
 variable "key_prefix" {
   description = "Raw-crash key prefix: the notification's filter_prefix and the function's PIGEON_KEY_PREFIX, one value."
   type        = string

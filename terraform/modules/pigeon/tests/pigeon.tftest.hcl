@@ -51,3 +51,29 @@ run "datadog_can_be_turned_off" {
     error_message = "no Datadog resources when disabled"
   }
 }
+
+run "sqs_delivery_buffers_the_notifications_in_a_queue" {
+  command = apply
+
+  variables {
+    delivery = "sqs"
+  }
+
+  assert {
+    condition     = length(module.sqs_delivery) == 1 && output.delivery_queue_url != null
+    error_message = "the delivery queue, its dead-letter queue and the mapping"
+  }
+  assert {
+    condition     = module.bucket_notification.destination == "queue"
+    error_message = "the notification goes to the queue"
+  }
+}
+
+run "direct_delivery_has_no_queue" {
+  command = apply
+
+  assert {
+    condition     = length(module.sqs_delivery) == 0 && module.bucket_notification.destination == "function"
+    error_message = "S3 invokes the function"
+  }
+}

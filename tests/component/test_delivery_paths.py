@@ -1,0 +1,77 @@
+"""Pigeon fed through SQS, SNS and EventBridge against a real broker: the same decisions, and
+with SQS, partial batch failures that retry exactly the messages whose ids were not confirmed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pigeon.publisher import PublishError
+from pigeon_tools import events
+from support.in_process import make_pigeon
+
+
+def accepted(n: int) -> list[str]:
+    return [events.new_crash_id("accept") for _ in range(n)]
+
+
+@pytest.mark.parametrize("path", ["sqs", "sqs+sns", "sns", "eventbridge"])
+def test_every_delivery_path_publishes_the_accepted_ids(broker, queue, path):
+    ids, deferred = accepted(2), events.new_crash_id("defer")
+    notes = [events.for_crash_ids([i]) for i in [*ids, deferred]]
+    if path.startswith("sqs"):
+        event = events.sqs_batch(notes, via_sns=path == "sqs+sns")
+    elif path == "sns":
+        event = events.sns_event(events.for_crash_ids([*ids, deferred]))
+    else:
+        event = events.eventbridge_event(events.raw_crash_key(ids[0]))
+        ids = ids[:1]
+    result = make_pigeon(broker.url, queue)(event)
+    assert sorted(broker.bodies(queue)) == sorted(ids)
+    assert result["published"] == {queue: ids}
+    if path.startswith("sqs"):
+        assert result["batchItemFailures"] == []
+
+
+def test_an_sqs_batch_the_broker_takes_in_part_retries_exactly_the_unconfirmed_messages(
+    healthy_broker, queue
+):
+    """The queue takes 3 messages (max-length, reject-publish): the broker nacks the rest."""
+    broker = healthy_broker
+    policy = json.dumps({"max-length": 3, "overflow": "reject-publish"})
+    broker.ctl("set_policy", "--apply-to", "queues", "pigeon-test-full", f"^{queue}$", policy)
+    ids = accepted(5)
+    batch = events.sqs_batch([events.for_crash_ids([i]) for i in ids])
+    owner = {i: r["messageId"] for i, r in zip(ids, batch["Records"], strict=True)}
+    batch["Records"].insert(2, events.sqs_batch([events.s3_test_event()])["Records"][0])
+    item = {r["messageId"]: r for r in batch["Records"]}
+    pigeon = make_pigeon(broker.url, queue)
+    result = pigeon(batch)  # no exception: the batch reports its failures
+    on_queue = broker.bodies(queue)
+    failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
+    assert len(on_queue) == 3
+    assert set(failed) == {owner[i] for i in ids if i not in on_queue}
+    assert sum(map(len, result["published"].values())) == 3
+    assert pigeon.metrics()["socorro.pigeon.publish_error|env:test"] == 1
+    # Lambda redelivers only the failed messages; the queue has room again.
+    broker.ctl("clear_policy", "pigeon-test-full")
+    retry = pigeon({"Records": [item[f] for f in failed]})
+    assert retry["batchItemFailures"] == []
+    on_queue += broker.bodies(queue)
+    assert sorted(on_queue) == sorted(ids)  # every id once: the confirmed were not re-sent
+
+
+def test_an_sqs_batch_with_the_broker_down_fails_the_messages_with_accepted_ids(healthy_broker):
+    healthy_broker.stop_app()
+    accept, defer = events.new_crash_id("accept"), events.new_crash_id("defer")
+    batch = events.sqs_batch([events.for_crash_ids([accept]), events.for_crash_ids([defer])])
+    result = make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2")(batch)
+    assert result["batchItemFailures"] == [{"itemIdentifier": batch["Records"][0]["messageId"]}]
+
+
+def test_other_paths_still_raise_so_that_lambda_retries_the_event(healthy_broker):
+    healthy_broker.stop_app()
+    event = events.sns_event(events.for_crash_ids(accepted(1)))
+    with pytest.raises(PublishError):
+        make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2")(event)

@@ -15,7 +15,16 @@ import json
 import sys
 from typing import Any
 
-from pigeon_tools.events import RAW_CRASH_PREFIX, THROTTLE, event, new_crash_id, raw_crash_key
+from pigeon_tools.events import (
+    RAW_CRASH_PREFIX,
+    THROTTLE,
+    event,
+    eventbridge_event,
+    new_crash_id,
+    raw_crash_key,
+    sns_event,
+    sqs_batch,
+)
 
 
 class _AddKey(argparse.Action):
@@ -41,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--event-name", default="ObjectCreated:Put")
     parser.add_argument("--region", default="us-west-2")
     parser.add_argument("--prefix", default=RAW_CRASH_PREFIX, help="raw-crash key prefix")
+    parser.add_argument(
+        "--via",
+        choices=("s3", "sqs", "sqs+sns", "sns", "eventbridge"),
+        default="s3",
+        help="the delivery path: S3 directly (default), an SQS batch of one message (with an "
+        "SNS envelope: sqs+sns), SNS, or EventBridge (one event per key)",
+    )
     parser.set_defaults(items=[])
     args = parser.parse_args(argv)
     if not args.items:
@@ -56,7 +72,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{value} crash id: {crash_id}", file=sys.stderr)
             keys.append(raw_crash_key(crash_id, args.prefix))
     options = {"bucket": args.bucket, "event_name": args.event_name, "region": args.region}
-    json.dump(event(keys, **options), sys.stdout, indent=2)
+    notification = event(keys, **options)
+    delivered = {
+        "s3": lambda: notification,
+        "sqs": lambda: sqs_batch([notification]),
+        "sqs+sns": lambda: sqs_batch([notification], via_sns=True),
+        "sns": lambda: sns_event(notification),
+    }
+    if args.via == "eventbridge":
+        if len(keys) != 1:
+            parser.error("--via eventbridge takes one key: EventBridge sends one event per object")
+        output = eventbridge_event(keys[0], bucket=args.bucket, region=args.region)
+    else:
+        output = delivered[args.via]()
+    json.dump(output, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 

@@ -15,8 +15,11 @@ REGION = "us-west-2"
 @contextmanager
 def moto_server() -> Iterator[str]:
     """Start moto's server on 127.0.0.1, port 0; yield its endpoint URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

@@ -8,6 +8,8 @@ import jsonschema
 import pytest
 
 from pigeon.crash_ids import Decision, classify, crash_id_from_key
+from pigeon.delivery import unwrap
+from pigeon.events import S3Object
 from pigeon_tools import events
 from pigeon_tools.paths import SCRIPTS
 
@@ -79,3 +81,20 @@ def test_no_key_is_an_error():
     done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True)
     assert done.returncode == 2
     assert "give at least one" in done.stderr
+
+
+@pytest.mark.parametrize("via", ["s3", "sqs", "sqs+sns", "sns", "eventbridge"])
+def test_every_delivery_path_unwraps_to_the_same_key(via):
+    key = "v2/raw_crash/000/20180313/00007bd0-2d1c-4865-af09-80bc00180313"
+    event, _ = run("--key", key, "--via", via)
+    delivery = unwrap(event, frozenset({"ObjectCreated:Put"}))
+    assert delivery.source == via.split("+")[0]
+    keys = [r.key for unit in delivery.units for r in unit.results if isinstance(r, S3Object)]
+    assert keys == [key]
+
+
+def test_eventbridge_takes_one_key_and_says_why():
+    args = ["--new-crash-id", "accept", "--new-crash-id", "accept", "--via", "eventbridge"]
+    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "EventBridge sends one event per object" in done.stderr

@@ -1,0 +1,140 @@
+"""Backfill a date range from the bucket: the raw-crash keys listed (listing.py) go through the
+function as S3-shaped events in batches, so that its one decision path applies. A checkpoint
+file records the last key of the last batch the function took: a stopped backfill resumes
+after it, and no batch it took is sent again."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pigeon.crash_ids import Decision, classify, crash_id_from_key
+from pigeon_tools import events
+from pigeon_tools.operate.invoker import Invoker
+from pigeon_tools.operate.listing import ENTROPY, Lister
+from pigeon_tools.operate.progress import Progress
+
+
+class BackfillError(RuntimeError):
+    """The backfill stopped; the message says where, and that a new run resumes."""
+
+
+@dataclass
+class Checkpoint:
+    path: Path | None
+    identity: dict[str, str]  # what backfill the file belongs to
+    last_key: str = ""
+    complete: bool = False
+
+    @classmethod
+    def open(cls, path: Path | None, identity: dict[str, str]) -> Checkpoint:
+        if path is None or not path.exists():
+            return cls(path, identity)
+        saved = json.loads(path.read_text())
+        if saved.get("identity") != identity:
+            raise BackfillError(
+                f"{path} is the checkpoint of another backfill: {saved['identity']}"
+            )
+        return cls(path, identity, saved.get("last_key", ""), bool(saved.get("complete")))
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        state = {"identity": self.identity, "last_key": self.last_key, "complete": self.complete}
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(state, indent=2) + "\n")
+        partial.replace(self.path)
+
+
+@dataclass
+class Summary:
+    listed: int = 0
+    batches: int = 0
+    accepted: int = 0
+    published: int = 0
+    per_day: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    list_calls: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def lines(self, dry_run: bool) -> list[str]:
+        found = []
+        for day, counts in sorted(self.per_day.items()):
+            found.append(f"{day}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        rate = self.listed / self.seconds if self.seconds else 0.0
+        found.append(
+            f"listed {self.listed} keys with {self.list_calls} list calls in {self.seconds:.1f} s"
+            f" ({rate:.0f} keys/s)"
+        )
+        if not dry_run:
+            found.append(
+                f"sent {self.batches} batches: {self.accepted} accepted, {self.published} "
+                f"messages published"
+            )
+        return found
+
+
+class Backfill:
+    def __init__(
+        self,
+        lister: Lister,
+        invoker: Invoker | None,
+        checkpoint: Checkpoint,
+        batch: int = 100,
+    ) -> None:
+        self.lister, self.invoker, self.checkpoint, self.batch = lister, invoker, checkpoint, batch
+        self.stop_requested = False  # set from a signal handler: stop after the current batch
+
+    def run(self, dry_run: bool = False) -> Summary:
+        summary, started = Summary(), time.perf_counter()
+        after = "" if dry_run else self.checkpoint.last_key
+        pending: list[str] = []
+        start = after[len(self.lister.prefix) : len(self.lister.prefix) + 3] if after else "000"
+        with Progress(len([e for e in ENTROPY if e >= start]), "backfill", "prefixes") as progress:
+            for _, keys in self.lister.keys(after):
+                summary.listed += len(keys)
+                self.count(keys, summary)
+                pending += keys
+                while not dry_run and len(pending) >= self.batch and not self.stop_requested:
+                    self.send(pending[: self.batch], summary)
+                    del pending[: self.batch]
+                progress.advance(note=f"{summary.listed} keys")
+                if self.stop_requested:
+                    summary.interrupted = True
+                    break
+            if pending and not dry_run and not self.stop_requested:
+                self.send(pending, summary)
+        if not dry_run and not summary.interrupted:
+            self.checkpoint.complete = True
+            self.checkpoint.save()
+        summary.list_calls, summary.seconds = self.lister.calls, time.perf_counter() - started
+        return summary
+
+    def count(self, keys: list[str], summary: Summary) -> None:
+        prefix = self.lister.prefix
+        for key in keys:
+            crash_id = crash_id_from_key(key, prefix)
+            decision = classify(crash_id) if crash_id else Decision.INVALID
+            summary.per_day[key[len(prefix) + 4 : len(prefix) + 12]][decision.value] += 1
+
+    def send(self, keys: list[str], summary: Summary) -> None:
+        assert self.invoker is not None
+        answer = self.invoker.invoke(events.event(keys, bucket=self.lister.bucket))
+        if not answer.ok:
+            resume = self.checkpoint.last_key or "the start"
+            raise BackfillError(
+                f"the function failed on the batch after {resume}: {answer.error}. "
+                "Nothing after that key is marked done: run the same command again to resume."
+            )
+        result: dict[str, Any] = answer.payload if isinstance(answer.payload, dict) else {}
+        summary.batches += 1
+        summary.accepted += int(result.get("accepted", 0))
+        summary.published += sum(len(ids) for ids in result.get("published", {}).values())
+        self.checkpoint.last_key = keys[-1]
+        self.checkpoint.save()

@@ -1,0 +1,154 @@
+"""Drain the on-failure queue: every message is Lambda's destination record of an event it gave
+up on (`requestPayload` the event, `responsePayload` the error). Each event is invoked again;
+its message is deleted only after that invoke succeeded. A failed one is made visible again when
+the run ends, and named in the summary; a message that is not a destination record is left
+alone. A run stops at an empty queue, at --max, or at Ctrl-C; what it did not delete stays on
+the queue for the next run."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pigeon.crash_ids import Decision, classify, crash_id_from_key
+from pigeon.delivery import unwrap
+from pigeon.events import NotAnS3Notification, S3Object
+from pigeon_tools.operate.invoker import Invoker
+from pigeon_tools.operate.progress import Progress
+
+
+@dataclass(frozen=True)
+class Failed:
+    """One destination record: the event Lambda gave up on, and why."""
+
+    message_id: str
+    receipt: str
+    event: Any
+    error_type: str
+    crash_ids: list[str]
+
+
+@dataclass
+class Summary:
+    redriven: list[str] = field(default_factory=list)  # message ids
+    failed: dict[str, str] = field(default_factory=dict)  # message id -> error
+    skipped: dict[str, str] = field(default_factory=dict)  # message id -> why
+    planned: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def lines(self, dry_run: bool) -> list[str]:
+        if dry_run:
+            found = [f"would redrive, {error}: {len(ids)} crash id(s): {' '.join(sorted(ids))}"
+                     for error, ids in sorted(self.planned.items())]  # fmt: skip
+        else:
+            found = [f"redriven: {len(self.redriven)}", f"failed: {len(self.failed)}"]
+            found += [f"  failed {m}: {error}" for m, error in sorted(self.failed.items())]
+        found.append(f"skipped (not a destination record): {len(self.skipped)}")
+        found += [f"  skipped {m}: {why}" for m, why in sorted(self.skipped.items())]
+        return found
+
+
+def accepted_ids(event: Any, prefix: str, names: frozenset[str]) -> list[str]:
+    """The crash ids the function would accept in the event, by its own rules."""
+    try:
+        units = unwrap(event, names).units
+    except NotAnS3Notification:
+        return []
+    ids = []
+    for result in (r for unit in units for r in unit.results):
+        crash_id = crash_id_from_key(result.key, prefix) if isinstance(result, S3Object) else None
+        if crash_id and classify(crash_id) is Decision.ACCEPT:
+            ids.append(crash_id)
+    return ids
+
+
+def parse(message: dict[str, Any], prefix: str, names: frozenset[str]) -> Failed | str:
+    """The record, or why the message is not one."""
+    try:
+        record = json.loads(message.get("Body", ""))
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(record, dict) or "requestPayload" not in record:
+        return "no requestPayload: not a Lambda destination record"
+    response = record.get("responsePayload")
+    context = record.get("requestContext") or {}
+    error_type = (response.get("errorType") if isinstance(response, dict) else None) or context.get(
+        "condition", "unknown"
+    )
+    event = record["requestPayload"]
+    ids = accepted_ids(event, prefix, names)
+    return Failed(message["MessageId"], message["ReceiptHandle"], event, str(error_type), ids)
+
+
+class Redrive:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        invoker: Invoker | None,
+        prefix: str = "v2/raw_crash/",
+        names: frozenset[str] = frozenset({"ObjectCreated:Put"}),
+        visibility_timeout: int = 300,
+    ) -> None:
+        self.sqs, self.queue_url, self.invoker = sqs, queue_url, invoker
+        self.prefix, self.names, self.visibility = prefix, names, visibility_timeout
+
+    def waiting(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+    def receive(self) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            VisibilityTimeout=self.visibility,
+        )
+        return list(response.get("Messages", []))
+
+    def release(self, receipt: str) -> None:
+        """Visible again at once: for the next run, or another reader."""
+        self.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=0
+        )
+
+    def run(self, dry_run: bool = False, most: int | None = None) -> Summary:
+        summary, held = Summary(), list[str]()
+        total = self.waiting()
+        try:
+            with Progress(min(total, most or total), "redrive", "events") as progress:
+                while most is None or progress.done < most:
+                    messages = self.receive()[: None if most is None else most - progress.done]
+                    if not messages:
+                        break
+                    for message in messages:
+                        self.one(message, dry_run, summary, held)
+                        progress.advance(note=f"{len(summary.failed)} failed")
+        finally:
+            for receipt in held:  # listed, failed or skipped: on the queue again at once
+                self.release(receipt)
+        return summary
+
+    def one(
+        self, message: dict[str, Any], dry_run: bool, summary: Summary, held: list[str]
+    ) -> None:
+        found = parse(message, self.prefix, self.names)
+        if isinstance(found, str):
+            summary.skipped[message["MessageId"]] = found
+            held.append(message["ReceiptHandle"])
+            return
+        if dry_run or self.invoker is None:
+            summary.planned[found.error_type].extend(found.crash_ids)
+            held.append(found.receipt)
+            return
+        answer = self.invoker.invoke(found.event)
+        if answer.ok:
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=found.receipt)
+            summary.redriven.append(found.message_id)
+        else:
+            summary.failed[found.message_id] = answer.error
+            held.append(found.receipt)  # released at the end of the run, not retried in it

@@ -1,0 +1,159 @@
+"""scripts/redrive.py drains an on-failure queue in moto's SQS, holding Lambda destination
+records as Lambda writes them, through the built zip in the stay-open local runtime, to a real
+broker: exactly the failed events' ids are published, an interrupted redrive loses nothing,
+and with the broker still down the queue stays as it was."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter
+
+import pytest
+
+from pigeon_tools import events, function, moto_server
+from pigeon_tools.paths import ZIP
+from support import commands, evidence
+
+
+def destination_record(event: dict, error: str = "PublishError") -> dict:
+    """What Lambda sends to an on-failure destination after the last retry."""
+    return {
+        "version": "1.0",
+        "timestamp": "2026-11-30T12:00:00.000Z",
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": "arn:aws:lambda:us-west-2:123456789012:function:pigeon-prod:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": "1 message(s) not confirmed by RabbitMQ: could not connect: …",
+            "errorType": error,
+            "requestId": "",
+            "stackTrace": [],
+        },
+    }
+
+
+@pytest.fixture
+def failed_events(moto_endpoint):
+    """An on-failure queue with 12 failed events (46 accepted ids) and one stray message."""
+    sqs = moto_server.client("sqs", moto_endpoint)
+    url = sqs.create_queue(QueueName=f"pigeon-on-failure-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    accepted: list[str] = []
+    for n in range(12):
+        ids = [events.new_crash_id("accept") for _ in range(n % 4 + 2)]
+        accepted += ids
+        event = events.for_crash_ids([*ids, events.new_crash_id("defer")])
+        if n == 5:
+            event = events.sns_event(event)  # any delivery path Pigeon takes
+        error = "Sandbox.Timedout" if n == 7 else "PublishError"
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(destination_record(event, error)))
+    sqs.send_message(QueueUrl=url, MessageBody="not a destination record")
+    return sqs, url, accepted
+
+
+@pytest.fixture
+def invoke_api(broker, pigeon_url):
+    queue = f"redrive.{uuid.uuid4().hex[:8]}"
+    broker.declare(queue)
+    settings = function.environment(
+        pigeon_url, queue, PIGEON_CONNECT_TIMEOUT="2", PIGEON_PUBLISH_TIMEOUT="3"
+    )
+    args = ("--task-root", str(ZIP), "--timeout", "30")
+    with commands.invoke_api(*args, env=commands.developer_environment(**settings)) as url:
+        yield url.split("/2015-03-31/")[0], queue
+
+
+def redrive(endpoint: str, url: str, *args: str) -> subprocess.Popen:
+    env = commands.developer_environment(
+        AWS_ENDPOINT_URL_SQS=endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS
+    )
+    argv = commands.argv("redrive.py", "--queue-url", url, "--visibility-timeout", "5", *args)
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def finish(process: subprocess.Popen, status: int) -> str:
+    out, err = process.communicate(timeout=180)
+    evidence.seen("redrive", out, err)
+    assert process.returncode == status, out + err
+    return out
+
+
+def waiting(sqs, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(v) for v in found.values())
+
+
+def test_a_dry_run_lists_the_ids_by_error_and_invokes_nothing(failed_events, moto_endpoint):
+    sqs, url, accepted = failed_events
+    out = finish(redrive(moto_endpoint, url, "--dry-run"), 0)
+    listed = " ".join(line for line in out.splitlines() if "would redrive" in line)
+    assert all(crash_id in listed for crash_id in accepted)
+    assert "would redrive, Sandbox.Timedout:" in out
+    assert "would redrive, PublishError:" in out
+    assert "skipped (not a destination record): 1" in out
+    assert waiting(sqs, url) == 13  # all of it still there, visible again
+
+
+def test_the_redrive_publishes_exactly_the_failed_events_ids(
+    failed_events, moto_endpoint, broker, invoke_api
+):
+    sqs, url, accepted = failed_events
+    endpoint, queue = invoke_api
+    out = finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint), 0)
+    assert "redriven: 12" in out
+    assert "failed: 0" in out
+    assert Counter(broker.bodies(queue)) == Counter(accepted)
+    assert waiting(sqs, url) == 1  # the stray message stays for a person to look at
+    evidence.figures["ids_checked"] += len(accepted)
+
+
+def test_an_interrupted_redrive_started_again_loses_nothing(
+    failed_events, moto_endpoint, broker, invoke_api
+):
+    sqs, url, accepted = failed_events
+    endpoint, queue = invoke_api
+    first = redrive(moto_endpoint, url, "--endpoint-url", endpoint, "--rate", "4")
+    deadline = time.monotonic() + 60
+    while waiting(sqs, url) > 10:  # a few events redriven and deleted
+        assert first.poll() is None, "the redrive ended before it was interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    first.send_signal(signal.SIGINT)
+    finish(first, 130)
+    assert waiting(sqs, url) > 1  # it stopped half-way
+    time.sleep(5)  # the message it held comes back after its visibility timeout
+    finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint), 0)
+    on_queue = broker.bodies(queue)
+    assert set(on_queue) == set(accepted)  # nothing lost; an event in flight may come twice
+    evidence.figures["duplicates_after_retry"] += len(on_queue) - len(set(on_queue))
+    assert waiting(sqs, url) == 1
+
+
+def test_with_the_broker_still_down_the_queue_stays_as_it_was(
+    failed_events, moto_endpoint, healthy_broker, invoke_api
+):
+    sqs, url, _ = failed_events
+    endpoint, _ = invoke_api
+    healthy_broker.stop_app()
+    out = finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint), 1)
+    assert "redriven: 0" in out
+    assert "failed: 12" in out
+    assert "PublishError" in out
+    assert waiting(sqs, url) == 13
+    bodies = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert all("requestPayload" in m["Body"] or m["Body"].startswith("not") for m in bodies)

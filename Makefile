@@ -11,7 +11,7 @@ YAMLLINT := yamllint==1.38.0
 PIP_AUDIT := pip-audit==2.10.1
 MODE ?= --local
 
-.PHONY: help install broker broker-stop clean build reproducible audit test test-fast lint \
+.PHONY: help install broker broker-stop cluster cluster-stop clean build reproducible audit test test-fast lint \
 	run invoke smoke bench checkov terraform-test lint-workflows docs
 
 help: ## list the targets
@@ -27,6 +27,12 @@ broker: install ## make sure a local RabbitMQ answers on 127.0.0.1:5672
 
 broker-stop: install ## stop the private RabbitMQ node that `make broker` started
 	@$(PY) scripts/rabbitmq.py stop
+
+cluster: install ## a local three-node RabbitMQ cluster with quorum queues (127.0.0.1:5681-5683)
+	@$(PY) scripts/rabbitmq.py cluster-start
+
+cluster-stop: install ## stop the nodes that `make cluster` started
+	@$(PY) scripts/rabbitmq.py cluster-stop
 
 clean: ## remove build outputs (not .venv or .cache)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache reports/junit.xml

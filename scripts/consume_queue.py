@@ -5,8 +5,9 @@
     consume_queue.py --declare socorro.normal      # create the queues (durable) if missing
     consume_queue.py --purge socorro.normal        # empty them without printing
 
-The broker is PIGEON_RABBITMQ_URL, else the one in pigeon.env, else localhost. The queues
-default to those of PIGEON_QUEUES (the same way).
+The broker is PIGEON_RABBITMQ_URL, else the one in pigeon.env, else localhost (of a list of
+nodes, the first). The queues default to those of PIGEON_QUEUES (the same way). Queues that
+exist are kept as they are (a cluster's quorum queues, say).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main() -> int:
     url = args.url or function.broker_url()
     try:
         if args.declare:
-            queues.declare(url, *names)
+            queues.ensure(url, *names)
         elif args.purge:
             queues.purge(url, *names)
         else:

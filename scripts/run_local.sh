@@ -7,10 +7,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 py=.venv/bin/python
 
-$py scripts/rabbitmq.py start
-if [ -n "${PIGEONTOOLS_RABBITMQ_PORT:-}" ] && [ -z "${PIGEON_RABBITMQ_URL:-}" ]; then
-  # The broker is on another port than pigeon.env says: tell the function and the queue tool.
-  export PIGEON_RABBITMQ_URL="amqp://guest:guest@127.0.0.1:$PIGEONTOOLS_RABBITMQ_PORT/%2F"
+if [ -n "${PIGEON_RABBITMQ_URL:-}" ]; then
+  # The caller names the broker (`make cluster` prints one): use it, start none.
+  echo "run: using the broker(s) of PIGEON_RABBITMQ_URL"
+else
+  $py scripts/rabbitmq.py start
+  if [ -n "${PIGEONTOOLS_RABBITMQ_PORT:-}" ]; then
+    # The broker is on another port than pigeon.env says: tell the function and the queue tool.
+    export PIGEON_RABBITMQ_URL="amqp://guest:guest@127.0.0.1:$PIGEONTOOLS_RABBITMQ_PORT/%2F"
+  fi
 fi
 queues=$($py scripts/consume_queue.py --names)
 $py scripts/consume_queue.py --declare $queues

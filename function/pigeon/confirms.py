@@ -21,9 +21,16 @@ class Failure(StrEnum):
     CREDENTIALS_UNAVAILABLE = "credentials unavailable"
 
     @property
-    def connection_survives(self) -> bool:
-        """A nack or a return leaves the channel healthy; anything else does not."""
-        return self in (Failure.NACKED, Failure.UNROUTABLE)
+    def channel_survives(self) -> bool:
+        """A return (no such queue) leaves the channel healthy. A nack may not: a channel whose
+        quorum queue lost its leader with messages in flight nacks every later publish to that
+        queue, while a new channel works (RabbitMQ 3.10, tests/reliability/test_cluster.py)."""
+        return self is Failure.UNROUTABLE
+
+    @property
+    def blames_the_node(self) -> bool:
+        """The node itself failed or is unreachable: try the others first next time."""
+        return self in (Failure.TIMED_OUT, Failure.BLOCKED, Failure.CONNECTION_LOST)
 
 
 class Message(NamedTuple):

@@ -1,9 +1,10 @@
 """Where the broker is and how to log in: a URL, or a Secrets Manager secret.
 
-The secret is JSON, either ``{"url": "amqps://user:pass@host:5671/vhost"}`` or
-``{"host": …, "username": …, "password": …, "port": 5671, "virtual_host": "/", "tls": true}``.
-It is fetched once per container, and again when the broker refuses the login, so a
-rotated password is picked up without a redeploy.
+The secret is JSON: ``{"url": "amqps://user:pass@host:5671/vhost"}``, ``{"urls": [one per
+node]}``, or ``{"host": …, "username": …, "password": …, "port": 5671, "virtual_host": "/",
+"tls": true}`` where ``host`` may be a list of nodes. It is fetched once per container, and
+again when the broker refuses the login, so a rotated password is picked up without a
+redeploy. A cluster's nodes are several URLs; which one to use is ``pigeon.nodes``' job.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import json
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from pigeon.parsers import ConfigError, validate_broker_url
+from pigeon.parsers import ConfigError, split_broker_urls
 
 REDACTED = "***"
 
 
 class BrokerSource(Protocol):
-    def url(self) -> str:
-        """The amqp(s) URL, with credentials."""
+    def urls(self) -> tuple[str, ...]:
+        """The amqp(s) URL of each node, with credentials."""
         ...
 
     def refresh(self) -> bool:
@@ -31,14 +32,16 @@ class BrokerSource(Protocol):
         ...
 
 
-def secrets_of_url(url: str) -> list[str]:
-    found = [url]
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    if password:
-        found += [password, unquote(password)]
+def secrets_of_urls(urls: tuple[str, ...]) -> list[str]:
+    found = [",".join(urls)]
+    for url in urls:
+        found.append(url)
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password:
+            found += [password, unquote(password)]
     return found
 
 
@@ -50,40 +53,62 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 class UrlSource:
-    """PIGEON_RABBITMQ_URL: fixed for the life of the container."""
+    """PIGEON_RABBITMQ_URL: one URL, or one per node separated by commas; fixed for the life
+    of the container."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
+    def __init__(self, text: str) -> None:
+        self._urls = split_broker_urls(text, "PIGEON_RABBITMQ_URL")
 
-    def url(self) -> str:
-        return self._url
+    def urls(self) -> tuple[str, ...]:
+        return self._urls
 
     def refresh(self) -> bool:
         return False
 
     def secrets(self) -> list[str]:
-        return secrets_of_url(self._url)
+        return secrets_of_urls(self._urls)
 
 
-def url_from_secret(value: dict[str, Any]) -> str:
-    """Build the broker URL from the secret's JSON; never put the value in an error."""
+def _hosts(value: Any, where: str) -> list[str]:
+    hosts = value if isinstance(value, list) else [value]
+    if not hosts or not all(isinstance(h, str) and h.strip() for h in hosts):
+        raise ConfigError(f"{where}: field host must be a host name or a list of host names")
+    return [h.strip() for h in hosts]
+
+
+def urls_from_secret(value: dict[str, Any]) -> tuple[str, ...]:
+    """The broker URLs from the secret's JSON; never put the value in an error."""
     where = "PIGEON_RABBITMQ_SECRET_ARN"
     if isinstance(value.get("url"), str):
-        validate_broker_url(value["url"], f"{where} (field url)")
-        return str(value["url"])
-    missing = [k for k in ("host", "username", "password") if not isinstance(value.get(k), str)]
+        return split_broker_urls(value["url"], f"{where} (field url)")
+    if "urls" in value:
+        listed = value["urls"]
+        if (
+            not isinstance(listed, list)
+            or not listed
+            or not all(isinstance(u, str) for u in listed)
+        ):
+            raise ConfigError(f"{where}: field urls must be a list of amqp(s) URLs")
+        return split_broker_urls(",".join(listed), f"{where} (field urls)")
+    missing = [k for k in ("host", "username", "password") if value.get(k) in (None, "")]
     if missing:
-        raise ConfigError(f"{where}: secret JSON lacks 'url' or the fields {', '.join(missing)}")
+        raise ConfigError(
+            f"{where}: secret JSON lacks 'url', 'urls' or the fields {', '.join(missing)}"
+        )
+    for key in ("username", "password"):
+        if not isinstance(value[key], str):
+            raise ConfigError(f"{where}: field {key} must be a string")
     tls = value.get("tls", True)
     scheme = "amqps" if tls else "amqp"
     port = value.get("port", 5671 if tls else 5672)
-    vhost = value.get("virtual_host", "/")
-    url = (
-        f"{scheme}://{quote(value['username'], safe='')}:{quote(value['password'], safe='')}"
-        f"@{value['host']}:{int(port)}/{quote(str(vhost), safe='')}"
-    )
-    validate_broker_url(url, where)
-    return url
+    vhost = quote(str(value.get("virtual_host", "/")), safe="")
+    login = f"{quote(value['username'], safe='')}:{quote(value['password'], safe='')}"
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: field port is not a number") from None
+    urls = [f"{scheme}://{login}@{host}:{port}/{vhost}" for host in _hosts(value["host"], where)]
+    return split_broker_urls(",".join(urls), where)
 
 
 class SecretsManagerSource:
@@ -92,10 +117,10 @@ class SecretsManagerSource:
     def __init__(self, arn: str, client: Any = None) -> None:
         self._arn = arn
         self._client = client
-        self._url: str | None = None
+        self._urls: tuple[str, ...] | None = None
         self._seen: list[str] = []
 
-    def _fetch(self) -> str:
+    def _fetch(self) -> tuple[str, ...]:
         if self._client is None:
             import boto3  # about 0.5 s: only functions configured with a secret pay for it
             from botocore.config import Config
@@ -117,17 +142,17 @@ class SecretsManagerSource:
             raise ConfigError("PIGEON_RABBITMQ_SECRET_ARN: the secret is not a JSON object")
         if isinstance(value.get("password"), str):
             self._seen.append(value["password"])
-        url = url_from_secret(value)
-        self._seen += secrets_of_url(url)
-        return url
+        urls = urls_from_secret(value)
+        self._seen += secrets_of_urls(urls)
+        return urls
 
-    def url(self) -> str:
-        if self._url is None:
-            self._url = self._fetch()
-        return self._url
+    def urls(self) -> tuple[str, ...]:
+        if self._urls is None:
+            self._urls = self._fetch()
+        return self._urls
 
     def refresh(self) -> bool:
-        self._url = None
+        self._urls = None
         return True
 
     def secrets(self) -> list[str]:

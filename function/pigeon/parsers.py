@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pigeon.nodes import node_name
+
 # One queue of PIGEON_QUEUES: `[PERCENT:]NAME`. The Terraform module's validation uses the same
 # pattern (tests/infra check both against one table of cases).
 QUEUE_ITEM = re.compile(r"[ \t]*(?:([0-9]{1,3})[ \t]*:)?[ \t]*([A-Za-z0-9_.\-]{1,255})[ \t]*")
@@ -80,8 +82,25 @@ def validate_broker_url(url: str, name: str) -> str:
     return url
 
 
+# Several nodes: URLs separated by commas. A comma splits only where a URL follows
+# (`scheme://`), so a password with a comma in it (allowed unescaped in a URL) stays whole.
+_NEXT_URL = re.compile(r"\s*,\s*(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
+
+
+def split_broker_urls(value: str, name: str) -> tuple[str, ...]:
+    """'amqps://…@a:5671/,amqps://…@b:5671/' -> each URL, validated; never echoed back."""
+    urls = tuple(url.strip() for url in _NEXT_URL.split(value.strip()))
+    for position, url in enumerate(urls, 1):
+        validate_broker_url(url, name if len(urls) == 1 else f"{name} (URL {position})")
+    nodes = [node_name(url) for url in urls]
+    if len(set(nodes)) != len(nodes):
+        raise ConfigError(f"{name}: a host is listed twice")
+    return urls
+
+
 def broker_url(value: str, name: str) -> str:
-    return validate_broker_url(value.strip(), name)
+    split_broker_urls(value, name)
+    return value.strip()
 
 
 def secret_arn(value: str, name: str) -> str:

@@ -3,7 +3,8 @@
 One session is kept between warm invocations. If the broker closed it while the function was
 frozen, the first publish finds out, and the session is opened again, once, and the unconfirmed
 messages re-sent: delivery is at least once, never lost silently. A refused login reads the
-secret again, once (it may have been rotated).
+secret again, once (it may have been rotated). With several nodes (a cluster), the first that
+answers in ``pigeon.nodes``' order is used; a node that failed is tried last next time.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from pigeon import logs
 from pigeon.confirms import Failure, Message, Unconfirmed, describe
 from pigeon.credentials import BrokerSource, redact
+from pigeon.nodes import NodeOrder, node_name
 from pigeon.session import Session, SessionError
 
 __all__ = ["ERROR_ID_LIMIT", "Failure", "Message", "PublishError", "Publisher"]
@@ -37,20 +40,48 @@ class PublishError(Exception):
 
 
 class Publisher:
-    def __init__(self, broker: BrokerSource, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self, broker: BrokerSource, connect_timeout: float = 5.0, order: NodeOrder | None = None
+    ) -> None:
         self._broker = broker
         self._connect_timeout = connect_timeout
+        self._order = order or NodeOrder()
         self._session: Session | None = None
+        self._node: str | None = None  # the URL of the session's node
+        self._log = logs.get_logger("pigeon.publisher")
 
     def secrets(self) -> list[str]:
         return self._broker.secrets()
 
     def _open(self, deadline: float) -> Session:
         try:
-            url = self._broker.url()
+            urls = self._broker.urls()
         except Exception as error:  # Secrets Manager unreachable or refusing, or a bad secret
             reason = f"could not read the broker secret: {describe(error)}"
             raise SessionError(Failure.CREDENTIALS_UNAVAILABLE, reason) from None
+        candidates = self._order.candidates(urls)
+        failures: list[tuple[str, SessionError]] = []
+        for url in candidates:
+            if failures and time.monotonic() >= deadline:
+                break
+            try:
+                session = self._connect(url, deadline)
+            except SessionError as error:
+                if error.failure is Failure.LOGIN_REFUSED:
+                    raise  # a cluster's nodes share their users: another node refuses too
+                self._order.failed(url)
+                failures.append((url, error))
+                if len(candidates) > 1:
+                    self._log.warning(
+                        f"RabbitMQ node {node_name(url)} did not answer; trying the next",
+                        extra={"node": node_name(url), "error": redact(str(error), self.secrets())},
+                    )
+                continue
+            self._node = url
+            return session
+        raise _none_answered(failures, len(candidates))
+
+    def _connect(self, url: str, deadline: float) -> Session:
         session = Session(url, self._connect_timeout)
         try:
             session.wait_open(min(deadline, time.monotonic() + self._connect_timeout))
@@ -70,7 +101,7 @@ class Publisher:
 
     def _reusable(self) -> Session | None:
         if self._session is not None and not self._session.usable:
-            self._discard(abort=True)
+            self._discard(node_failed=True)
         return self._session
 
     def publish(self, messages: Sequence[Message], deadline: float) -> None:
@@ -84,24 +115,44 @@ class Publisher:
                 session = self._session = self._open_with_refresh(deadline)
             failed = session.publish(messages, deadline)
             if failed and reused and session.lost is not None:
-                # Closed under us while frozen (or just after): one transparent reconnect.
-                self._discard(abort=True)
+                # Closed under us while frozen (or just after), or the node went away: one
+                # transparent reconnect, to another node first when there are several.
+                self._discard(node_failed=True)
                 session = self._session = self._open_with_refresh(deadline)
                 failed = session.publish([u.message for u in failed], deadline)
         except SessionError as error:
-            self._discard(abort=True)
+            self._discard(node_failed=True)
             raise PublishError(
                 [Unconfirmed(m, error.failure, str(error)) for m in messages], self.secrets()
             ) from None
         if failed:
-            if session.lost is not None or not all(u.failure.connection_survives for u in failed):
-                self._discard(abort=True)
+            if session.lost is not None or not all(u.failure.channel_survives for u in failed):
+                blamed = session.lost is not None or any(u.failure.blames_the_node for u in failed)
+                self._discard(node_failed=blamed)
             raise PublishError(failed, self.secrets())
 
-    def _discard(self, abort: bool = False) -> None:
+    def _discard(self, node_failed: bool = False) -> None:
+        """Close the session; after a failure at once, and its node goes to the back."""
         if self._session is not None:
-            self._session.close(abort=abort)
+            self._session.close(abort=node_failed)
             self._session = None
+        if node_failed and self._node is not None:
+            self._order.failed(self._node)
+        self._node = None
 
     def close(self) -> None:
         self._discard()
+
+
+def _none_answered(failures: list[tuple[str, SessionError]], nodes: int) -> SessionError:
+    """One node: its own error, as ever. Several: each node's, in the order tried."""
+    if nodes == 1:
+        return failures[0][1]
+    timed_out = all(error.failure is Failure.TIMED_OUT for _, error in failures)
+    each = "; ".join(f"{node_name(url)}: {error}" for url, error in failures)
+    untried = nodes - len(failures)
+    late = f"; {untried} not tried before the deadline" if untried else ""
+    return SessionError(
+        Failure.TIMED_OUT if timed_out else Failure.CONNECTION_LOST,
+        f"no RabbitMQ node answered ({len(failures)} of {nodes} tried): {each}{late}",
+    )

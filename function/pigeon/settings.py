@@ -42,6 +42,32 @@ __all__ = [
     "validate_broker_url",
 ]
 
+# How the broker settings meet the brokers people run; docs/configuration.md shows it under the
+# table (scripts/docs.py).
+BROKER_GUIDE = """\
+## One node, a cluster, Amazon MQ
+
+- **One node**: one URL. Nothing else changes.
+- **Amazon MQ for RabbitMQ, cluster deployment**: three nodes behind one Network Load Balancer,
+  so one endpoint. Give that one URL: the load balancer picks a node for each connection, and
+  after a node is lost Lambda's retry connects again through it. Amazon MQ mirrors classic
+  queues on its 3.x clusters by policy; on RabbitMQ 4 declare quorum queues.
+- **A self-managed cluster**: list every node, in `PIGEON_RABBITMQ_URL` (`amqps://…@node1:5671/,
+  amqps://…@node2:5671/,…`) or in the secret (`"urls": […]`, or `"host": ["node1", "node2",
+  …]` with the other fields shared). Each container shuffles the nodes once, so that containers
+  spread over them, and keeps the first that answers. A node whose connect fails or whose
+  connection breaks is tried last from then on: the next invocation goes to another node at
+  once instead of waiting out `PIGEON_CONNECT_TIMEOUT` on the dead one. When no node answers,
+  the error names each node tried and why (`no RabbitMQ node answered (3 of 3 tried): …`).
+  Declare the queues as durable quorum queues (`x-queue-type: quorum`): a quorum queue
+  confirms a message once a majority of its nodes has written it, so a confirmed crash id
+  survives the loss of any one node; classic mirrored queues are gone in RabbitMQ 4.
+- A publish that was in flight when its node died still fails and names its crash ids; Lambda's
+  retry publishes them through another node. Without a majority (two of three nodes down) a
+  quorum queue cannot confirm: the publish fails at `PIGEON_PUBLISH_TIMEOUT`, and the retry
+  after the nodes return publishes everything.
+"""
+
 PREFIX = "PIGEON_"
 METRICS_SINKS = ("log", "dogstatsd", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -81,7 +107,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PIGEON_RABBITMQ_URL",
         "rabbitmq_url",
-        "`amqp://` or `amqps://` URL with credentials (development and tests).",
+        "`amqp://` or `amqps://` URL with credentials (development and tests); for a "
+        "self-managed cluster, one URL per node separated by commas (order shuffled once per "
+        "container; a node that failed is tried last).",
         broker_url,
         one_of="broker",
         secret=True,
@@ -89,9 +117,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PIGEON_RABBITMQ_SECRET_ARN",
         "rabbitmq_secret_arn",
-        'Secrets Manager secret holding JSON `{"url": …}` or `{"host", "username", '
-        '"password", "port", "virtual_host", "tls"}` (`tls` defaults to true). Read once per '
-        "container, and again once when the broker refuses the login.",
+        'Secrets Manager secret holding JSON `{"url": …}`, `{"urls": [...]}` (one per node) '
+        'or `{"host", "username", "password", "port", "virtual_host", "tls"}` (`host` may be '
+        "a list of nodes; `tls` defaults to true). Read once per container, and again once "
+        "when the broker refuses the login.",
         secret_arn,
         one_of="broker",
     ),
@@ -123,7 +152,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PIGEON_CONNECT_TIMEOUT",
         "connect_timeout",
-        "Seconds to open the AMQP connection.",
+        "Seconds to open the AMQP connection (to each node tried).",
         seconds,
         default="5",
     ),

@@ -48,8 +48,11 @@ def configuration() -> str:
         "hold a secret is never shown. Any other `PIGEON_*` variable is named in one warning\n"
         "at init, so a misspelt one is seen at once."
     )
+    from pigeon.settings import BROKER_GUIDE
+
     header = ("variable", "default", "meaning")
-    return _page("function/pigeon/settings.py", "Configuration", intro, header, rows)
+    page = _page("function/pigeon/settings.py", "Configuration", intro, header, rows)
+    return f"{page}\n{BROKER_GUIDE}"
 
 
 def metrics() -> str:

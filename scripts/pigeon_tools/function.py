@@ -49,7 +49,14 @@ def setting(name: str) -> str:
 
 
 def broker_url() -> str:
-    return setting("PIGEON_RABBITMQ_URL") or LOCAL_BROKER_URL
+    """The broker the tools talk to: PIGEON_RABBITMQ_URL's (first) node, else the local one."""
+    from pigeon.parsers import ConfigError, split_broker_urls
+
+    value = setting("PIGEON_RABBITMQ_URL") or LOCAL_BROKER_URL
+    try:
+        return split_broker_urls(value, "PIGEON_RABBITMQ_URL")[0]
+    except ConfigError:
+        return value  # pika says what is wrong with it
 
 
 def queue_names(value: str | None = None) -> list[str]:

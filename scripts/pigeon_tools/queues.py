@@ -30,6 +30,28 @@ def declare(
                 ch.queue_purge(queue)
 
 
+def ensure(url: str, *queues: str, arguments: Mapping[str, Any] | None = None) -> None:
+    """Declare the queues that are missing (durable, with these arguments); leave the ones that
+    exist as they are, of whatever type (a cluster's quorum queues)."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        for queue in queues:
+            ch = connection.channel()
+            try:
+                ch.queue_declare(queue, passive=True)
+            except pika.exceptions.ChannelClosedByBroker as error:
+                if error.reply_code != 404:
+                    raise
+                connection.channel().queue_declare(
+                    queue, durable=True, arguments=dict(arguments or {})
+                )
+            else:
+                ch.close()
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
 def purge(url: str, *queues: str) -> None:
     with channel(url) as ch:
         for queue in queues:

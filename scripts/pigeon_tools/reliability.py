@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 # Figures every full session must have produced before it writes the report.
-REQUIRED = ("faults_survived", "ids_checked", "ids_lost", "bad_inputs_tried", "load", "secret_scan")
+REQUIRED = (
+    "faults_survived",
+    "ids_checked",
+    "ids_lost",
+    "bad_inputs_tried",
+    "load",
+    "secret_scan",
+    "cluster",
+)
 
 
 def complete(report: dict[str, Any]) -> bool:
@@ -19,7 +27,7 @@ def table(report: dict[str, Any]) -> str:
         ("crash ids checked after faults and load", f"{report['ids_checked']:,}"),
         ("ids lost", f"**{report['ids_lost']}**"),
         (
-            "duplicates after retries (broker killed mid-event)",
+            "duplicates after retries (a broker or node killed mid-event)",
             f"{report.get('duplicates_after_retry', 0):,} (at least once allows them)",
         ),
         (
@@ -34,6 +42,7 @@ def table(report: dict[str, Any]) -> str:
             f"{scan['texts']:,} texts, {scan['secrets']} secrets watched, {scan['leaks']} leaks",
         ),
     ]
+    rows += cluster_rows(report.get("cluster", {}).get("cases", {}))
     for name, value in sorted(report.get("rows", {}).items()):
         rows.append((name, str(value)))
     lines = [
@@ -44,3 +53,24 @@ def table(report: dict[str, Any]) -> str:
     ]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
+
+
+def cluster_rows(cases: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """One row per fault case on the three-node cluster (tests/reliability/test_cluster.py)."""
+    rows = []
+    for case, figures in sorted(cases.items()):
+        parts = [f"{figures['ids']:,} ids", f"{figures['lost']} lost"]
+        parts.append(f"{figures.get('duplicates', 0):,} duplicates")
+        if "failover_seconds" in figures:
+            parts.append(f"failed over in {figures['failover_seconds']} s")
+        if "failed_after_seconds" in figures:
+            parts.append(f"failed after {figures['failed_after_seconds']} s (publish timeout)")
+        if "outcome" in figures:
+            parts.append(str(figures["outcome"]))
+        if "invocations" in figures:
+            parts.append(
+                f"{figures['invocations']:,} invocations ({figures['failed_invocations']} failed "
+                f"and retried) in {figures['seconds']} s"
+            )
+        rows.append((f"cluster: {case}", ", ".join(parts)))
+    return rows

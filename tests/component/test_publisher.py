@@ -51,10 +51,11 @@ def test_a_failure_that_leaves_the_connection_healthy_keeps_it(broker):
     publisher = Publisher(UrlSource(broker.url))
     with pytest.raises(PublishError):
         publisher.publish([Message("no.such.queue", new_id())], soon())
-    before = broker.ctl("list_connections", "name").count("\n")
+    before = set(broker.ctl("list_connections", "-q", "name").split("\n"))
     publisher.publish([Message(present, ACCEPT_ID)], soon())
     assert broker.bodies(present) == [ACCEPT_ID]
-    assert broker.ctl("list_connections", "name").count("\n") == before
+    # No new connection (others of earlier tests may still be closing).
+    assert set(broker.ctl("list_connections", "-q", "name").split("\n")) <= before
 
 
 def test_amqps_with_tls_publishes_confirmed(broker):

@@ -7,33 +7,16 @@ import json
 import random
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 
 import pytest
 
 from pigeon_tools import function
-from pigeon_tools.events import event, new_crash_id, raw_crash_key
 from pigeon_tools.paths import ZIP
-from support import commands, evidence
+from support import commands, evidence, load
 
 INVOKERS = 4
-SINGLE_EVENTS = 2000
-MULTI_EVENTS = 80
-RECORDS_PER_MULTI = 100
-
-
-def workload(rng: random.Random) -> list[list[str]]:
-    """Events as lists of crash ids: 2,000 single-record and 80 of 100 records, 80% accept."""
-
-    def one() -> str:
-        return new_crash_id("accept" if rng.random() < 0.8 else "defer")
-
-    events = [[one()] for _ in range(SINGLE_EVENTS)]
-    events += [[one() for _ in range(RECORDS_PER_MULTI)] for _ in range(MULTI_EVENTS)]
-    rng.shuffle(events)
-    return events
 
 
 @pytest.fixture
@@ -51,38 +34,24 @@ def invoke_api(broker, pigeon_url):
 
 def test_ten_thousand_ids_none_lost_none_doubled(broker, invoke_api):
     url, queues = invoke_api
-    events = workload(random.Random(20181113))
+    events = load.workload(random.Random(20181113))
     total_ids = sum(len(e) for e in events)
     assert total_ids == 10_000
     results: list[dict] = []
     failures: list[bytes] = []
     lock = threading.Lock()
-    work = iter(events)
 
-    def invoker() -> None:
-        while True:
-            with lock:
-                ids = next(work, None)
-            if ids is None:
-                return
-            body = json.dumps(event([raw_crash_key(i) for i in ids])).encode()
-            request = urllib.request.Request(url, data=body, method="POST")
-            with urllib.request.urlopen(request, timeout=60) as response:
-                payload = response.read()
-                failed = response.headers.get("X-Amz-Function-Error")
-            with lock:
-                (failures.append(payload) if failed else results.append(json.loads(payload)))
+    def send(ids: list[str]) -> None:
+        payload, failed = load.invoke(url, ids)
+        with lock:
+            (failures.append(payload) if failed else results.append(json.loads(payload)))
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=invoker) for _ in range(INVOKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    load.run(events, INVOKERS, send)
     elapsed = time.perf_counter() - started
 
     assert failures == []
-    accepted = [i for ids in events for i in ids if i[-7] == "0"]
+    accepted = load.accepted(events)
     published = {q: [i for r in results for i in r["published"].get(q, [])] for q in queues}
     on_queue = {q: broker.bodies(q) for q in queues}
     # Nothing failed, so: every accepted id exactly once on the 100% queue, and the 30% queue

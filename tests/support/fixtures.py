@@ -1,5 +1,6 @@
-"""Session fixtures: one RabbitMQ node (with a TLS listener) started on first use and stopped
-at the end by PID, Pigeon's own broker user, moto's server, the function's task root."""
+"""Session fixtures: one RabbitMQ node (with a TLS listener) and a three-node cluster, each
+started on first use and stopped at the end by PID, Pigeon's own broker user, moto's server,
+the function's task root."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pytest
 from pigeon_tools import archive, moto_server, net
 from pigeon_tools.broker import node as nodes
 from pigeon_tools.broker import tls
+from pigeon_tools.broker.cluster import Cluster
 from pigeon_tools.paths import ZIP
 from support import evidence
 from support.broker import Broker
+from support.cluster import TestCluster
 from support.local_pigeon import LocalPigeon
 
 
@@ -53,6 +56,28 @@ def pigeon_url(broker: Broker) -> str:
     broker.ctl("add_user", "pigeon", password)
     broker.ctl("set_permissions", "-p", "/", "pigeon", ".*", ".*", ".*")
     return broker.url_with("pigeon", password)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCluster]:
+    """Three nodes joined into one cluster (own names, ports, data, cookie and epmd), started
+    in parallel on first use; Pigeon's user with a password the secret scan watches."""
+    made = Cluster.plan(tmp_path_factory.mktemp("cluster"), name=f"pigeon-qq-{net.free_port()}")
+    try:
+        made.start()
+        password = evidence.secret("qq-" + secrets.token_urlsafe(18))
+        made.nodes[0].ctl("add_user", "pigeon", password)
+        made.nodes[0].ctl("set_permissions", "-p", "/", "pigeon", ".*", ".*", ".*")
+        yield TestCluster(made, password)
+    finally:
+        made.stop()
+
+
+@pytest.fixture
+def healthy_cluster(cluster: TestCluster) -> Iterator[TestCluster]:
+    """The cluster, every node running and joined again after the test."""
+    yield cluster
+    cluster.cluster.heal()
 
 
 @pytest.fixture

@@ -31,15 +31,13 @@ class LocalPigeon:
     """One execution environment of Pigeon: warm between invokes, cold after a timeout."""
 
     def __init__(self, task_root: Path, url: str, queues: str, timeout: float = 10.0, **env: str):
-        values = function.environment(
-            url,
-            queues,
-            PIGEON_ENV="fault",
-            PIGEON_METRICS="log",
-            PIGEON_PUBLISH_TIMEOUT="3",
-            PIGEON_CONNECT_TIMEOUT="2",
-            **env,
-        )
+        defaults = {
+            "PIGEON_ENV": "fault",
+            "PIGEON_METRICS": "log",
+            "PIGEON_PUBLISH_TIMEOUT": "3",
+            "PIGEON_CONNECT_TIMEOUT": "2",
+        }
+        values = function.environment(url, queues, **{**defaults, **env})
         spec = function.spec(task_root, environment=values, timeout_s=timeout)
         self.sandbox = Sandbox(spec)
         self.outcomes: list[Outcome] = []

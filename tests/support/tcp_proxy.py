@@ -23,12 +23,12 @@ class TcpProxy:
         self.on_upstream_bytes: tuple[int, Callable[[], None]] | None = None
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
+        self._server.settimeout(0.2)
         self._stop = threading.Event()
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        self._server.settimeout(0.2)
         while not self._stop.is_set():
             try:
                 client, _ = self._server.accept()

@@ -80,6 +80,36 @@ def test_amqps_is_accepted():
     ).rabbitmq_url
 
 
+def test_a_cluster_is_a_comma_list_of_urls_and_a_comma_in_a_password_stays():
+    from pigeon.credentials import UrlSource
+
+    nodes = "amqp://u:p,w@a:5672/%2F , amqps://u:p,w@b:5671/%2F,amqp://u:p,w@c/%2F"
+    source = UrlSource(load(env(PIGEON_RABBITMQ_URL=nodes)).rabbitmq_url or "")
+    assert source.urls() == (
+        "amqp://u:p,w@a:5672/%2F",
+        "amqps://u:p,w@b:5671/%2F",
+        "amqp://u:p,w@c/%2F",
+    )
+    assert UrlSource("amqp://u:p,w@a/").urls() == ("amqp://u:p,w@a/",)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "amqp://u:s3cr3t-pass@a/,http://u:s3cr3t-pass@b/",
+            "PIGEON_RABBITMQ_URL: not a valid URL|scheme",
+        ),
+        ("amqp://u:s3cr3t-pass@a/,amqps://u:s3cr3t-pass@:5671/", r"\(URL 2\): no host"),
+        ("amqp://u:s3cr3t-pass@a/,amqp://u:s3cr3t-pass@a:5672/", "a host is listed twice"),
+    ],
+)
+def test_a_bad_node_in_the_list_is_named_by_position_and_never_shown(value, message):
+    with pytest.raises(ConfigError, match=message) as raised:
+        load(env(PIGEON_RABBITMQ_URL=value))
+    assert "s3cr3t-pass" not in str(raised.value)
+
+
 def test_bad_secret_arn():
     with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_SECRET_ARN"):
         load(env(PIGEON_RABBITMQ_URL=None, PIGEON_RABBITMQ_SECRET_ARN="pigeon-secret"))

@@ -6,19 +6,16 @@ TLS on 5671), which lives on after the command, and is stopped by `make broker-s
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pigeon_tools import docker, net
 from pigeon_tools.broker import node as nodes
-from pigeon_tools.broker import tls
+from pigeon_tools.broker import processes, tls
 from pigeon_tools.broker.probe import amqp_answers
 from pigeon_tools.paths import CACHE, ROOT
 
@@ -75,7 +72,7 @@ def start(ports: Ports | None = None) -> None:
     if docker.engine_answers() and os.environ.get("PIGEONTOOLS_LOCAL_BROKER") != "package":
         say("starting the rabbitmq service of docker-compose.yml")
         subprocess.run([*COMPOSE, "up", "-d", "--wait", "rabbitmq"], check=True, stdout=sys.stderr)
-        _save({"mode": "compose"})
+        processes.save(STATE, {"mode": "compose"})
         return
     install()
     files = tls.existing(BASE / "tls") or tls.write(BASE / "tls")
@@ -88,14 +85,15 @@ def start(ports: Ports | None = None) -> None:
     node.start()
     assert node.process is not None
     assert epmd.process is not None
-    _save(
+    processes.save(
+        STATE,
         {
             "mode": "package",
             "server_pid": node.process.pid,
             "epmd_pid": epmd.process.pid,
             "port": ports.amqp,
             "tls_port": ports.tls,
-        }
+        },
     )
     try:
         node.wait_ready(60)
@@ -106,16 +104,13 @@ def start(ports: Ports | None = None) -> None:
 
 
 def stop() -> None:
-    state = _load()
+    state = processes.load(STATE)
     if state.get("mode") == "compose":
         subprocess.run([*COMPOSE, "stop", "rabbitmq"], check=False, stdout=sys.stderr)
         say("stopped the docker compose rabbitmq service")
     elif state.get("mode") == "package":
-        vm = _read_pid(BASE / "node.pid")
-        _signal(state.get("server_pid"), signal.SIGTERM)
-        if vm is not None and not net.wait_until(lambda: not _alive(vm), timeout=60):
-            _signal(vm, signal.SIGKILL)
-        _signal(state.get("epmd_pid"), signal.SIGTERM)
+        processes.stop_node(state.get("server_pid"), BASE / "node.pid")
+        processes.send(state.get("epmd_pid"), signal.SIGTERM)
         say(f"stopped {NAME}")
     else:
         say("no private node to stop")
@@ -124,43 +119,10 @@ def stop() -> None:
 
 def tls_url() -> str | None:
     """amqps to the private node's TLS listener, when it runs."""
-    state, files = _load(), tls.existing(BASE / "tls")
+    state, files = processes.load(STATE), tls.existing(BASE / "tls")
     port, amqp = state.get("tls_port"), state.get("port")
     if state.get("mode") != "package" or files is None:
         return None
     if not isinstance(port, int) or not isinstance(amqp, int) or not net.listening(port):
         return None
     return nodes.Node(NAME, amqp, BASE, 0, home=BASE, tls=files, tls_port=port).tls_url()
-
-
-def _save(state: dict[str, object]) -> None:
-    BASE.mkdir(parents=True, exist_ok=True)
-    STATE.write_text(json.dumps(state) + "\n")
-
-
-def _load() -> dict[str, object]:
-    with suppress(OSError, ValueError):
-        loaded = json.loads(STATE.read_text())
-        if isinstance(loaded, dict):
-            return loaded
-    return {}
-
-
-def _read_pid(path: Path) -> int | None:
-    with suppress(OSError, ValueError):
-        return int(path.read_text().strip())
-    return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _signal(pid: object, sig: signal.Signals) -> None:
-    if isinstance(pid, int):
-        with suppress(ProcessLookupError):
-            os.kill(pid, sig)

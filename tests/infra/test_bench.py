@@ -10,8 +10,10 @@ import sys
 from pigeon_tools.paths import ROOT
 
 
-def test_quick_bench_writes_json_and_a_plot(broker, pigeon_url, tmp_path):
-    out, plot = tmp_path / "results.json", tmp_path / "warm.png"
+def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
+    broker, pigeon_url, tmp_path
+):
+    out, plot, cold = tmp_path / "results.json", tmp_path / "warm.png", tmp_path / "cold.png"
     user, password = pigeon_url.split("//")[1].split("@")[0].split(":")
     done = subprocess.run(
         [
@@ -26,6 +28,8 @@ def test_quick_bench_writes_json_and_a_plot(broker, pigeon_url, tmp_path):
             str(out),
             "--plot",
             str(plot),
+            "--cold-plot",
+            str(cold),
         ],
         capture_output=True,
         text=True,
@@ -33,23 +37,51 @@ def test_quick_bench_writes_json_and_a_plot(broker, pigeon_url, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())
-    for figure in (
-        "warm_latency",
-        "warm_latency_tls",
-        "throughput",
-        "init_url",
-        "init_secret",
-        "runtime_overhead",
-        "zip",
-    ):
-        assert figure in results, figure
-    for side in ("ours", "baseline"):
-        assert results["warm_latency"][side]["p50_ms"] > 0
-        assert len(results["warm_latency"][side]["samples_ms"]) == 20
-        assert results["init_url"][side]["init_ms"] > 0
-        assert results["init_url"][side]["max_memory_mb"] > 0
-    assert results["throughput"]["ours_ids_per_s"] > 0
-    assert results["throughput"]["baseline_ids_per_s"] > 0
-    assert "build" not in results  # --quick skips the build timings
-    assert "| warm invoke, 1 record, p50" in done.stdout
-    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figures = results["figures"]
+    measured = ("warm_latency", "warm_latency_tls", "throughput", "cold_url", "cold_tls",
+                "cold_secret", "runtime_overhead")  # fmt: skip
+    for figure in measured:
+        assert len(figures[figure]["runs"]) == 2, figure  # measured twice, both kept
+    assert "build" not in figures  # --quick skips the build timings
+    for run in figures["warm_latency"]["runs"] + figures["warm_latency_tls"]["runs"]:
+        for side in ("ours", "baseline", "noop", "limit"):
+            assert run[side]["p50_ms"] > 0
+            assert len(run[side]["samples_ms"]) == 10
+        assert run["own_cost_ms"] == run["ours"]["p50_ms"] - run["noop"]["p50_ms"]
+    for run in figures["throughput"]["runs"]:
+        assert run["limit_ids_per_s"] > 0
+        assert run["ours_ids_per_s"] > 0
+    for run in figures["cold_url"]["runs"] + figures["cold_tls"]["runs"]:
+        for side in ("ours", "baseline", "noop"):
+            assert run[side]["init_ms"] > 0
+            assert run[side]["cold_total_ms"] > run[side]["init_ms"]
+    lines = results["lines"]
+    for line in lines:
+        assert len(line["runs"]) == 2
+        assert isinstance(line["noisy"], bool)
+        assert (
+            line["verdict"] == "report"
+            or line["verdict"] in ("met",)
+            or (line["verdict"].startswith("missed by "))
+        )
+    names = {line["figure"] for line in lines}
+    assert "Pigeon's own warm cost (p50 minus no-op p50)" in names
+    assert "TLS: cold start: Init + first invoke" in names
+    missed = [line for line in lines if line["verdict"].startswith("missed")]
+    assert len(results["missed"]) == len(missed)  # each missed goal is explained
+    phases = results["cold_breakdown"]
+    assert list(phases) == [
+        "Python and the runtime client",
+        "pigeon.handler import",
+        "first-publish imports (pika)",
+        "connect",
+        "publish and confirm",
+        "the rest in the runtime (invoke handling, first call)",
+    ]
+    assert all(ms >= 0 for ms in phases.values())
+    assert {row["memory_mb"] for row in results["cost"]} == {128, 256, 512}
+    assert {row["arch"] for row in results["cost"]} == {"x86_64", "arm64"}
+    assert "| Pigeon's own warm cost" in done.stdout
+    assert "per million crashes" in done.stdout
+    for image in (plot, cold):
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,20 +16,27 @@ from typing import Any
 import pika
 
 from pigeon_tools import events, moto_server
+from pigeon_tools.bench import limits
 from pigeon_tools.bench.stats import median, percentile
 from pigeon_tools.bench.workbench import Workbench
 from pigeon_tools.function import HANDLER
 from pigeon_tools.paths import ROOT, ZIP
 
+SIDES = {
+    "ours": HANDLER,
+    "baseline": "seed_strategy.handler",
+    "noop": "noop.handler",
+}
+
 
 def warm_latency(bench: Workbench, n: int, url: str | None = None) -> dict[str, Any]:
-    """Warm invoke, 1 accepted record: Pigeon vs a connection per invocation."""
+    """Warm invoke, 1 accepted record: Pigeon, a connection per invocation (the seed), and a
+    no-op handler (the runtime client's own cost); the limit: raw pika's publish and confirm."""
+    url = url or bench.url
     out: dict[str, Any] = {}
-    for name, root, handler in (
-        ("ours", bench.ours, HANDLER),
-        ("baseline", bench.baseline, "seed_strategy.handler"),
-    ):
-        with bench.sandbox(root, handler, PIGEON_RABBITMQ_URL=url or bench.url) as box:
+    for name, handler in SIDES.items():
+        root = bench.ours if name == "ours" else bench.baseline
+        with bench.sandbox(root, handler, PIGEON_RABBITMQ_URL=url) as box:
             box.invoke(bench.one_accepted())  # cold start, not counted
             durations = []
             for _ in range(n):
@@ -41,14 +48,18 @@ def warm_latency(bench: Workbench, n: int, url: str | None = None) -> dict[str, 
             "p99_ms": percentile(durations, 99),
             "samples_ms": durations,
         }
+    out["limit"] = limits.single_confirm(url, bench.queue, n)
     out["p50_ratio"] = out["ours"]["p50_ms"] / out["baseline"]["p50_ms"]
     out["p99_ratio"] = out["ours"]["p99_ms"] / out["baseline"]["p99_ms"]
+    out["own_cost_ms"] = out["ours"]["p50_ms"] - out["noop"]["p50_ms"]
+    out["own_cost_ratio"] = out["own_cost_ms"] / out["limit"]["p50_ms"]
     bench.purge()
     return out
 
 
 def throughput(bench: Workbench, rounds: int, records: int = 500) -> dict[str, Any]:
-    """One 500-record event in the warm function vs a raw pika loop with confirms."""
+    """One 500-record event in the warm function vs a raw pika loop with a confirm per message
+    (the seed's way), and vs the limit: raw pika pipelined, all published then all confirmed."""
     ours = []
     with bench.ours_sandbox() as box:
         box.invoke(bench.one_accepted())
@@ -68,59 +79,84 @@ def throughput(bench: Workbench, rounds: int, records: int = 500) -> dict[str, A
             channel.basic_publish("", bench.queue, crash_id.encode(), properties, mandatory=True)
         raw.append(records / (time.perf_counter() - started))
     connection.close()
+    pipelined = limits.pipelined(bench.url, bench.queue, records, rounds)
     bench.purge()
-    result = {"ours_ids_per_s": median(ours), "baseline_ids_per_s": median(raw), "records": records}
+    result = {
+        "ours_ids_per_s": median(ours),
+        "baseline_ids_per_s": median(raw),
+        "limit_ids_per_s": median(pipelined),
+        "records": records,
+    }
     result["ratio"] = result["ours_ids_per_s"] / result["baseline_ids_per_s"]
+    result["limit_ratio"] = result["ours_ids_per_s"] / result["limit_ids_per_s"]
     return result
 
 
-def cold_starts(bench: Workbench, n: int, **env: str) -> dict[str, Any]:
-    """Init Duration (median of n cold starts), the first invoke, and Max Memory Used."""
+def cold_starts(bench: Workbench, n: int, url: str | None = None, **env: str) -> dict[str, Any]:
+    """n cold starts each: Init Duration, the first invoke and Max Memory Used (medians), for
+    Pigeon, the naive eager handler, and a no-op handler (the floor: Python and the runtime
+    client). The cold start the caller sees is Init Duration plus the first invoke."""
+    url = url or bench.url
     out: dict[str, Any] = {}
     # The naive handler reads the URL itself; it only makes its boto3 client at import.
-    naive_env = {**env, "PIGEON_RABBITMQ_URL": bench.url, "PIGEON_RABBITMQ_SECRET_ARN": ""}
+    naive_env = {**env, "PIGEON_RABBITMQ_URL": url, "PIGEON_RABBITMQ_SECRET_ARN": ""}
+    ours_env = {"PIGEON_RABBITMQ_URL": url, **env}
     for name, root, handler, variables in (
-        ("ours", bench.ours, HANDLER, env),
+        ("ours", bench.ours, HANDLER, ours_env),
         ("baseline", bench.baseline, "naive_init.handler", naive_env),
+        ("noop", bench.baseline, "noop.handler", ours_env),
     ):
-        inits, firsts, memory = [], [], []
+        inits, firsts, totals, memory = [], [], [], []
         for _ in range(n):
             with bench.sandbox(root, handler, **variables) as box:
                 outcome = box.invoke(bench.one_accepted())
             assert outcome.ok, outcome.payload
-            inits.append(outcome.report.init_ms or 0.0)
+            init = outcome.report.init_ms or 0.0
+            inits.append(init)
             firsts.append(outcome.report.duration_ms)
+            totals.append(init + outcome.report.duration_ms)
             memory.append(float(outcome.report.max_memory_mb))
         out[name] = {
             "init_ms": median(inits),
             "first_invoke_ms": median(firsts),
+            "cold_total_ms": median(totals),
             "max_memory_mb": median(memory),
             "cold_starts": n,
         }
     out["init_ratio"] = out["ours"]["init_ms"] / out["baseline"]["init_ms"]
+    out["cold_ratio"] = out["ours"]["cold_total_ms"] / out["baseline"]["cold_total_ms"]
+    out["init_over_noop_ms"] = out["ours"]["init_ms"] - out["noop"]["init_ms"]
     out["memory_ratio"] = out["ours"]["max_memory_mb"] / out["baseline"]["max_memory_mb"]
     bench.purge()
     return out
 
 
-def runtime_overhead(bench: Workbench, python: str, n: int) -> dict[str, Any]:
-    """Warm invoke through the local runtime vs calling the handler in a plain process."""
-    lines = "".join(bench.one_accepted().decode() + "\n" for _ in range(n + 1))
+def in_process(
+    bench: Workbench, python: str, script: str, *args: str, text: str = "", url: str = ""
+) -> str:
+    """One of the bench's scripts in a fresh interpreter of the runtime's Python, with Pigeon's
+    task root first on the path and its environment, as the runtime would; its stdout."""
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(bench.ours),
-        **bench.sandbox(bench.ours, HANDLER).spec.environment,
+        **bench.sandbox(bench.ours, HANDLER, PIGEON_RABBITMQ_URL=url or bench.url).spec.environment,
     }
     done = subprocess.run(
-        [python, "-S", str(Path(__file__).with_name("direct_call.py"))],
-        input=lines,
+        [python, "-S", str(Path(__file__).with_name(script)), *args],
+        input=text,
         capture_output=True,
         text=True,
         env=env,
         check=True,
         timeout=600,
     )
-    direct = json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+def runtime_overhead(bench: Workbench, python: str, n: int) -> dict[str, Any]:
+    """Warm invoke through the local runtime vs calling the handler in a plain process."""
+    lines = "".join(bench.one_accepted().decode() + "\n" for _ in range(n + 1))
+    direct = json.loads(in_process(bench, python, "direct_call.py", text=lines))
     through = []
     with bench.ours_sandbox() as box:
         box.invoke(bench.one_accepted())
@@ -134,6 +170,54 @@ def runtime_overhead(bench: Workbench, python: str, n: int) -> dict[str, Any]:
     result = {"direct_p50_ms": percentile(direct, 50), "runtime_p50_ms": percentile(through, 50)}
     result["overhead_ms"] = result["runtime_p50_ms"] - result["direct_p50_ms"]
     return result
+
+
+def where_warm_time_goes(
+    bench: Workbench, python: str, n: int, records: int, url: str = ""
+) -> dict[str, float]:
+    """cProfile of n warm calls of the handler in-process, ms per call by area."""
+    event = bench.accepted_event if records > 1 else (lambda _n: bench.one_accepted())
+    lines = "".join(event(records).decode() + "\n" for _ in range(n + 1))
+    found = in_process(bench, python, "direct_call.py", "--profile", text=lines, url=url)
+    areas = json.loads(found)
+    bench.purge()
+    return {str(name): float(ms) for name, ms in areas.items()}
+
+
+def cold_breakdown(bench: Workbench, python: str, n: int, noop_init_ms: float) -> dict[str, float]:
+    """Where a cold start goes (medians of n fresh interpreters): Python and the runtime client
+    (a no-op handler's Init Duration), then pigeon.handler's import, the first publish's
+    imports, the connection, one publish and its confirm."""
+    runs = [json.loads(in_process(bench, python, "cold_phases.py", bench.queue)) for _ in range(n)]
+    bench.purge()
+    phases = {"Python and the runtime client": noop_init_ms}
+    for name in runs[0]:
+        phases[str(name)] = median([float(run[name]) for run in runs])
+    return phases
+
+
+def import_times(
+    python: str, root: Path, module: str = "pigeon.handler"
+) -> list[tuple[str, float, float]]:
+    """`python -X importtime -c 'import MODULE'`: the slowest imports, [module, self ms,
+    cumulative ms], by cumulative time."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), **_quiet_environment()}
+    done = subprocess.run(
+        [python, "-S", "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True, text=True, env=env, check=True, timeout=120,
+    )  # fmt: skip
+    rows: list[tuple[str, float, float]] = []
+    for line in done.stderr.splitlines():
+        parts = [part.strip() for part in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[0].isdigit():
+            rows.append((parts[2], int(parts[0]) / 1000, int(parts[1]) / 1000))
+    return sorted(rows, key=lambda row: -row[2])[:12]
+
+
+def _quiet_environment() -> dict[str, str]:
+    from pigeon_tools import function
+
+    return function.environment(function.LOCAL_BROKER_URL, "bench", PIGEON_ENV="bench")
 
 
 def zip_figures() -> dict[str, Any]:

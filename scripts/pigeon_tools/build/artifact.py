@@ -73,8 +73,9 @@ def _build(arch: str, in_docker: bool, layout: Layout) -> Path:
     staged_sbom = staging(sbom_path)
     try:
         write_zip(staged, staged_zip)
-        step(f"sbom: {SBOM_NAME}, CycloneDX, from the same export (cyclonedx-py)")
-        sbom.write(requirements, layout.source, staged_sbom)
+        cached = sbom.write(requirements, layout.source, staged_sbom, layout.cache)
+        made = "the same inputs made it before: from the cache" if cached else "cyclonedx-py"
+        step(f"sbom: {SBOM_NAME}, CycloneDX, from the same export ({made})")
         verify(staged_zip, arch, layout.cache, staged_sbom)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)

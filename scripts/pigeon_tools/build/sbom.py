@@ -4,12 +4,16 @@ the two agree: every distribution in the zip is in the SBOM with its version, no
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import shutil
 import sys
 import tempfile
 import tomllib
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
 from pigeon_tools.build.steps import BuildError, run
@@ -22,19 +26,29 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def write(requirements: Path, source: Path, out: Path) -> None:
+def write(requirements: Path, source: Path, out: Path, cache: Path | None = None) -> bool:
+    """Write the SBOM; True when the same inputs made it before and it came from the cache
+    (the SBOM is reproducible: same export, project and tool, same bytes)."""
     project = tomllib.loads((source / "pyproject.toml").read_text())["project"]
+    # The root component from [project] alone: cyclonedx-py reads [tool.poetry] first, and
+    # ours holds only the package layout.
+    root_text = (
+        "[project]\n"
+        f"name = {json.dumps(project['name'])}\n"
+        f"version = {json.dumps(project['version'])}\n"
+        f"description = {json.dumps(project['description'])}\n"
+        f"license = {json.dumps(project['license'])}\n"
+    )
+    key = hashlib.sha256(
+        requirements.read_bytes() + root_text.encode() + version("cyclonedx-bom").encode()
+    ).hexdigest()[:32]
+    cached = cache / "sbom" / f"{key}.cdx.json" if cache else None
+    if cached and cached.exists():
+        shutil.copyfile(cached, out)
+        return True
     with tempfile.TemporaryDirectory(prefix="pigeon-sbom-") as folder:
-        # The root component from [project] alone: cyclonedx-py reads [tool.poetry] first, and
-        # ours holds only the package layout.
         root = Path(folder) / "pyproject.toml"
-        root.write_text(
-            "[project]\n"
-            f"name = {json.dumps(project['name'])}\n"
-            f"version = {json.dumps(project['version'])}\n"
-            f"description = {json.dumps(project['description'])}\n"
-            f"license = {json.dumps(project['license'])}\n"
-        )
+        root.write_text(root_text)
         run(
             [
                 sys.executable,
@@ -53,6 +67,12 @@ def write(requirements: Path, source: Path, out: Path) -> None:
                 str(out),
             ]
         )
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.partial")
+        shutil.copyfile(out, partial)
+        partial.replace(cached)
+    return False
 
 
 def zip_distributions(archive: zipfile.ZipFile) -> dict[str, str]:

@@ -1,0 +1,46 @@
+"""Where a cold start's own work goes, in a fresh interpreter: `pigeon.handler` imported (init),
+then what the first publish needs: its imports (pika), the connection, one publish and its
+confirm. Run as `python -S cold_phases.py QUEUE` with the task root as PYTHONPATH and the
+function's environment; prints the phases in ms as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def main() -> None:
+    queue = sys.argv[1]
+    phases = {}
+    started = time.perf_counter()
+    import pigeon.handler  # noqa: F401  (init: configuration, logging, metrics)
+
+    phases["pigeon.handler import"] = time.perf_counter() - started
+    started = time.perf_counter()
+    import pika  # noqa: F401
+
+    from pigeon.confirms import Message
+    from pigeon.credentials import UrlSource
+    from pigeon.session import Session
+
+    phases["first-publish imports (pika)"] = time.perf_counter() - started
+    import os
+
+    url = UrlSource(os.environ["PIGEON_RABBITMQ_URL"]).urls()[0]
+    started = time.perf_counter()
+    session = Session(url, 5.0)
+    session.wait_open(time.monotonic() + 5.0)
+    phases["connect"] = time.perf_counter() - started
+    started = time.perf_counter()
+    failed = session.publish([Message(queue, "00007bd0-2d1c-4865-af09-80bc00180313")],
+                             time.monotonic() + 5.0)  # fmt: skip
+    phases["publish and confirm"] = time.perf_counter() - started
+    session.close()
+    if failed:
+        raise SystemExit(f"not confirmed: {failed}")
+    print(json.dumps({name: seconds * 1000 for name, seconds in phases.items()}))
+
+
+if __name__ == "__main__":
+    main()

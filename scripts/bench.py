@@ -50,6 +50,35 @@ def timed(label: str, work: Callable[[], Any]) -> Any:
     return result
 
 
+def render(results: dict[str, Any]) -> str:
+    """Verdicts, explanations and the cost table from the measured figures; the table text."""
+    measured = results["figures"]
+    rows = report.evaluate(results)
+    results["lines"] = rows
+    results["missed"] = report.explain(rows, results)
+    warm_ms = mean(run["ours"]["p50_ms"] for run in measured["warm_latency"]["runs"])
+    cold_ms = mean(run["ours"]["cold_total_ms"] for run in measured["cold_url"]["runs"])
+    results["cost"] = cost.table(warm_ms, cold_ms)
+    text = report.markdown(rows)
+    if results["missed"]:
+        text += "\n\nGoals missed, and where the time goes:\n\n"
+        text += "\n".join(f"- {line}" for line in results["missed"])
+    text += "\n\nCompute cost on paper:\n\n" + cost.markdown(results["cost"], warm_ms, cold_ms)
+    results["table"] = text
+    return text
+
+
+def write(results: dict[str, Any], out: Path, plot: Path, cold_plot: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    report.plot(results, plot)
+    report.plot_cold_start(results, cold_plot)
+    say(f"wrote {out}, {plot} and {cold_plot}")
+    if out.resolve() == RESULTS.resolve():
+        for path in docs.stale(write=True):
+            say(f"updated {path.relative_to(ROOT)}")
+
+
 def twice(label: str, measure: Callable[[], Any]) -> dict[str, Any]:
     """Every figure is measured twice, back to back; both runs are kept."""
     return {"runs": [timed(f"{label}, run {i} of 2", measure) for i in (1, 2)]}
@@ -69,7 +98,18 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "warm_latency.png")
     parser.add_argument("--cold-plot", type=Path, default=ROOT / "bench" / "cold_start.png")
+    parser.add_argument(
+        "--render", action="store_true", help="measure nothing: render --out's figures again"
+    )
     args = parser.parse_args()
+    if args.render:
+        try:
+            saved = json.loads(args.out.read_text())
+        except (OSError, ValueError) as error:
+            parser.error(f"--render: cannot read {args.out}: {error}")
+        print(render(saved))
+        write(saved, args.out, args.plot, args.cold_plot)
+        return 0
     if args.tls_url is None and args.url == function.LOCAL_BROKER_URL:
         args.tls_url = local.tls_url()  # the TLS port of the same local node
     if not ZIP.exists():
@@ -128,29 +168,10 @@ def main() -> int:
     phases["the rest in the runtime (invoke handling, first call)"] = max(
         0.0, total - sum(phases.values())
     )
+    measured["zip"] = {"runs": [figures.zip_figures(), figures.zip_figures()]}
     results["figures"] = measured
-    results["zip"] = figures.zip_figures()
-    rows = report.evaluate(results)
-    results["lines"] = rows
-    results["missed"] = report.explain(rows, results)
-    warm_ms = mean(run["ours"]["p50_ms"] for run in measured["warm_latency"]["runs"])
-    cold_ms = mean(run["ours"]["cold_total_ms"] for run in measured["cold_url"]["runs"])
-    results["cost"] = cost.table(warm_ms, cold_ms)
-    text = report.markdown(rows)
-    if results["missed"]:
-        text += "\n\nGoals missed, and where the time goes:\n\n"
-        text += "\n".join(f"- {line}" for line in results["missed"])
-    text += "\n\nCompute cost on paper:\n\n" + cost.markdown(results["cost"], warm_ms, cold_ms)
-    print(text)
-    results["table"] = text
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    report.plot(results, args.plot)
-    report.plot_cold_start(results, args.cold_plot)
-    say(f"wrote {args.out}, {args.plot} and {args.cold_plot}")
-    if args.out.resolve() == RESULTS.resolve():
-        for path in docs.stale(write=True):
-            say(f"updated {path.relative_to(ROOT)}")
+    print(render(results))
+    write(results, args.out, args.plot, args.cold_plot)
     return 0
 
 

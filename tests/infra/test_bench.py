@@ -85,3 +85,23 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
     assert "per million crashes" in done.stdout
     for image in (plot, cold):
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # --render measures nothing: the same figures give the same table again.
+    plot.unlink()
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--render", "--out", str(out),
+         "--plot", str(plot), "--cold-plot", str(cold)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(out.read_text())["table"] == results["table"]
+    assert plot.exists()
+
+
+def test_render_names_a_results_file_it_cannot_read(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--render", "--out",
+         str(tmp_path / "missing.json")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--render: cannot read" in done.stderr

@@ -39,6 +39,8 @@ class Line:
 
 
 def _value(value: float, unit: str) -> str:
+    if unit == "MB" and value < 100:
+        return f"{value:.1f} MB"
     if unit == "ms":
         return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
     if unit == "ids/s":
@@ -102,7 +104,9 @@ def lines(tls: bool) -> list[Line]:
              "naive eager handler", difference=True),
         Line("local runtime overhead per warm invoke", "runtime_overhead",
              lambda r: float(r["runtime_p50_ms"]), lambda r: float(r["direct_p50_ms"]), "ms",
-             "the handler called in-process", difference=True),
+             "the handler called in-process", ("<=", 3.0), difference=True),
+        Line("zip size", "zip", lambda r: float(r["zip_mb"]),
+             lambda r: float(r["zip_without_boto3_mb"]), "MB", "without boto3 and its deps"),
         Line("build: warm rebuild", "build", lambda r: float(r["warm_s"]),
              lambda r: float(r["cold_s"]), "s", "cold build", ("<=", 0.3)),
     ]  # fmt: skip
@@ -115,6 +119,13 @@ def noisy(results: list[float]) -> bool:
     return scale > 0 and abs(a - b) / scale > NOISY
 
 
+def goal_text(line: Line) -> str:
+    if line.goal is None:
+        return "report"
+    op, goal = line.goal
+    return f"{op} {line.shown(goal)}"
+
+
 def verdict(line: Line, value: float) -> str:
     if line.goal is None:
         return "report"
@@ -122,7 +133,8 @@ def verdict(line: Line, value: float) -> str:
     met = value <= goal if op == "<=" else value >= goal
     if met:
         return "met"
-    return f"missed by {abs(value - goal):.2f}x"
+    missed = abs(value - goal)
+    return f"missed by {missed:.2f} {line.unit}" if line.difference else f"missed by {missed:.2f}x"
 
 
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -144,7 +156,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "other": _value(sum(line.other(r) for r in runs) / len(runs), line.unit),
                 "runs": [line.shown(v) for v in values],
                 "result": line.shown(mean),
-                "goal": f"{line.goal[0]} {line.goal[1]}x" if line.goal else "report",
+                "goal": goal_text(line),
                 "verdict": verdict(line, mean),
                 "noisy": noisy(values),
             }

@@ -24,6 +24,7 @@ from pigeon.events import (
     RecordResult,
     S3Object,
     Skipped,
+    bucket_and_key,
     parse_record,
     snippet,
 )
@@ -77,11 +78,8 @@ def eventbridge_record(event: dict[str, Any], names: frozenset[str]) -> RecordRe
     detail = event["detail"]
     if event.get("detail-type") != "Object Created":
         return Skipped(f"EventBridge detail-type {event.get('detail-type')!r}")
-    bucket = detail.get("bucket") if isinstance(detail, dict) else None
-    obj = detail.get("object") if isinstance(detail, dict) else None
-    name = bucket.get("name") if isinstance(bucket, dict) else None
-    key = obj.get("key") if isinstance(obj, dict) else None
-    if not isinstance(name, str) or not isinstance(key, str):
+    name, key = bucket_and_key(detail)
+    if name is None or key is None:
         return Malformed("detail.bucket.name or detail.object.key missing", snippet(event))
     event_name = EVENTBRIDGE_REASONS.get(str(detail.get("reason")), "ObjectCreated:Put")
     if event_name not in names:

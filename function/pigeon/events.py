@@ -71,12 +71,18 @@ def parse_record(record: Any, event_names: frozenset[str]) -> RecordResult:
         return Skipped(f"eventSource {source!r}")
     if normalise_event_name(name) not in event_names:
         return Skipped(f"eventName {name!r}")
-    s3 = record.get("s3")
-    bucket = s3.get("bucket") if isinstance(s3, dict) else None
-    obj = s3.get("object") if isinstance(s3, dict) else None
-    bucket_name = bucket.get("name") if isinstance(bucket, dict) else None
-    key = obj.get("key") if isinstance(obj, dict) else None
-    if not isinstance(bucket_name, str) or not isinstance(key, str):
+    bucket_name, key = bucket_and_key(record.get("s3"))
+    if bucket_name is None or key is None:
         return Malformed("s3.bucket.name or s3.object.key missing or not a string", snippet(record))
     # S3 URL-encodes keys in notifications, with '+' for a space.
     return S3Object(bucket=bucket_name, key=unquote_plus(key))
+
+
+def bucket_and_key(container: Any) -> tuple[str | None, str | None]:
+    """`bucket.name` and `object.key` of an S3 record's `s3`, or of an EventBridge `detail`
+    (None for what is missing or not a string)."""
+    bucket = container.get("bucket") if isinstance(container, dict) else None
+    obj = container.get("object") if isinstance(container, dict) else None
+    name = bucket.get("name") if isinstance(bucket, dict) else None
+    key = obj.get("key") if isinstance(obj, dict) else None
+    return (name if isinstance(name, str) else None), (key if isinstance(key, str) else None)

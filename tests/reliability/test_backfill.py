@@ -11,13 +11,11 @@ import re
 import signal
 import subprocess
 import time
-import uuid
 from collections import Counter
 
 import pytest
 
-from pigeon_tools import events, function, moto_server
-from pigeon_tools.paths import ZIP
+from pigeon_tools import events, moto_server
 from support import commands, evidence, moto_s3
 
 BUCKET = "crashstats-backfill"
@@ -90,14 +88,10 @@ def test_the_dry_run_counts_accept_defer_and_invalid_per_day(bucket, moto_endpoi
 
 @pytest.fixture
 def invoke_api(broker, pigeon_url):
-    queue = f"backfill.{uuid.uuid4().hex[:8]}"
-    broker.declare(queue)
-    settings = function.environment(
-        pigeon_url, queue, PIGEON_ENV="backfill", PIGEON_LOG_LEVEL="WARNING"
-    )
-    args = ("--task-root", str(ZIP), "--concurrency", "1", "--timeout", "60")
-    with commands.invoke_api(*args, env=commands.developer_environment(**settings)) as url:
-        yield url.split("/2015-03-31/")[0], queue
+    settings = {"PIGEON_ENV": "backfill", "PIGEON_LOG_LEVEL": "WARNING"}
+    args = ("--concurrency", "1", "--timeout", "60")
+    with commands.lambda_endpoint(broker, pigeon_url, "backfill", *args, **settings) as found:
+        yield found
 
 
 def test_an_interrupted_backfill_resumes_and_publishes_each_accepted_id_once(

@@ -14,8 +14,7 @@ from collections import Counter
 
 import pytest
 
-from pigeon_tools import events, function, moto_server
-from pigeon_tools.paths import ZIP
+from pigeon_tools import events, moto_server
 from support import commands, evidence
 
 
@@ -65,14 +64,11 @@ def failed_events(moto_endpoint):
 
 @pytest.fixture
 def invoke_api(broker, pigeon_url):
-    queue = f"redrive.{uuid.uuid4().hex[:8]}"
-    broker.declare(queue)
-    settings = function.environment(
-        pigeon_url, queue, PIGEON_CONNECT_TIMEOUT="2", PIGEON_PUBLISH_TIMEOUT="3"
-    )
-    args = ("--task-root", str(ZIP), "--timeout", "30")
-    with commands.invoke_api(*args, env=commands.developer_environment(**settings)) as url:
-        yield url.split("/2015-03-31/")[0], queue
+    settings = {"PIGEON_CONNECT_TIMEOUT": "2", "PIGEON_PUBLISH_TIMEOUT": "3"}
+    with commands.lambda_endpoint(
+        broker, pigeon_url, "redrive", "--timeout", "30", **settings
+    ) as found:
+        yield found
 
 
 def redrive(endpoint: str, url: str, *args: str) -> subprocess.Popen:

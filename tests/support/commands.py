@@ -71,3 +71,19 @@ def invoke_api(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
             log.seek(0)
             evidence.seen("invoke api log", log.read())
     log_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def lambda_endpoint(
+    broker: Any, url: str, prefix: str, *args: str, **settings: str
+) -> Iterator[tuple[str, str]]:
+    """The built zip served by the Invoke API, publishing to a fresh queue on the broker: what a
+    boto3 Lambda client takes as --endpoint-url, and the queue."""
+    from pigeon_tools import function
+    from pigeon_tools.paths import ZIP
+
+    queue = f"{prefix}.{os.urandom(4).hex()}"
+    broker.declare(queue)
+    environment = developer_environment(**function.environment(url, queue, **settings))
+    with invoke_api("--task-root", str(ZIP), *args, env=environment) as invocations:
+        yield invocations.split("/2015-03-31/")[0], queue

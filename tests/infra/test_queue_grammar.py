@@ -57,7 +57,7 @@ def test_terraform_uses_the_functions_pattern():
     assert f'"^{QUEUE_ITEM.pattern}$"' in text
 
 
-@pytest.mark.skipif(not validate.available(), reason="needs the terraform binary (CI has it)")
+@pytest.mark.skipif(not validate.available(), reason=validate.WHY_SKIPPED)
 def test_terraform_accepts_exactly_what_the_function_accepts():
     checks = validate.Validations(validate.variable_block(VARIABLES, "queues"))
     try:

@@ -233,7 +233,7 @@ def test_the_root_locks_state_and_pins_providers():
     assert (ROOT_MODULE.path / "backend.hcl.example").exists()
 
 
-@pytest.mark.skipif(not validate.available(), reason="needs the terraform binary (CI has it)")
+@pytest.mark.skipif(not validate.available(), reason=validate.WHY_SKIPPED)
 def test_prod_pages_someone_and_stage_does_not_have_to():
     variables = ROOT_MODULE.path / "variables.tf"
     checks = validate.Validations(

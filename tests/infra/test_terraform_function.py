@@ -13,7 +13,7 @@ FUNCTION = hcl.load(hcl.TERRAFORM / "modules" / "function")
 PIGEON = hcl.load(hcl.TERRAFORM / "modules" / "pigeon")
 LOCALS = FUNCTION.blocks["locals"][0]
 DATADOG, GOVCLOUD = "464622532012:layer", "002406178527:layer"  # Datadog's publishing accounts
-needs_terraform = pytest.mark.skipif(not validate.available(), reason="needs terraform (CI has it)")
+needs_terraform = pytest.mark.skipif(not validate.available(), reason=validate.WHY_SKIPPED)
 
 
 def statements() -> dict[str, dict]:

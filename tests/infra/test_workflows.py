@@ -217,3 +217,10 @@ def test_ci_and_deploys_init_with_the_lock_file_read_only():
     assert "-lockfile=readonly" in check
     deploy = (ROOT / "scripts" / "deploy.sh").read_text()
     assert "init -input=false -reconfigure -lockfile=readonly" in deploy
+
+
+def test_the_test_job_has_terraform_so_no_terraform_test_is_skipped_in_ci():
+    steps = CI["jobs"]["test"]["steps"]
+    names = [step.get("uses", "").split("@")[0] for step in steps]
+    make_test = next(i for i, step in enumerate(steps) if step.get("run") == "make test")
+    assert "hashicorp/setup-terraform" in names[:make_test]

@@ -62,9 +62,6 @@ class Front:
         assert len(used) == 1, f"Pigeon talked to {[n.node_name for n in used]}"
         return used[0]
 
-    def proxy(self, node: Node) -> TcpProxy:
-        return self.proxies[node.node_name][1]
-
     def when_sent(self, count: int, action: Callable[[Node, TcpProxy], None]) -> None:
         """Once Pigeon has sent `count` bytes to a node: action(that node, its proxy), once."""
         for node, proxy in self.proxies.values():

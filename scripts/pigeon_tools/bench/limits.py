@@ -18,15 +18,16 @@ from pigeon_tools import events
 from pigeon_tools.bench.stats import percentile
 
 
-def single_confirm(url: str, queue: str, n: int) -> dict[str, Any]:
-    """p50 of n publish-and-confirm round trips on one open channel."""
+def confirm_each(url: str, queue: str, n: int) -> list[float]:
+    """ms of each of n publish-and-confirm round trips on one open channel (after one that
+    warms the channel), one message at a time: a BlockingConnection in confirm mode."""
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
+        ids = [events.new_crash_id() for _ in range(n + 1)]
         durations = []
-        for _ in range(n + 1):
-            crash_id = events.new_crash_id()
+        for crash_id in ids:
             properties = pika.BasicProperties(delivery_mode=2, message_id=crash_id)
             started = time.perf_counter()
             channel.basic_publish("", queue, crash_id.encode(), properties, mandatory=True)
@@ -34,7 +35,12 @@ def single_confirm(url: str, queue: str, n: int) -> dict[str, Any]:
         channel.queue_purge(queue)
     finally:
         connection.close()
-    durations = durations[1:]  # the first publish warms the channel
+    return durations[1:]
+
+
+def single_confirm(url: str, queue: str, n: int) -> dict[str, Any]:
+    """The limit of a warm invoke: p50 of n publish-and-confirm round trips."""
+    durations = confirm_each(url, queue, n)
     return {"p50_ms": percentile(durations, 50), "samples_ms": durations}
 
 

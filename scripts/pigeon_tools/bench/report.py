@@ -50,11 +50,8 @@ def _value(value: float, unit: str) -> str:
     return f"{value:.1f} {unit}"
 
 
-def _warm(side: str, key: str = "p50_ms") -> Callable[[Run], float]:
-    return lambda run: float(run[side][key])
-
-
-def _cold(side: str, key: str) -> Callable[[Run], float]:
+def _side(side: str, key: str = "p50_ms") -> Callable[[Run], float]:
+    """One side's figure of a run: _side("ours"), _side("noop", "init_ms")."""
     return lambda run: float(run[side][key])
 
 
@@ -62,45 +59,45 @@ def lines(tls: bool) -> list[Line]:
     """The rows, in order; the TLS ones when the run had a TLS broker."""
     found = [
         Line("Pigeon's own warm cost (p50 minus no-op p50)", "warm_latency",
-             lambda r: float(r["own_cost_ms"]), _warm("limit"), "ms",
+             lambda r: float(r["own_cost_ms"]), _side("limit"), "ms",
              "raw pika: 1 publish + confirm, open channel", ("<=", 1.3)),
-        Line("warm invoke, 1 record, p50", "warm_latency", _warm("ours"), _warm("baseline"),
+        Line("warm invoke, 1 record, p50", "warm_latency", _side("ours"), _side("baseline"),
              "ms", "connection per invocation (seed)", ("<=", 0.2)),
-        Line("warm invoke, 1 record, p99", "warm_latency", _warm("ours", "p99_ms"),
-             _warm("baseline", "p99_ms"), "ms", "connection per invocation (seed)"),
-        Line("no-op handler, warm p50 (runtime client)", "warm_latency", _warm("noop"),
-             _warm("ours"), "ms", "Pigeon's warm p50"),
+        Line("warm invoke, 1 record, p99", "warm_latency", _side("ours", "p99_ms"),
+             _side("baseline", "p99_ms"), "ms", "connection per invocation (seed)"),
+        Line("no-op handler, warm p50 (runtime client)", "warm_latency", _side("noop"),
+             _side("ours"), "ms", "Pigeon's warm p50"),
         Line("throughput, one 500-record event", "throughput",
              lambda r: float(r["ours_ids_per_s"]), lambda r: float(r["limit_ids_per_s"]),
              "ids/s", "raw pika pipelined: all published, then all confirmed", (">=", 0.9)),
         Line("throughput, one 500-record event", "throughput",
              lambda r: float(r["ours_ids_per_s"]), lambda r: float(r["baseline_ids_per_s"]),
              "ids/s", "raw pika, a confirm per message (seed)", (">=", 0.8)),
-        Line("cold start: Init + first invoke", "cold_url", _cold("ours", "cold_total_ms"),
-             _cold("baseline", "cold_total_ms"), "ms", "naive eager handler", ("<=", 0.35)),
-        Line("Init Duration", "cold_url", _cold("ours", "init_ms"), _cold("noop", "init_ms"),
+        Line("cold start: Init + first invoke", "cold_url", _side("ours", "cold_total_ms"),
+             _side("baseline", "cold_total_ms"), "ms", "naive eager handler", ("<=", 0.35)),
+        Line("Init Duration", "cold_url", _side("ours", "init_ms"), _side("noop", "init_ms"),
              "ms", "no-op handler: Python + runtime client", difference=True),
-        Line("Init Duration", "cold_url", _cold("ours", "init_ms"),
-             _cold("baseline", "init_ms"), "ms", "naive eager handler", ("<=", 0.35)),
-        Line("Max Memory Used (cold)", "cold_url", _cold("ours", "max_memory_mb"),
-             _cold("baseline", "max_memory_mb"), "MB", "naive eager handler"),
+        Line("Init Duration", "cold_url", _side("ours", "init_ms"),
+             _side("baseline", "init_ms"), "ms", "naive eager handler", ("<=", 0.35)),
+        Line("Max Memory Used (cold)", "cold_url", _side("ours", "max_memory_mb"),
+             _side("baseline", "max_memory_mb"), "MB", "naive eager handler"),
     ]  # fmt: skip
     if tls:
         found += [
             Line("TLS: Pigeon's own warm cost", "warm_latency_tls",
-                 lambda r: float(r["own_cost_ms"]), _warm("limit"), "ms",
+                 lambda r: float(r["own_cost_ms"]), _side("limit"), "ms",
                  "raw pika over TLS: 1 publish + confirm", ("<=", 1.3)),
-            Line("TLS: warm invoke, 1 record, p50", "warm_latency_tls", _warm("ours"),
-                 _warm("baseline"), "ms", "connection per invocation over TLS (seed)"),
+            Line("TLS: warm invoke, 1 record, p50", "warm_latency_tls", _side("ours"),
+                 _side("baseline"), "ms", "connection per invocation over TLS (seed)"),
             Line("TLS: cold start: Init + first invoke", "cold_tls",
-                 _cold("ours", "cold_total_ms"), _cold("baseline", "cold_total_ms"), "ms",
+                 _side("ours", "cold_total_ms"), _side("baseline", "cold_total_ms"), "ms",
                  "naive eager handler over TLS", ("<=", 0.35)),
         ]  # fmt: skip
     found += [
-        Line("secret ARN: Init Duration", "cold_secret", _cold("ours", "init_ms"),
-             _cold("baseline", "init_ms"), "ms", "naive eager handler (boto3 client at init)"),
+        Line("secret ARN: Init Duration", "cold_secret", _side("ours", "init_ms"),
+             _side("baseline", "init_ms"), "ms", "naive eager handler (boto3 client at init)"),
         Line("secret ARN: first invoke after init", "cold_secret",
-             _cold("ours", "first_invoke_ms"), _cold("baseline", "first_invoke_ms"), "ms",
+             _side("ours", "first_invoke_ms"), _side("baseline", "first_invoke_ms"), "ms",
              "naive eager handler", difference=True),
         Line("local runtime overhead per warm invoke", "runtime_overhead",
              lambda r: float(r["runtime_p50_ms"]), lambda r: float(r["direct_p50_ms"]), "ms",

@@ -140,9 +140,6 @@ class Cluster:
             raise NodeError(f"{queue}: no leader on a running node after {timeout:.0f} s")
         return found[0]
 
-    def node(self, name: str) -> Node:
-        return next(node for node in self.nodes if node.node_name == name)
-
     def bodies(self, queue: str) -> list[str]:
         return queues.bodies(self.live()[0].url(), queue)
 

@@ -460,3 +460,19 @@ def test_the_account_is_a_12_digit_id(root, account, ok):
 )
 def test_the_region_is_an_aws_region(root, region, ok):
     assert (root.errors(region=region) == "") is ok
+
+
+def test_the_bucket_must_be_in_the_functions_region():
+    permission = NOTIFICATION.resources("aws_lambda_permission")["s3"]
+    [rule_] = permission["lifecycle"][0]["precondition"]
+
+    def passes(bucket_region: str) -> bool:
+        values = {
+            "data.aws_s3_bucket.this": {"bucket_region": bucket_region},
+            "data.aws_region.current": {"region": "us-west-2"},
+        }
+        return validate.evaluate_with(rule_["condition"], values) is True
+
+    assert passes("us-west-2")
+    assert not passes("us-west-1")
+    assert not passes("eu-west-2")

@@ -25,6 +25,9 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { region = "us-west-2" }
   }
+  mock_data "aws_s3_bucket" {
+    defaults = { bucket_region = "us-west-2" }
+  }
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000" }
   }

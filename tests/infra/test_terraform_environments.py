@@ -256,7 +256,7 @@ def test_terraform_fmt_covers_the_modules_the_examples_and_the_environments():
 
 def test_the_check_script_covers_the_examples():
     script = (hcl.TERRAFORM.parent / "scripts" / "terraform_check.sh").read_text()
-    assert re.search(r"for dir in environments modules/\* examples/\*", script)
+    assert re.search(r"for dir in [^;\n]*examples/\*", script)  # init, validate, test
 
 
 # -- the traffic gate --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ command -v terraform >/dev/null || { echo "terraform_check: terraform is not ins
 terraform version
 terraform fmt -check -recursive -diff .
 missing=()
-for dir in environments modules/*; do
+for dir in environments modules/* examples/*; do
   echo "terraform_check: $dir"
   if [ -f "$dir/.terraform.lock.hcl" ]; then
     terraform -chdir="$dir" init -backend=false -input=false -no-color -lockfile=readonly >/dev/null

@@ -1,7 +1,8 @@
 """The generated parts of the documentation, one owner each: the configuration and metrics
 references (from pigeon.settings and pigeon.metrics.CATALOG), the tables of the last bench and
 reliability runs (from bench/results.json and reports/reliability.json), and the Terraform
-module READMEs' Inputs and Outputs. `scripts/docs.py` writes them; the tests check them."""
+docs (module READMEs' tables, the requirement in docs/deploy.md). `scripts/docs.py` writes
+them; the tests check them."""
 
 from __future__ import annotations
 
@@ -124,4 +125,4 @@ def stale(write: bool) -> list[Path]:
             found.append(part.path)
             if write:
                 part.path.write_text(wanted)
-    return found + terraform_docs.stale_readmes(write)
+    return found + terraform_docs.stale_docs(write)

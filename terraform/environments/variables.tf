@@ -1,5 +1,9 @@
+# Every setting has its value in <env>.tfvars, and none has a default here: a setting missing
+# from a file fails the plan, instead of silently taking a value no one chose. The two
+# exceptions are not settings: scripts/deploy.sh passes artifact_dir and traffic_enabled.
+
 variable "env" {
-  description = "The environment: stage or prod (set by <env>.tfvars)."
+  description = "The environment: stage or prod."
   type        = string
 
   validation {
@@ -8,36 +12,24 @@ variable "env" {
   }
 }
 
-variable "reserved_concurrency" {
-  description = "Reserved concurrency: the most broker connections the function opens at once."
-  type        = number
-}
-
-variable "log_retention_days" {
-  description = "Retention of the function's logs, in days."
-  type        = number
-}
-
-variable "log_level" {
-  description = "PIGEON_LOG_LEVEL."
-  type        = string
-}
-
-variable "secret_recovery_window_in_days" {
-  description = "Days a deleted broker secret can be restored."
-  type        = number
-}
-
-variable "delivery" {
-  description = "How notifications reach the function: direct, or sqs (docs/operations.md, switching)."
-  type        = string
-  default     = "direct"
-}
-
 variable "region" {
   description = "AWS region of the crash-report bucket and the function."
   type        = string
-  default     = "us-west-2"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$", var.region))
+    error_message = "region must be an AWS region such as us-west-2."
+  }
+}
+
+variable "account_id" {
+  description = "The AWS account of this environment: the aws provider refuses credentials of any other (allowed_account_ids)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be the environment's 12-digit AWS account id (aws sts get-caller-identity --query Account)."
+  }
 }
 
 variable "bucket_name" {
@@ -45,105 +37,143 @@ variable "bucket_name" {
   type        = string
 }
 
-variable "queues" {
-  description = "PIGEON_QUEUES for this environment."
+variable "delivery" {
+  description = "How notifications reach the function: direct, or sqs (docs/operations.md, switching)."
   type        = string
-  default     = "socorro.normal"
+}
+
+variable "traffic_enabled" {
+  description = "The traffic gate, set by scripts/deploy.sh on every plan: true only when the broker secret has a current value. False: nothing sends events to the function."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "artifact_dir" {
-  description = "Directory holding pigeon.zip and pigeon.zip.sha256 (the CI artifact, or dist/)."
+  description = "Directory of the verified pigeon.zip, pigeon.zip.sha256 and pigeon.version.json, relative to this root (scripts/deploy.sh passes .artifact/<env>)."
   type        = string
-  default     = "../../dist"
+
+  validation {
+    condition = (
+      length(trimspace(var.artifact_dir)) > 0 &&
+      !startswith(var.artifact_dir, "/") &&
+      !startswith(var.artifact_dir, "~") &&
+      !can(regex("^[A-Za-z]:", var.artifact_dir)) &&
+      !contains(split("/", replace(var.artifact_dir, "\\", "/")), "..")
+    )
+    error_message = "artifact_dir must be a path relative to terraform/environments, without .. (scripts/deploy.sh passes .artifact/<env>): the function's filename is kept in state, and an absolute or machine-specific path makes every plan from another checkout show a change and upload the code again."
+  }
+}
+
+variable "key_prefix" {
+  description = "Raw-crash key prefix: the notification's filter_prefix and PIGEON_KEY_PREFIX."
+  type        = string
+}
+
+variable "event_names" {
+  description = "S3 event types: the notification's events and PIGEON_EVENT_NAMES."
+  type        = list(string)
+}
+
+# The function module's settings, by its variable names: their meaning, defaults and rules are
+# in terraform/modules/function/README.md (generated from that module). Every one is required
+# here, so each <env>.tfvars says all of them.
+variable "function" {
+  description = "The function's settings, by the function module's variable names (terraform/modules/function/README.md)."
+  type = object({
+    queues                             = string
+    architecture                       = string
+    memory_size                        = number
+    timeout                            = number
+    reserved_concurrent_executions     = number
+    metrics_sink                       = string
+    log_level                          = string
+    datadog_api_key_secret_arn         = string
+    datadog_api_key_secret_kms_key_arn = string
+    datadog_site                       = string
+    datadog_extension_version          = number
+    environment_variables              = map(string)
+    layers                             = list(string)
+    vpc_subnet_ids                     = list(string)
+    vpc_security_group_ids             = list(string)
+    create_security_group              = bool
+    broker_port                        = number
+    broker_cidr_blocks                 = list(string)
+    vpc_egress                         = string
+    cloudwatch_logs_retention_in_days  = number
+    maximum_retry_attempts             = number
+    maximum_event_age_in_seconds       = number
+    failure_queue_retention_seconds    = number
+  })
+}
+
+variable "sqs" {
+  description = "With delivery = sqs: the queue's settings, by the sqs_delivery module's variable names (terraform/modules/sqs_delivery/README.md)."
+  type = object({
+    batch_size                         = number
+    maximum_batching_window_in_seconds = number
+    visibility_timeout_seconds         = number
+    max_receive_count                  = number
+    oldest_message_alarm_seconds       = number
+  })
+}
+
+variable "bucket_notifications" {
+  description = "The bucket's entries that are not Pigeon's, and its EventBridge setting, by the bucket_notification module's variable names: written back unchanged, since the notification resource owns the bucket's WHOLE configuration (docs/deploy.md)."
+  type = object({
+    lambda_notifications = map(object({
+      function_arn  = string
+      events        = list(string)
+      filter_prefix = optional(string)
+      filter_suffix = optional(string)
+    }))
+    sqs_notifications = map(object({
+      queue_arn     = string
+      events        = list(string)
+      filter_prefix = optional(string)
+      filter_suffix = optional(string)
+    }))
+    sns_notifications = map(object({
+      topic_arn     = string
+      events        = list(string)
+      filter_prefix = optional(string)
+      filter_suffix = optional(string)
+    }))
+    eventbridge = bool
+  })
 }
 
 variable "alarm_actions" {
   description = "SNS topic ARNs for CloudWatch alarms: prod alarms page someone, so at least one there."
   type        = list(string)
-  default     = []
 
   validation {
     condition     = var.env != "prod" || length(var.alarm_actions) > 0
     error_message = "prod alarms must notify someone: give the paging SNS topic ARN in alarm_actions."
   }
-}
 
-variable "metrics_sink" {
-  description = "PIGEON_METRICS: dogstatsd (the Datadog extension, added by the module), else log."
-  type        = string
-  default     = "log"
-}
-
-variable "datadog_api_key_secret_arn" {
-  description = "With dogstatsd: the Secrets Manager secret holding the Datadog API key."
-  type        = string
-  default     = null
-}
-
-variable "datadog_api_key_secret_kms_key_arn" {
-  description = "The KMS key of the Datadog API key secret, when it is not the AWS-managed one."
-  type        = string
-  default     = null
-}
-
-variable "datadog_site" {
-  description = "DD_SITE for the Datadog extension."
-  type        = string
-  default     = "datadoghq.com"
-}
-
-variable "layers" {
-  description = "More layer ARNs (the Datadog extension is added by the module with dogstatsd)."
-  type        = list(string)
-  default     = []
-}
-
-variable "extra_environment" {
-  description = "More environment variables for the function, e.g. PIGEON_PUBLISH_TIMEOUT."
-  type        = map(string)
-  default     = {}
-}
-
-variable "subnet_ids" {
-  description = "Subnets for a private broker; empty for none."
-  type        = list(string)
-  default     = []
-}
-
-variable "security_group_ids" {
-  description = "Security groups with subnet_ids."
-  type        = list(string)
-  default     = []
+  validation {
+    condition     = alltrue([for a in var.alarm_actions : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarm_actions must be SNS topic ARNs."
+  }
 }
 
 variable "datadog_enabled" {
-  description = "Create the Datadog dashboard and monitors."
+  description = "Create the Datadog dashboard and monitors: the Datadog provider then needs DD_API_KEY and DD_APP_KEY in the environment (CI's secret store)."
   type        = bool
-  default     = true
 }
 
 variable "datadog_notify" {
   description = "Datadog @-handles the monitors notify (prod: the pager)."
   type        = list(string)
-  default     = []
-}
-
-variable "datadog_api_key" {
-  description = "Datadog API key; empty to use DD_API_KEY."
-  type        = string
-  default     = null
-  sensitive   = true
-}
-
-variable "datadog_app_key" {
-  description = "Datadog application key; empty to use DD_APP_KEY."
-  type        = string
-  default     = null
-  sensitive   = true
 }
 
 variable "datadog_api_url" {
   description = "Datadog API URL of your site."
   type        = string
-  default     = "https://api.datadoghq.com/"
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a deleted broker secret can be restored."
+  type        = number
 }

@@ -1,8 +1,10 @@
 terraform {
-  # 1.10: S3 backend locking with use_lockfile (no DynamoDB table).
-  required_version = ">= 1.10.0"
+  # THE Terraform requirement of Pigeon: every module and example says the same (a test checks),
+  # and docs/deploy.md shows it (generated). 1.11: S3 native state locking (use_lockfile) is
+  # generally available; cross-variable validations need 1.9.
+  required_version = ">= 1.11.0"
 
-  # Partial configuration: bucket, key and region come at init (README, Deploy):
+  # Partial configuration: bucket, key and region come at init (docs/deploy.md):
   #   scripts/deploy.sh stage plan (or: terraform init -backend-config=backend.hcl
   #   -backend-config=key=pigeon/stage.tfstate)
   backend "s3" {

@@ -21,11 +21,12 @@ from pigeon_tools.terraform import validate
 
 MODULES = {m.name: m for m in terraform_hcl.all_modules()}
 REUSABLE = {k: m for k, m in MODULES.items() if k.startswith("modules/")}
+EXAMPLES = {k: m for k, m in MODULES.items() if k.startswith("examples/")}
 ROOT_MODULE = MODULES["environments"]
 ENVIRONMENT_FILES = sorted((ROOT_MODULE.path).glob("*.tfvars"))
 
 
-def test_every_expected_module_and_environment_exists():
+def test_every_expected_module_example_and_environment_exists():
     assert set(REUSABLE) == {
         "modules/function",
         "modules/bucket_notification",
@@ -35,7 +36,9 @@ def test_every_expected_module_and_environment_exists():
         "modules/pigeon",
         "modules/sqs_delivery",
     }
+    assert set(EXAMPLES) == {"examples/direct", "examples/sqs"}
     assert {p.stem for p in ENVIRONMENT_FILES} == {"stage", "prod"}
+    assert set(MODULES) == {*REUSABLE, *EXAMPLES, "environments"}
 
 
 @pytest.mark.parametrize("name", sorted(REUSABLE))
@@ -45,10 +48,28 @@ def test_modules_follow_the_conventions(name):
     assert (module.path / "README.md").exists()
     assert list((module.path / "tests").glob("*.tftest.hcl")), "a terraform test with mocks"
     [settings] = module.blocks["terraform"]
-    assert settings["required_version"] == ">= 1.9.0"  # cross-variable validations
     for provider in settings["required_providers"][0].values():
         assert provider["source"]
         assert provider["version"]
+
+
+@pytest.mark.parametrize("name", sorted(REUSABLE))
+def test_child_modules_give_provider_lower_bounds_only(name):
+    """As terraform-aws-modules do: a child module says what it needs at least; the root (and
+    its lock file) chooses the build, so a child never blocks the root's upgrade."""
+    [settings] = REUSABLE[name].blocks["terraform"]
+    for provider, spec in settings["required_providers"][0].items():
+        assert re.fullmatch(r">= \d+(\.\d+)*", spec["version"]), f"{name}: {provider}"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_one_terraform_requirement_everywhere(name):
+    """The root's required_version is the one source: every module and example says the same,
+    and docs/deploy.md shows it (generated; test_module_readmes… checks it is current)."""
+    source = terraform_docs.required_version(ROOT_MODULE)
+    assert source == ">= 1.11.0"  # S3 native locking (use_lockfile) is GA from 1.11
+    assert terraform_docs.required_version(MODULES[name]) == source
+    assert f"Terraform `{source}`" in (ROOT / "docs" / "deploy.md").read_text()
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -97,11 +118,15 @@ def test_the_notification_is_raw_crash_puts_after_the_permission():
     variables = module.variables()
     assert variables["events"]["default"] == ["s3:ObjectCreated:Put"]
     assert variables["filter_prefix"]["default"] == "v2/raw_crash/"
+    local_values = module.locals()
+    assert local_values["pigeon"]["events"] == "${var.events}"
+    assert local_values["pigeon"]["filter_prefix"] == "${var.filter_prefix}"
     notification = module.resources("aws_s3_bucket_notification")["this"]
-    targets = {b: d[b]["content"][0] for d in notification["dynamic"] for b in d}
-    for target in targets.values():
-        assert target["events"] == "${var.events}"
-        assert target["filter_prefix"] == "${var.filter_prefix}"
+    targets = terraform_hcl.pigeon_entries(notification)
+    assert set(targets) == {"lambda_function", "queue"}
+    for block, target in targets.items():
+        assert target["events"] == f"${{{block}.value.events}}"
+        assert target["filter_prefix"] == f"${{{block}.value.filter_prefix}}"
     assert targets["lambda_function"]["lambda_function_arn"] == "${var.function_arn}"
     assert targets["queue"]["queue_arn"] == "${var.queue_arn}"
     assert "${aws_lambda_permission.s3}" in notification["depends_on"]
@@ -167,7 +192,7 @@ def test_the_function_is_built_from_the_zip_and_its_sha():
     assert function["runtime"] == "python3.13"
     assert function["filename"] == "${var.zip_path}"
     assert function["source_code_hash"] == "${trimspace(file(var.zip_sha256_path))}"
-    assert function["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
+    assert function["reserved_concurrent_executions"] == "${var.reserved_concurrent_executions}"
     invoke = REUSABLE["modules/function"].resources("aws_lambda_function_event_invoke_config")
     [on_failure] = invoke["this"]["destination_config"][0]["on_failure"]
     assert on_failure["destination"] == "${aws_sqs_queue.on_failure.arn}"
@@ -199,10 +224,14 @@ def test_datadog_monitors():
     assert "aws.lambda.errors" in queries["lambda_errors"]
 
 
-def test_an_environment_can_turn_datadog_off():
+def test_datadog_is_off_unless_an_environment_turns_it_on():
     call = REUSABLE["modules/pigeon"].module_calls()["datadog"]
     assert call["count"] == "${var.datadog_enabled ? 1 : 0}"
-    assert "datadog_enabled" in ROOT_MODULE.variables()
+    assert REUSABLE["modules/pigeon"].variables()["datadog_enabled"]["default"] is False
+    assert REUSABLE["modules/function"].variables()["metrics_sink"]["default"] == "log"
+    for path in ENVIRONMENT_FILES:  # a first deploy needs no Datadog key
+        assert tfvars(path)["datadog_enabled"] is False
+        assert tfvars(path)["function"]["metrics_sink"] == "log"
 
 
 def tfvars(path: Path) -> dict:
@@ -217,7 +246,9 @@ def test_environments_differ_only_in_their_tfvars():
     assert set(values["stage"]) <= set(ROOT_MODULE.variables())
     for env, given in values.items():
         assert given["env"] == env
-    assert values["prod"]["reserved_concurrency"] > values["stage"]["reserved_concurrency"]
+    concurrency = {e: v["function"]["reserved_concurrent_executions"] for e, v in values.items()}
+    assert concurrency["prod"] > concurrency["stage"]
+    assert values["prod"]["account_id"] != values["stage"]["account_id"]  # an account each
 
 
 def test_the_root_locks_state_and_pins_providers():
@@ -229,7 +260,7 @@ def test_the_root_locks_state_and_pins_providers():
     assert providers["aws"]["version"].startswith("~> 6.")
     assert providers["datadog"]["version"].startswith("~> 3.")
     assert "default_tags" in ROOT_MODULE.files["providers.tf"]
-    assert (ROOT_MODULE.path / "site.tfvars.example").exists()
+    assert not (ROOT_MODULE.path / "site.tfvars.example").exists()  # one source: <env>.tfvars
     assert (ROOT_MODULE.path / "backend.hcl.example").exists()
 
 
@@ -240,23 +271,47 @@ def test_prod_pages_someone_and_stage_does_not_have_to():
         validate.variable_block(variables, "env"),
         validate.variable_block(variables, "alarm_actions"),
     )
+    pager = "arn:aws:sns:us-west-2:123456789012:pager"
     try:
         assert "prod alarms must notify someone" in checks.errors(env="prod", alarm_actions=[])
-        assert checks.errors(env="prod", alarm_actions=["arn:aws:sns:us-west-2:1:pager"]) == ""
+        assert checks.errors(env="prod", alarm_actions=[pager]) == ""
         assert checks.errors(env="stage", alarm_actions=[]) == ""
         assert "env must be stage or prod" in checks.errors(env="qa", alarm_actions=[])
     finally:
         checks.close()
 
 
-def test_module_readmes_list_the_current_inputs_and_outputs():
-    assert terraform_docs.stale_readmes(write=False) == [], "run make docs"
+def test_module_readmes_and_the_requirement_are_generated_from_the_code():
+    assert terraform_docs.stale_docs(write=False) == [], "run make docs"
+    readme = (REUSABLE["modules/function"].path / "README.md").read_text()
+    for table in ("Requirements", "Providers", "Resources", "Inputs", "Outputs"):
+        assert f"## {table}" in readme
+    assert "| `aws_lambda_function.this` | resource |" in readme
+    assert "| terraform | `>= 1.11.0` |" in readme
+    assert "## Modules" in (REUSABLE["modules/pigeon"].path / "README.md").read_text()
+
+
+def test_a_stale_readme_is_found(tmp_path, monkeypatch):
+    """The docs check fails when a module changes and its README does not."""
+    module = tmp_path / "modules" / "m"
+    module.mkdir(parents=True)
+    (module / "variables.tf").write_text(
+        'variable "x" {\n  description = "X."\n  type        = string\n}\n'
+    )
+    monkeypatch.setattr(terraform_docs, "TERRAFORM", tmp_path)
+    monkeypatch.setattr(terraform_docs, "all_modules", lambda: [terraform_hcl.load(module)])
+    assert terraform_docs.stale_readmes(write=True) == [module / "README.md"]
+    assert terraform_docs.stale_readmes(write=False) == []
+    (module / "variables.tf").write_text(
+        'variable "y" {\n  description = "Y."\n  type        = number\n}\n'
+    )
+    monkeypatch.setattr(terraform_docs, "all_modules", lambda: [terraform_hcl.load(module)])
+    assert terraform_docs.stale_readmes(write=False) == [module / "README.md"]
 
 
 def test_every_pigeon_variable_the_function_module_sets_is_a_setting_of_the_function():
     from pigeon.settings import NAMES, PREFIX
 
-    [locals_block] = REUSABLE["modules/function"].blocks["locals"]
-    names = set(locals_block["pigeon_environment"])
+    names = set(REUSABLE["modules/function"].locals()["pigeon_environment"])
     assert names
     assert {n for n in names if n.startswith(PREFIX)} <= NAMES

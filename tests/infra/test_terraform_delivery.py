@@ -38,7 +38,10 @@ def test_the_function_reads_the_queue_reporting_partial_batch_failures():
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
     assert mapping["event_source_arn"] == "${aws_sqs_queue.this.arn}"
     assert mapping["batch_size"] == "${var.batch_size}"
-    assert mapping["maximum_batching_window_in_seconds"] == "${var.batching_window_seconds}"
+    assert (
+        mapping["maximum_batching_window_in_seconds"] == "${var.maximum_batching_window_in_seconds}"
+    )
+    assert mapping["enabled"] == "${var.traffic_enabled}"  # the traffic gate
 
 
 def test_alarms_watch_the_oldest_message_and_the_dead_letters():
@@ -61,7 +64,16 @@ def test_the_pigeon_module_wires_sqs_delivery_from_one_variable():
         == "${try(module.sqs_delivery[0].queue_arn, null)}"
     )
     assert (
+        calls["bucket_notification"]["destination"]
+        == '${var.delivery == "sqs" ? "queue" : "function"}'
+    )
+
+    assert (
         calls["function"]["delivery_queue_arn"] == "${try(module.sqs_delivery[0].queue_arn, null)}"
     )
-    assert calls["sqs_delivery"]["batch_size"] == "${var.sqs_batch_size}"
-    assert calls["sqs_delivery"]["batching_window_seconds"] == "${var.sqs_batching_window_seconds}"
+    assert calls["sqs_delivery"]["batch_size"] == "${var.sqs.batch_size}"
+    assert (
+        calls["sqs_delivery"]["maximum_batching_window_in_seconds"]
+        == "${var.sqs.maximum_batching_window_in_seconds}"
+    )
+    assert calls["sqs_delivery"]["traffic_enabled"] == "${var.traffic_enabled}"

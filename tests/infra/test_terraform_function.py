@@ -11,7 +11,7 @@ from pigeon_tools.terraform import hcl, validate
 
 FUNCTION = hcl.load(hcl.TERRAFORM / "modules" / "function")
 PIGEON = hcl.load(hcl.TERRAFORM / "modules" / "pigeon")
-LOCALS = FUNCTION.blocks["locals"][0]
+LOCALS = FUNCTION.locals()
 DATADOG, GOVCLOUD = "464622532012:layer", "002406178527:layer"  # Datadog's publishing accounts
 needs_terraform = pytest.mark.skipif(not validate.available(), reason=validate.WHY_SKIPPED)
 
@@ -60,13 +60,14 @@ def test_dogstatsd_adds_the_extension_layer_and_its_settings():
         function["layers"]
         == "${local.dogstatsd ? concat(var.layers, [local.datadog_layer]) : var.layers}"
     )
-    assert "local.datadog_environment" in function["environment"][0]["variables"]
+    assert function["environment"][0]["variables"] == "${local.environment}"
+    assert "local.datadog_environment" in LOCALS["environment"]
     environment = LOCALS["datadog_environment"]
     for name, value in {
         "DD_SITE": "var.datadog_site",
         "DD_API_KEY_SECRET_ARN": "var.datadog_api_key_secret_arn",
         "DD_ENV": "var.env",
-        "DD_SERVICE": "var.name",
+        "DD_SERVICE": "var.service",
         "DD_VERSION": "var.artifact_version",
     }.items():
         assert f"{name} = {value}" in environment
@@ -131,12 +132,12 @@ def test_the_notification_and_the_function_agree_through_one_value_each():
     assert environment["PIGEON_KEY_PREFIX"] == "${var.key_prefix}"
     assert environment["PIGEON_EVENT_NAMES"] == '${join(",", var.event_names)}'
     notification = hcl.load(hcl.TERRAFORM / "modules" / "bucket_notification")
-    for block in notification.resources("aws_s3_bucket_notification")["this"]["dynamic"]:
-        [target] = next(iter(block.values()))["content"]
-        assert (target["filter_prefix"], target["events"]) == (
-            "${var.filter_prefix}",
-            "${var.events}",
-        )
+    pigeon = notification.locals()["pigeon"]
+    assert (pigeon["filter_prefix"], pigeon["events"]) == ("${var.filter_prefix}", "${var.events}")
+    resource = notification.resources("aws_s3_bucket_notification")["this"]
+    for block, target in hcl.pigeon_entries(resource).items():
+        assert target["filter_prefix"] == f"${{{block}.value.filter_prefix}}"
+        assert target["events"] == f"${{{block}.value.events}}"
 
 
 def test_the_function_reads_the_event_names_as_the_notification_spells_them():

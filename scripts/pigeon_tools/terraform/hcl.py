@@ -51,6 +51,10 @@ class Module:
     def outputs(self) -> dict[str, dict[str, Any]]:
         return {k: v for block in self.blocks.get("output", []) for k, v in block.items()}
 
+    def locals(self) -> dict[str, Any]:
+        """Every local value, from all the module's locals blocks."""
+        return {k: v for block in self.blocks.get("locals", []) for k, v in block.items()}
+
     def module_calls(self) -> dict[str, dict[str, Any]]:
         return {k: v for block in self.blocks.get("module", []) for k, v in block.items()}
 
@@ -89,3 +93,35 @@ def load(path: Path) -> Module:
 def all_modules() -> list[Module]:
     dirs = sorted({tf.parent for tf in TERRAFORM.rglob("*.tf") if ".terraform" not in tf.parts})
     return [load(d) for d in dirs]
+
+
+def pigeon_entries(notification: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Pigeon's own entries of the bucket_notification module's aws_s3_bucket_notification, by
+    block type (lambda_function, queue): the dynamic blocks that iterate over local.pigeon."""
+    return {
+        block: body["content"][0]
+        for dynamic in notification.get("dynamic", [])
+        for block, body in dynamic.items()
+        if "local.pigeon" in str(body["for_each"])
+    }
+
+
+def object_attributes(type_expression: str) -> dict[str, str]:
+    """The attributes of an `object({…})` type constraint, name => type text, in order."""
+    text = type_expression.strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    if not (text.startswith("object({") and text.endswith("})")):
+        raise ValueError(f"not an object type: {type_expression}")
+    body, parts, depth, start = text[len("object({") : -2], [], 0, 0
+    for index, char in enumerate(body):
+        depth += {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(body[start:index])
+            start = index + 1
+    parts.append(body[start:])
+    found = {}
+    for part in filter(str.strip, parts):
+        name, _, kind = part.partition("=")
+        found[name.strip()] = kind.strip()
+    return found

@@ -61,6 +61,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
+  tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "duration_p99" {
@@ -78,6 +79,7 @@ resource "aws_cloudwatch_metric_alarm" "duration_p99" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
+  tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "failure_queue" {
@@ -94,4 +96,5 @@ resource "aws_cloudwatch_metric_alarm" "failure_queue" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
+  tags                = var.tags
 }

@@ -70,3 +70,10 @@ variable "failure_queue_threshold" {
   type        = number
   default     = 0
 }
+
+variable "tags" {
+  description = "Tags for every alarm (on top of the provider's default tags)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

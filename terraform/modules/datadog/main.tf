@@ -3,10 +3,12 @@
 # next to the Lambda integration's metrics.
 
 locals {
-  env       = "env:${var.env}"
-  function  = "functionname:${lower(var.function_name)}"
-  notify    = join(" ", var.notify)
-  base_tags = concat(["service:pigeon", local.env], var.tags)
+  env      = "env:${var.env}"
+  function = "functionname:${lower(var.function_name)}"
+  notify   = join(" ", var.notify)
+  # Unified service tagging: service is the same in every environment, env tells them apart.
+  # The function sends the same pair (DD_SERVICE, DD_ENV and PIGEON_ENV's env tag).
+  base_tags = concat(["service:${var.service}", local.env], var.tags)
 
   # title => queries; each query is one line on the widget
   pigeon_widgets = [

@@ -3,6 +3,13 @@ variable "env" {
   type        = string
 }
 
+variable "service" {
+  description = "Datadog's service tag of the monitors: the function's DD_SERVICE (the pigeon module passes one value to both)."
+  type        = string
+  default     = "pigeon"
+  nullable    = false
+}
+
 variable "function_name" {
   description = "Name of the Lambda function, for the Lambda integration metrics (tag functionname)."
   type        = string

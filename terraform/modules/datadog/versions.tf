@@ -1,10 +1,10 @@
 terraform {
-  required_version = ">= 1.9.0"
+  required_version = ">= 1.11.0"
 
   required_providers {
     datadog = {
       source  = "DataDog/datadog"
-      version = ">= 3.40, < 4.0"
+      version = ">= 3.40"
     }
   }
 }

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Function name; also names the role, log group and on-failure queue."
+  description = "Function name; also names the role, log group, on-failure queue and security group."
   type        = string
 
   validation {
@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "zip_path" {
-  description = "Path of the built artifact, dist/pigeon.zip."
+  description = "Path of the built artifact, pigeon.zip, relative to the root module (never absolute: it is stored in state)."
   type        = string
 }
 
 variable "zip_sha256_path" {
-  description = "Path of the artifact's base64 SHA-256 (dist/pigeon.zip.sha256), used as source_code_hash so an unchanged build plans no change."
+  description = "Path of the artifact's base64 SHA-256 (pigeon.zip.sha256), used as source_code_hash so an unchanged build plans no change."
   type        = string
 }
 
@@ -22,12 +22,14 @@ variable "handler" {
   description = "The function's entry point."
   type        = string
   default     = "pigeon.handler.handler"
+  nullable    = false
 }
 
 variable "architecture" {
   description = "Instruction set: x86_64 or arm64. Must match the build (make build ARCH=…)."
   type        = string
   default     = "x86_64"
+  nullable    = false
 
   validation {
     condition     = contains(["x86_64", "arm64"], var.architecture)
@@ -39,10 +41,11 @@ variable "memory_size" {
   description = "Memory in MB (128-10240); CPU scales with it."
   type        = number
   default     = 256
+  nullable    = false
 
   validation {
-    condition     = var.memory_size >= 128 && var.memory_size <= 10240
-    error_message = "memory_size must be from 128 to 10240 MB."
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
   }
 }
 
@@ -50,27 +53,36 @@ variable "timeout" {
   description = "Function timeout in seconds (1-900). Pigeon ends its broker waits at least a second before it."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
-    condition     = var.timeout >= 1 && var.timeout <= 900
-    error_message = "timeout must be from 1 to 900 seconds."
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 900."
   }
 }
 
-variable "reserved_concurrency" {
-  description = "Reserved concurrent executions: the most broker connections Pigeon can open at once."
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrent executions: the most broker connections Pigeon can open at once. The account must keep at least 10 (or its UnreservedConcurrentExecutions minimum) unreserved: scripts/deploy.sh checks the account's quota before the plan."
   type        = number
   default     = 10
+  nullable    = false
 
   validation {
-    condition     = var.reserved_concurrency >= 1
-    error_message = "reserved_concurrency must be at least 1 (0 would stop the function)."
+    condition     = var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
+    error_message = "reserved_concurrent_executions must be a whole number, at least 1 (0 would stop the function)."
   }
 }
 
 variable "env" {
-  description = "Environment tag, PIGEON_ENV (stage, prod, …)."
+  description = "Environment: PIGEON_ENV (the env tag of every metric) and DD_ENV."
   type        = string
+}
+
+variable "service" {
+  description = "DD_SERVICE: Datadog's unified service tag, the same in every environment (the environment is DD_ENV). The datadog module's monitors carry the same service tag."
+  type        = string
+  default     = "pigeon"
+  nullable    = false
 }
 
 variable "queues" {
@@ -119,6 +131,7 @@ variable "key_prefix" {
   description = "PIGEON_KEY_PREFIX: the prefix of raw-crash keys; the bucket notification's filter_prefix must be the same (the pigeon module passes one value to both)."
   type        = string
   default     = "v2/raw_crash/"
+  nullable    = false
 
   validation {
     condition     = length(trimspace(var.key_prefix)) > 0
@@ -130,6 +143,7 @@ variable "event_names" {
   description = "PIGEON_EVENT_NAMES: the S3 event types that count; the bucket notification's events must be the same (the pigeon module passes one value to both)."
   type        = list(string)
   default     = ["s3:ObjectCreated:Put"]
+  nullable    = false
 
   validation {
     condition     = length(var.event_names) > 0 && alltrue([for e in var.event_names : startswith(e, "s3:ObjectCreated:")])
@@ -141,6 +155,7 @@ variable "metrics_sink" {
   description = "PIGEON_METRICS: dogstatsd (the module adds the Datadog Lambda Extension and its API key), log (Datadog Forwarder) or none."
   type        = string
   default     = "log"
+  nullable    = false
 
   validation {
     condition     = contains(["dogstatsd", "log", "none"], var.metrics_sink)
@@ -152,6 +167,7 @@ variable "log_level" {
   description = "PIGEON_LOG_LEVEL."
   type        = string
   default     = "INFO"
+  nullable    = false
 
   validation {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
@@ -179,58 +195,186 @@ variable "datadog_api_key_secret_kms_key_arn" {
   description = "The KMS key of the Datadog API key secret, if it is not the AWS-managed one: the role may decrypt with it, through Secrets Manager only."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.datadog_api_key_secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.datadog_api_key_secret_kms_key_arn))
+    error_message = "datadog_api_key_secret_kms_key_arn must be a KMS key ARN, or null for the AWS-managed key."
+  }
 }
 
 variable "datadog_site" {
   description = "DD_SITE: the Datadog site the extension sends to."
   type        = string
   default     = "datadoghq.com"
+  nullable    = false
 }
 
 variable "datadog_extension_version" {
   description = "Version of the Datadog Lambda Extension layer (Datadog-Extension, or -ARM for arm64), pinned."
   type        = number
   default     = 105
+  nullable    = false
+
+  validation {
+    condition     = var.datadog_extension_version >= 1 && floor(var.datadog_extension_version) == var.datadog_extension_version
+    error_message = "datadog_extension_version must be a layer version number such as 105."
+  }
 }
 
 variable "artifact_version" {
   description = "DD_VERSION: the version of the deployed artifact (version.json of the build)."
   type        = string
   default     = "unknown"
+  nullable    = false
 }
 
-variable "extra_environment" {
-  description = "More environment variables (e.g. PIGEON_PUBLISH_TIMEOUT). Must not override the ones this module sets."
+variable "environment_variables" {
+  description = "More environment variables (e.g. PIGEON_PUBLISH_TIMEOUT). Lambda's rules apply: a key is a letter then letters, digits or _, none of Lambda's reserved keys, and all of them (with the module's) at most 4 KB. The module's own (PIGEON_ENV, DD_SITE, …) cannot be overridden here."
   type        = map(string)
   default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment_variables) : can(regex("^[a-zA-Z][a-zA-Z0-9_]+$", k))])
+    error_message = "environment_variables: Lambda refuses these keys (a key is a letter, then at least one letter, digit or _): ${join(", ", [for k in keys(var.environment_variables) : k if !can(regex("^[a-zA-Z][a-zA-Z0-9_]+$", k))])}."
+  }
+
+  # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+  validation {
+    condition     = length(setintersection(keys(var.environment_variables), ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"])) == 0
+    error_message = "environment_variables: Lambda reserves these keys and refuses the function: ${join(", ", sort(setintersection(keys(var.environment_variables), ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"])))}: remove them."
+  }
+
+  # The names the module sets itself (locals pigeon_environment and datadog_environment; a test
+  # keeps this list equal to them): set those through their own variables.
+  validation {
+    condition     = length(setintersection(keys(var.environment_variables), ["PIGEON_ENV", "PIGEON_QUEUES", "PIGEON_RABBITMQ_SECRET_ARN", "PIGEON_KEY_PREFIX", "PIGEON_EVENT_NAMES", "PIGEON_METRICS", "PIGEON_LOG_LEVEL", "DD_SITE", "DD_API_KEY_SECRET_ARN", "DD_ENV", "DD_SERVICE", "DD_VERSION"])) == 0
+    error_message = "environment_variables must not set what the module sets from its own variables (env, queues, key_prefix, event_names, metrics_sink, log_level, datadog_site, service, …): ${join(", ", sort(setintersection(keys(var.environment_variables), ["PIGEON_ENV", "PIGEON_QUEUES", "PIGEON_RABBITMQ_SECRET_ARN", "PIGEON_KEY_PREFIX", "PIGEON_EVENT_NAMES", "PIGEON_METRICS", "PIGEON_LOG_LEVEL", "DD_SITE", "DD_API_KEY_SECRET_ARN", "DD_ENV", "DD_SERVICE", "DD_VERSION"])))}."
+  }
 }
 
 variable "layers" {
-  description = "More layer ARNs; the Datadog Lambda Extension is added by the module with dogstatsd."
+  description = "More layer ARNs; the Datadog Lambda Extension is added by the module with dogstatsd. Lambda takes at most 5 layers in all."
   type        = list(string)
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.layers) + (var.metrics_sink == "dogstatsd" ? 1 : 0) <= 5
+    error_message = "Lambda takes at most 5 layers: ${length(var.layers)} in layers${var.metrics_sink == "dogstatsd" ? " and the Datadog extension (metrics_sink = \"dogstatsd\")" : ""} are more. Remove some."
+  }
 }
 
-variable "subnet_ids" {
-  description = "Subnets for reaching a private broker; empty for no VPC."
+variable "vpc_subnet_ids" {
+  description = "Subnets for reaching a private broker, all in one VPC; empty for no VPC. In a VPC the function also needs security groups (vpc_security_group_ids or create_security_group) and a route to Secrets Manager (vpc_egress)."
   type        = list(string)
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-…)."
+  }
 }
 
-variable "security_group_ids" {
-  description = "Security groups when subnet_ids is set; they must allow egress to the broker (5671)."
+variable "vpc_security_group_ids" {
+  description = "Your security groups for the function in the VPC. Without create_security_group they must allow egress on tcp 443 (Secrets Manager, Datadog) and on broker_port: the plan checks their rules."
   type        = list(string)
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for g in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]+$", g))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-…)."
+  }
+
+  validation {
+    condition     = length(var.vpc_security_group_ids) == 0 || length(var.vpc_subnet_ids) > 0
+    error_message = "vpc_security_group_ids without vpc_subnet_ids: Lambda refuses one without the other (\"SubnetIds and SecurityIds must coexist\"). Give the subnets too, or no security groups for a function outside a VPC."
+  }
 }
 
-variable "log_retention_days" {
+variable "create_security_group" {
+  description = "In a VPC: the module makes a security group with egress on tcp 443 (Secrets Manager, the Datadog extension) and on broker_port to broker_cidr_blocks, and nothing else."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.create_security_group || length(var.vpc_subnet_ids) > 0
+    error_message = "create_security_group makes the group in the VPC of vpc_subnet_ids: give vpc_subnet_ids, or set create_security_group = false."
+  }
+
+  validation {
+    condition     = length(var.vpc_subnet_ids) == 0 || length(var.vpc_security_group_ids) > 0 || var.create_security_group
+    error_message = "Lambda refuses vpc_subnet_ids without security groups (\"SubnetIds and SecurityIds must coexist\"): give vpc_security_group_ids (groups that allow egress on tcp 443 and the broker port), or set create_security_group = true and broker_cidr_blocks, and the module makes one."
+  }
+}
+
+variable "broker_port" {
+  description = "The broker's AMQP port (5671 for amqps, 5672 for amqp): the egress the function's security group must allow."
+  type        = number
+  default     = 5671
+  nullable    = false
+
+  validation {
+    condition     = var.broker_port >= 1 && var.broker_port <= 65535 && floor(var.broker_port) == var.broker_port
+    error_message = "broker_port must be a port from 1 to 65535."
+  }
+}
+
+variable "broker_cidr_blocks" {
+  description = "With create_security_group: the IPv4 CIDR blocks of the broker (e.g. the subnets of an Amazon MQ broker); the group allows egress on broker_port to them only."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c in var.broker_cidr_blocks : can(cidrnetmask(c))])
+    error_message = "broker_cidr_blocks must be IPv4 CIDR blocks such as 10.0.8.0/24."
+  }
+
+  validation {
+    condition     = !var.create_security_group || length(var.broker_cidr_blocks) > 0
+    error_message = "create_security_group makes a group with egress on broker_port to broker_cidr_blocks: give the broker's CIDR blocks, or the function cannot reach the broker."
+  }
+}
+
+variable "vpc_egress" {
+  description = "In a VPC, how the function reaches Secrets Manager (the broker secret, at init): nat (the subnets route to a NAT gateway; the Datadog extension needs this too), secretsmanager_endpoint (the VPC has an interface endpoint for Secrets Manager with private DNS; the plan checks it) or create_secretsmanager_endpoint (the module makes one). Null outside a VPC."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_egress == null ? true : contains(["nat", "secretsmanager_endpoint", "create_secretsmanager_endpoint"], var.vpc_egress)
+    error_message = "vpc_egress must be nat, secretsmanager_endpoint or create_secretsmanager_endpoint."
+  }
+
+  validation {
+    condition     = length(var.vpc_subnet_ids) == 0 || var.vpc_egress != null
+    error_message = "In a VPC the function reaches Secrets Manager only through a NAT gateway or an interface endpoint, else it times out at init: set vpc_egress = \"nat\" (the subnets route 0.0.0.0/0 to a NAT gateway), \"secretsmanager_endpoint\" (the VPC has an interface endpoint for Secrets Manager with private DNS) or \"create_secretsmanager_endpoint\" (the module makes one)."
+  }
+
+  validation {
+    condition     = var.vpc_egress == null || length(var.vpc_subnet_ids) > 0
+    error_message = "vpc_egress applies only in a VPC: give vpc_subnet_ids, or set vpc_egress = null."
+  }
+
+  validation {
+    condition     = var.vpc_egress == null || var.vpc_egress == "nat" || var.metrics_sink != "dogstatsd"
+    error_message = "The Datadog extension (metrics_sink = \"dogstatsd\") sends to Datadog's intake on the internet, which subnets without a NAT cannot reach: every metric would be lost. Route the subnets through a NAT gateway (vpc_egress = \"nat\"), or use metrics_sink = \"log\" (the Datadog Forwarder reads the metrics from CloudWatch Logs)."
+  }
+}
+
+variable "cloudwatch_logs_retention_in_days" {
   description = "Retention of the function's log group, in days."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_logs_retention_in_days)
+    error_message = "cloudwatch_logs_retention_in_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."
   }
 }
 
@@ -238,21 +382,23 @@ variable "maximum_retry_attempts" {
   description = "Lambda's retries of a failed asynchronous invocation (0-2)."
   type        = number
   default     = 2
+  nullable    = false
 
   validation {
-    condition     = var.maximum_retry_attempts >= 0 && var.maximum_retry_attempts <= 2
+    condition     = contains([0, 1, 2], var.maximum_retry_attempts)
     error_message = "maximum_retry_attempts must be 0, 1 or 2."
   }
 }
 
-variable "maximum_event_age_seconds" {
+variable "maximum_event_age_in_seconds" {
   description = "How long Lambda keeps retrying an event before it goes to the on-failure queue (60-21600)."
   type        = number
   default     = 21600
+  nullable    = false
 
   validation {
-    condition     = var.maximum_event_age_seconds >= 60 && var.maximum_event_age_seconds <= 21600
-    error_message = "maximum_event_age_seconds must be from 60 to 21600."
+    condition     = var.maximum_event_age_in_seconds >= 60 && var.maximum_event_age_in_seconds <= 21600
+    error_message = "maximum_event_age_in_seconds must be from 60 to 21600."
   }
 }
 
@@ -260,6 +406,7 @@ variable "failure_queue_retention_seconds" {
   description = "How long failed events stay on the on-failure SQS queue (60-1209600); the default, 14 days, is SQS's maximum."
   type        = number
   default     = 1209600
+  nullable    = false
 
   validation {
     condition     = var.failure_queue_retention_seconds >= 60 && var.failure_queue_retention_seconds <= 1209600
@@ -271,6 +418,7 @@ variable "tags" {
   description = "Tags for every resource (on top of the provider's default tags)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "delivery_queue_arn" {

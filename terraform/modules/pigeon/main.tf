@@ -1,11 +1,20 @@
 # Pigeon in one environment: the broker secret, the function, the bucket notification,
-# CloudWatch alarms and, optionally, Datadog. terraform/environments/* call this.
+# CloudWatch alarms, optionally SQS delivery and Datadog. terraform/environments calls this.
+#
+# What the function module and the sqs_delivery module can be told comes in as one object each
+# (var.function, var.sqs), by those modules' own variable names: each setting is declared,
+# described, defaulted and validated once, in the module that uses it. This module wires only
+# what several modules must agree on.
 
 data "aws_caller_identity" "current" {}
 
 locals {
   name = "pigeon-${var.env}"
-  tags = { Service = "pigeon", Environment = var.env }
+  tags = { Service = local.service, Environment = var.env }
+
+  # Datadog's unified service tag: the same in every environment (env is DD_ENV). The function
+  # sends it (DD_SERVICE), the monitors carry it.
+  service = "pigeon"
 }
 
 module "secrets" {
@@ -19,37 +28,44 @@ module "secrets" {
 module "function" {
   source = "../function"
 
+  # Wired here.
   name                        = local.name
   env                         = var.env
+  service                     = local.service
   zip_path                    = var.zip_path
   zip_sha256_path             = var.zip_sha256_path
-  architecture                = var.architecture
-  memory_size                 = var.memory_size
-  timeout                     = var.timeout
-  reserved_concurrency        = var.reserved_concurrency
-  queues                      = var.queues
+  artifact_version            = var.artifact_version
   rabbitmq_secret_arn         = module.secrets.secret_arn
   rabbitmq_secret_kms_key_arn = module.secrets.kms_key_arn
   key_prefix                  = var.key_prefix
   event_names                 = var.event_names
-  metrics_sink                = var.metrics_sink
-  log_level                   = var.log_level
-  artifact_version            = var.artifact_version
+  delivery_queue_arn          = try(module.sqs_delivery[0].queue_arn, null)
+  tags                        = local.tags
 
-  delivery_queue_arn = try(module.sqs_delivery[0].queue_arn, null)
-
-  datadog_api_key_secret_arn         = var.datadog_api_key_secret_arn
-  datadog_api_key_secret_kms_key_arn = var.datadog_api_key_secret_kms_key_arn
-  datadog_site                       = var.datadog_site
-  datadog_extension_version          = var.datadog_extension_version
-  extra_environment                  = var.extra_environment
-  layers                             = var.layers
-  subnet_ids                         = var.subnet_ids
-  security_group_ids                 = var.security_group_ids
-  log_retention_days                 = var.log_retention_days
-  maximum_retry_attempts             = var.maximum_retry_attempts
-  maximum_event_age_seconds          = var.maximum_event_age_seconds
-  tags                               = local.tags
+  # var.function, by the function module's names (null: that module's default).
+  queues                             = var.function.queues
+  architecture                       = var.function.architecture
+  memory_size                        = var.function.memory_size
+  timeout                            = var.function.timeout
+  reserved_concurrent_executions     = var.function.reserved_concurrent_executions
+  metrics_sink                       = var.function.metrics_sink
+  log_level                          = var.function.log_level
+  datadog_api_key_secret_arn         = var.function.datadog_api_key_secret_arn
+  datadog_api_key_secret_kms_key_arn = var.function.datadog_api_key_secret_kms_key_arn
+  datadog_site                       = var.function.datadog_site
+  datadog_extension_version          = var.function.datadog_extension_version
+  environment_variables              = var.function.environment_variables
+  layers                             = var.function.layers
+  vpc_subnet_ids                     = var.function.vpc_subnet_ids
+  vpc_security_group_ids             = var.function.vpc_security_group_ids
+  create_security_group              = var.function.create_security_group
+  broker_port                        = var.function.broker_port
+  broker_cidr_blocks                 = var.function.broker_cidr_blocks
+  vpc_egress                         = var.function.vpc_egress
+  cloudwatch_logs_retention_in_days  = var.function.cloudwatch_logs_retention_in_days
+  maximum_retry_attempts             = var.function.maximum_retry_attempts
+  maximum_event_age_in_seconds       = var.function.maximum_event_age_in_seconds
+  failure_queue_retention_seconds    = var.function.failure_queue_retention_seconds
 }
 
 module "bucket_notification" {
@@ -60,28 +76,44 @@ module "bucket_notification" {
   function_arn      = module.function.function_arn
   function_name     = module.function.function_name
 
+  # The traffic gate: with direct delivery, no entry for Pigeon until traffic_enabled.
+  destination     = var.delivery == "sqs" ? "queue" : "function"
+  traffic_enabled = var.traffic_enabled
+
   # One value each for what the notification and the function must agree on.
   filter_prefix = var.key_prefix
   events        = var.event_names
 
   queue_arn       = try(module.sqs_delivery[0].queue_arn, null)
   queue_policy_id = try(module.sqs_delivery[0].queue_policy_id, null)
+
+  # The bucket's other entries and EventBridge, written back unchanged.
+  lambda_notifications = var.bucket_notifications.lambda_notifications
+  sqs_notifications    = var.bucket_notifications.sqs_notifications
+  sns_notifications    = var.bucket_notifications.sns_notifications
+  eventbridge          = var.bucket_notifications.eventbridge
 }
 
 module "sqs_delivery" {
   source = "../sqs_delivery"
   count  = var.delivery == "sqs" ? 1 : 0
 
-  name                    = local.name
-  bucket_name             = var.bucket_name
-  bucket_account_id       = data.aws_caller_identity.current.account_id
-  function_name           = module.function.function_name
-  function_timeout        = var.timeout
-  batch_size              = var.sqs_batch_size
-  batching_window_seconds = var.sqs_batching_window_seconds
-  maximum_concurrency     = var.reserved_concurrency
-  alarm_actions           = var.alarm_actions
-  tags                    = local.tags
+  name                = local.name
+  bucket_name         = var.bucket_name
+  bucket_account_id   = data.aws_caller_identity.current.account_id
+  function_name       = module.function.function_name
+  function_timeout    = module.function.timeout
+  maximum_concurrency = module.function.reserved_concurrent_executions
+  traffic_enabled     = var.traffic_enabled
+  alarm_actions       = var.alarm_actions
+  tags                = local.tags
+
+  # var.sqs, by the sqs_delivery module's names (null: that module's default).
+  batch_size                         = var.sqs.batch_size
+  maximum_batching_window_in_seconds = var.sqs.maximum_batching_window_in_seconds
+  visibility_timeout_seconds         = var.sqs.visibility_timeout_seconds
+  max_receive_count                  = var.sqs.max_receive_count
+  oldest_message_alarm_seconds       = var.sqs.oldest_message_alarm_seconds
 }
 
 module "alarms" {
@@ -91,6 +123,7 @@ module "alarms" {
   function_timeout   = module.function.timeout
   failure_queue_name = module.function.failure_queue_name
   alarm_actions      = var.alarm_actions
+  tags               = local.tags
 }
 
 module "datadog" {
@@ -98,6 +131,7 @@ module "datadog" {
   count  = var.datadog_enabled ? 1 : 0
 
   env           = var.env
+  service       = local.service
   function_name = module.function.function_name
   notify        = var.datadog_notify
   tags          = ["team:socorro"]

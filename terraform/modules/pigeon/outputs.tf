@@ -8,6 +8,11 @@ output "function_arn" {
   value       = module.function.function_arn
 }
 
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = module.function.role_arn
+}
+
 output "secret_arn" {
   description = "ARN of the broker secret: put its value out of band."
   value       = module.secrets.secret_arn
@@ -19,8 +24,8 @@ output "failure_queue_url" {
 }
 
 output "alarm_arns" {
-  description = "CloudWatch alarm ARNs by name."
-  value       = module.alarms.alarm_arns
+  description = "Every CloudWatch alarm's ARN by its name: the function's, and with delivery = sqs the delivery queue's."
+  value       = merge(module.alarms.alarm_arns, try(module.sqs_delivery[0].alarm_arns, {}))
 }
 
 output "dashboard_url" {
@@ -36,4 +41,14 @@ output "delivery_queue_url" {
 output "dead_letter_queue_url" {
   description = "With delivery = sqs: notifications that kept failing, to redrive."
   value       = try(module.sqs_delivery[0].dead_letter_queue_url, null)
+}
+
+output "bucket_notification_entries" {
+  description = "Ids of the entries the bucket's notification configuration is given (Pigeon's first when the gate lets it); empty: the bucket is not touched."
+  value       = module.bucket_notification.entry_ids
+}
+
+output "traffic_enabled" {
+  description = "Whether events reach the function: Pigeon's notification entry is written (direct), or the event source mapping polls (sqs)."
+  value       = var.traffic_enabled
 }

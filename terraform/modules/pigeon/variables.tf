@@ -1,5 +1,5 @@
 variable "env" {
-  description = "Environment name: stage or prod. Tags metrics (PIGEON_ENV) and names resources."
+  description = "Environment name: stage or prod. Tags metrics (PIGEON_ENV, DD_ENV) and names resources (pigeon-<env>)."
   type        = string
 
   validation {
@@ -13,49 +13,11 @@ variable "bucket_name" {
   type        = string
 }
 
-variable "queues" {
-  description = "PIGEON_QUEUES: comma list of [PERCENT:]QUEUE."
-  type        = string
-}
-
-variable "zip_path" {
-  description = "Path of dist/pigeon.zip."
-  type        = string
-}
-
-variable "zip_sha256_path" {
-  description = "Path of dist/pigeon.zip.sha256."
-  type        = string
-}
-
-variable "architecture" {
-  description = "x86_64 or arm64, as built."
-  type        = string
-  default     = "x86_64"
-}
-
-variable "memory_size" {
-  description = "Function memory in MB."
-  type        = number
-  default     = 256
-}
-
-variable "timeout" {
-  description = "Function timeout in seconds."
-  type        = number
-  default     = 30
-}
-
-variable "reserved_concurrency" {
-  description = "Reserved concurrency: the most broker connections at once."
-  type        = number
-  default     = 10
-}
-
 variable "delivery" {
   description = "How notifications reach the function: direct (S3 invokes it) or sqs (through an encrypted queue with a dead-letter queue, read with partial batch failures)."
   type        = string
   default     = "direct"
+  nullable    = false
 
   validation {
     condition     = contains(["direct", "sqs"], var.delivery)
@@ -63,134 +25,135 @@ variable "delivery" {
   }
 }
 
-variable "sqs_batch_size" {
-  description = "With delivery = sqs: notifications per invocation."
-  type        = number
-  default     = 10
+variable "traffic_enabled" {
+  description = "The traffic gate: false until the broker secret has a current value (scripts/deploy.sh decides). False: no Pigeon entry in the bucket's notification (direct), or the SQS event source mapping does not poll (sqs; the queue keeps the notifications)."
+  type        = bool
 }
 
-variable "sqs_batching_window_seconds" {
-  description = "With delivery = sqs: how long Lambda gathers notifications before an invocation."
-  type        = number
-  default     = 0
-}
-
-variable "key_prefix" {
-  description = "Raw-crash key prefix: the notification's filter_prefix and the function's PIGEON_KEY_PREFIX, one value."
+variable "zip_path" {
+  description = "Path of pigeon.zip, relative to the root module."
   type        = string
-  default     = "v2/raw_crash/"
 }
 
-variable "event_names" {
-  description = "S3 event types: the notification's events and the function's PIGEON_EVENT_NAMES, one value."
-  type        = list(string)
-  default     = ["s3:ObjectCreated:Put"]
-}
-
-variable "metrics_sink" {
-  description = "PIGEON_METRICS: dogstatsd (the function module adds the Datadog extension; needs datadog_api_key_secret_arn), log or none."
+variable "zip_sha256_path" {
+  description = "Path of pigeon.zip.sha256, relative to the root module."
   type        = string
-  default     = "log"
-}
-
-variable "datadog_api_key_secret_arn" {
-  description = "With dogstatsd: the Secrets Manager secret holding the Datadog API key."
-  type        = string
-  default     = null
-}
-
-variable "datadog_api_key_secret_kms_key_arn" {
-  description = "The KMS key of the Datadog API key secret, when it is not the AWS-managed one."
-  type        = string
-  default     = null
-}
-
-variable "datadog_site" {
-  description = "DD_SITE for the Datadog extension."
-  type        = string
-  default     = "datadoghq.com"
-}
-
-variable "datadog_extension_version" {
-  description = "Version of the Datadog Lambda Extension layer."
-  type        = number
-  default     = 105
 }
 
 variable "artifact_version" {
   description = "The deployed artifact's version (DD_VERSION)."
   type        = string
   default     = "unknown"
+  nullable    = false
 }
 
-variable "log_level" {
-  description = "PIGEON_LOG_LEVEL."
+variable "key_prefix" {
+  description = "Raw-crash key prefix: the notification's filter_prefix and the function's PIGEON_KEY_PREFIX, one value."
   type        = string
-  default     = "INFO"
+  default     = "v2/raw_crash/"
+  nullable    = false
 }
 
-variable "extra_environment" {
-  description = "More environment variables for the function."
-  type        = map(string)
-  default     = {}
-}
-
-variable "layers" {
-  description = "More layer ARNs for the function (the Datadog extension is added with dogstatsd)."
+variable "event_names" {
+  description = "S3 event types: the notification's events and the function's PIGEON_EVENT_NAMES, one value."
   type        = list(string)
-  default     = []
+  default     = ["s3:ObjectCreated:Put"]
+  nullable    = false
 }
 
-variable "subnet_ids" {
-  description = "Subnets for a private broker; empty for none."
-  type        = list(string)
-  default     = []
+variable "function" {
+  description = "Settings of the function module, by its variable names: see modules/function/README.md for each one's meaning, default and rules. One left out (or null) takes that module's default."
+  type = object({
+    queues                             = string
+    architecture                       = optional(string)
+    memory_size                        = optional(number)
+    timeout                            = optional(number)
+    reserved_concurrent_executions     = optional(number)
+    metrics_sink                       = optional(string)
+    log_level                          = optional(string)
+    datadog_api_key_secret_arn         = optional(string)
+    datadog_api_key_secret_kms_key_arn = optional(string)
+    datadog_site                       = optional(string)
+    datadog_extension_version          = optional(number)
+    environment_variables              = optional(map(string))
+    layers                             = optional(list(string))
+    vpc_subnet_ids                     = optional(list(string))
+    vpc_security_group_ids             = optional(list(string))
+    create_security_group              = optional(bool)
+    broker_port                        = optional(number)
+    broker_cidr_blocks                 = optional(list(string))
+    vpc_egress                         = optional(string)
+    cloudwatch_logs_retention_in_days  = optional(number)
+    maximum_retry_attempts             = optional(number)
+    maximum_event_age_in_seconds       = optional(number)
+    failure_queue_retention_seconds    = optional(number)
+  })
 }
 
-variable "security_group_ids" {
-  description = "Security groups with subnet_ids."
-  type        = list(string)
-  default     = []
+variable "sqs" {
+  description = "With delivery = sqs: settings of the sqs_delivery module, by its variable names (modules/sqs_delivery/README.md). One left out (or null) takes that module's default."
+  type = object({
+    batch_size                         = optional(number)
+    maximum_batching_window_in_seconds = optional(number)
+    visibility_timeout_seconds         = optional(number)
+    max_receive_count                  = optional(number)
+    oldest_message_alarm_seconds       = optional(number)
+  })
+  default  = {}
+  nullable = false
 }
 
-variable "log_retention_days" {
-  description = "Retention of the function's logs, in days."
-  type        = number
-  default     = 30
-}
-
-variable "maximum_retry_attempts" {
-  description = "Lambda's async retries (0-2)."
-  type        = number
-  default     = 2
-}
-
-variable "maximum_event_age_seconds" {
-  description = "How long Lambda retries an event before the on-failure queue."
-  type        = number
-  default     = 21600
+variable "bucket_notifications" {
+  description = "The bucket's entries that are not Pigeon's, and its EventBridge setting, by the bucket_notification module's variable names (modules/bucket_notification/README.md): the notification resource owns the bucket's WHOLE configuration, so what is not listed here is deleted."
+  type = object({
+    lambda_notifications = optional(map(object({
+      function_arn  = string
+      events        = list(string)
+      filter_prefix = optional(string)
+      filter_suffix = optional(string)
+    })), {})
+    sqs_notifications = optional(map(object({
+      queue_arn     = string
+      events        = list(string)
+      filter_prefix = optional(string)
+      filter_suffix = optional(string)
+    })), {})
+    sns_notifications = optional(map(object({
+      topic_arn     = string
+      events        = list(string)
+      filter_prefix = optional(string)
+      filter_suffix = optional(string)
+    })), {})
+    eventbridge = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "alarm_actions" {
   description = "SNS topic ARNs the CloudWatch alarms notify; empty for none."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "datadog_enabled" {
-  description = "Create the Datadog dashboard and monitors."
+  description = "Create the Datadog dashboard and monitors (needs the Datadog provider's keys)."
   type        = bool
-  default     = true
+  default     = false
+  nullable    = false
 }
 
 variable "datadog_notify" {
   description = "Datadog @-handles the monitors notify."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "secret_recovery_window_in_days" {
   description = "Days a deleted broker secret can be restored."
   type        = number
   default     = 30
+  nullable    = false
 }

@@ -9,6 +9,14 @@ data "aws_partition" "current" {}
 locals {
   bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
   prefix     = "${var.name}-delivery"
+
+  # AWS: "at least six times the timeout that you configure on your function, plus the value of
+  # MaximumBatchingWindowInSeconds" (Lambda with SQS), so a batch is not delivered twice while
+  # it is still being worked on.
+  visibility_timeout_seconds = coalesce(
+    var.visibility_timeout_seconds,
+    max(6 * var.function_timeout + var.maximum_batching_window_in_seconds, 30),
+  )
 }
 
 resource "aws_sqs_queue" "dead_letter" {
@@ -22,7 +30,7 @@ resource "aws_sqs_queue" "this" {
   name                       = local.prefix
   message_retention_seconds  = 1209600
   sqs_managed_sse_enabled    = true
-  visibility_timeout_seconds = max(6 * var.function_timeout, 30) # AWS: at least 6x the timeout
+  visibility_timeout_seconds = local.visibility_timeout_seconds
   tags                       = var.tags
 
   redrive_policy = jsonencode({
@@ -66,11 +74,14 @@ resource "aws_sqs_queue_policy" "this" {
   policy    = data.aws_iam_policy_document.queue.json
 }
 
+# traffic_enabled = false: the mapping exists but does not poll. S3 still sends to the queue,
+# which keeps the notifications (14 days) until the function can deliver them.
 resource "aws_lambda_event_source_mapping" "this" {
   function_name                      = var.function_name
   event_source_arn                   = aws_sqs_queue.this.arn
+  enabled                            = var.traffic_enabled
   batch_size                         = var.batch_size
-  maximum_batching_window_in_seconds = var.batching_window_seconds
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   scaling_config {

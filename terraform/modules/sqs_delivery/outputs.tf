@@ -19,9 +19,9 @@ output "dead_letter_queue_url" {
 }
 
 output "alarm_arns" {
-  description = "The two queue alarms by name."
+  description = "ARNs of the two queue alarms, by alarm name."
   value = {
-    oldest_message = aws_cloudwatch_metric_alarm.oldest_message.arn
-    dead_letter    = aws_cloudwatch_metric_alarm.dead_letter.arn
+    (aws_cloudwatch_metric_alarm.oldest_message.alarm_name) = aws_cloudwatch_metric_alarm.oldest_message.arn
+    (aws_cloudwatch_metric_alarm.dead_letter.alarm_name)    = aws_cloudwatch_metric_alarm.dead_letter.arn
   }
 }

@@ -25,4 +25,8 @@ run "dashboard_and_monitors" {
     condition     = strcontains(datadog_monitor.lambda_errors.message, "@pagerduty-socorro")
     error_message = "monitors notify"
   }
+  assert {
+    condition     = alltrue([for m in [datadog_monitor.publish_errors, datadog_monitor.accepted_stopped, datadog_monitor.lambda_errors] : contains(m.tags, "service:pigeon") && contains(m.tags, "env:test")])
+    error_message = "unified service tagging: service:pigeon (the function's DD_SERVICE) and env:<env> (DD_ENV)"
+  }
 }

@@ -1,4 +1,21 @@
 mock_provider "aws" {
+  # Policies must be JSON: the provider checks them.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  # ARNs the provider checks the form of.
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/pigeon-test-lambda" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-west-2:123456789012:pigeon-test-on-failure" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/pigeon-test" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-west-2:123456789012:function:pigeon-test" }
+  }
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
   }
@@ -7,6 +24,9 @@ mock_provider "aws" {
   }
   mock_data "aws_region" {
     defaults = { region = "us-west-2" }
+  }
+  mock_data "aws_s3_bucket" {
+    defaults = { bucket_region = "us-west-2" }
   }
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000" }
@@ -21,9 +41,12 @@ mock_provider "datadog" {}
 variables {
   env             = "test"
   bucket_name     = "crashstats-test-raw"
-  queues          = "socorro.normal"
   zip_path        = "../function/tests/fixtures/pigeon.zip"
   zip_sha256_path = "../function/tests/fixtures/pigeon.zip.sha256"
+  traffic_enabled = true
+  function = {
+    queues = "socorro.normal"
+  }
 }
 
 run "an_environment_composes_every_module" {
@@ -34,21 +57,66 @@ run "an_environment_composes_every_module" {
     error_message = "named after the environment"
   }
   assert {
-    condition     = length(module.datadog) == 1
-    error_message = "Datadog on by default"
+    condition     = length(module.datadog) == 0 && output.dashboard_url == null
+    error_message = "Datadog off by default: a first deploy needs no Datadog keys"
+  }
+  assert {
+    condition     = output.bucket_notification_entries == ["pigeon-raw-crash"]
+    error_message = "S3 invokes the function with the gate open"
   }
 }
 
-run "datadog_can_be_turned_off" {
+run "datadog_can_be_turned_on" {
   command = apply
 
   variables {
-    datadog_enabled = false
+    datadog_enabled = true
   }
 
   assert {
-    condition     = length(module.datadog) == 0 && output.dashboard_url == null
-    error_message = "no Datadog resources when disabled"
+    condition     = length(module.datadog) == 1
+    error_message = "the dashboard and monitors"
+  }
+}
+
+run "with_the_gate_closed_nothing_sends_events_to_the_function" {
+  command = plan
+
+  variables {
+    traffic_enabled = false
+  }
+
+  assert {
+    condition     = output.bucket_notification_entries == [] && !output.traffic_enabled
+    error_message = "no notification entry for Pigeon while the broker secret has no value"
+  }
+}
+
+run "the_function_settings_reach_the_function" {
+  command = plan
+
+  variables {
+    function = {
+      queues                         = "socorro.normal"
+      architecture                   = "arm64"
+      memory_size                    = 512
+      timeout                        = 60
+      reserved_concurrent_executions = 7
+    }
+  }
+
+  assert {
+    condition     = module.function.reserved_concurrent_executions == 7 && module.function.architecture == "arm64" && module.function.memory_size == 512 && module.function.timeout == 60
+    error_message = "what the root sets is what the function gets"
+  }
+}
+
+run "an_unset_function_setting_takes_the_function_modules_default" {
+  command = plan
+
+  assert {
+    condition     = module.function.memory_size == 256 && module.function.timeout == 30 && module.function.architecture == "x86_64"
+    error_message = "null means the function module's default, not an unset argument"
   }
 }
 
@@ -57,6 +125,11 @@ run "sqs_delivery_buffers_the_notifications_in_a_queue" {
 
   variables {
     delivery = "sqs"
+  }
+
+  assert {
+    condition     = length(output.alarm_arns) == 9
+    error_message = "the function's seven alarms and the queue's two"
   }
 
   assert {
@@ -75,5 +148,19 @@ run "direct_delivery_has_no_queue" {
   assert {
     condition     = length(module.sqs_delivery) == 0 && module.bucket_notification.destination == "function"
     error_message = "S3 invokes the function"
+  }
+}
+
+run "sqs_delivery_with_the_gate_closed_keeps_the_queue_entry" {
+  command = plan
+
+  variables {
+    delivery        = "sqs"
+    traffic_enabled = false
+  }
+
+  assert {
+    condition     = output.bucket_notification_entries == ["pigeon-raw-crash"] && module.bucket_notification.destination == "queue"
+    error_message = "S3 still sends to the queue, which keeps the notifications until the mapping polls"
   }
 }

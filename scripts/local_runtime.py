@@ -151,7 +151,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.on_failure:
             destination = SqsDestination(args.on_failure, function_spec.region)
         fleet = Fleet(function_spec, args.concurrency, args.idle_timeout)
-        events = EventQueue(fleet, args.async_config, destination)
+        events = EventQueue(fleet, args.async_config, destination, note=say)
         server = InvokeAPI(args.port, fleet, events)
         say(
             f"Invoke API on {server.url}{PREFIX}{function_spec.name}/invocations "
@@ -166,10 +166,10 @@ def serve(args: argparse.Namespace) -> int:
         finally:
             left = server.close()
             if left:
-                say(
-                    f"stopped with {len(left)} Event invocation(s) not done (the queue is in "
-                    f"memory): {' '.join(left)}"
-                )
+                say(f"stopped with {len(left)} Event invocation(s) not done (the queue is in "
+                    "memory); their events, one per line:")  # fmt: skip
+                for request_id, payload in left:
+                    say(f"not done {request_id}: {payload.decode('utf-8', 'replace')}")
     return 0
 
 

@@ -105,6 +105,17 @@ def test_a_destination_that_fails_keeps_the_record_in_the_log(fleet, tmp_path, m
     assert record["requestPayload"]["action"] == "attempt"
 
 
+def test_events_not_done_when_it_stops_are_handed_back_whole(fleet, tmp_path):
+    queue = EventQueue(fleet, note=lambda _: None)
+    running = json.dumps({"action": "hold", "release": str(tmp_path / "never")}).encode()
+    waiting = json.dumps({"action": "ident"}).encode()
+    ids = [queue.submit(running), queue.submit(waiting)]
+    assert net.wait_until(lambda: fleet.stats()["busy"] == 1, 30, 0.01)
+    queue.close()
+    fleet.close()  # the running invocation is killed: it did not finish either
+    assert sorted(queue.unfinished()) == sorted(zip(ids, [running, waiting], strict=True))
+
+
 def serve(*args: str, env: dict[str, str] | None = None) -> Any:
     task = ("serve", "--port", "0", "--task-root", str(FUNCTIONS), "--handler", "fleet.handle")
     return commands.run("local_runtime.py", *task, *args, env=env, timeout=60)

@@ -126,6 +126,11 @@ def test_environments_start_on_demand_up_to_the_limit_then_429(tmp_path):
             api.invoke({"action": "ident"})
         assert throttled.value.response["Error"]["Message"] == "Rate Exceeded."
         queued = api.invoke_event({"action": "ident"})  # an Event call is queued, not refused
+        with pytest.raises(api.client.exceptions.InvalidRequestContentException):
+            api.client.invoke(FunctionName="probe", InvocationType="Event", Payload=b"{oops")
+        too_large = json.dumps({"pad": "x" * 1024 * 1024})
+        with pytest.raises(api.client.exceptions.RequestTooLargeException):
+            api.client.invoke(FunctionName="probe", InvocationType="Event", Payload=too_large)
         release.touch()
         for thread in threads:
             thread.join(60)
@@ -161,7 +166,7 @@ def test_environments_are_reused_most_recent_first(tmp_path):
 
 
 def test_an_idle_environment_is_retired_after_the_idle_timeout(tmp_path):
-    with serve("--concurrency", "2", "--idle-timeout", "0.5") as api:
+    with serve("--concurrency", "2", "--idle-timeout", "2") as api:
         held: list[dict[str, Any]] = []
         releases = [tmp_path / "a", tmp_path / "b"]
         threads = [hold(api, path, held) for path in releases]

@@ -146,6 +146,13 @@ class EventQueue:
         while (event := self._take()) is not None:
             try:
                 self._attempt(event)
+            except Exception as error:  # the local runtime's own failure, not the function's
+                # As Lambda does with a system error: the event goes back to the queue, not
+                # counted as an attempt, until its maximum age.
+                delay = self.config.retry_delay(1)
+                self.note(f"{event.request_id}: not run ({error!r}); again in {delay:g} s")
+                with self._changed:
+                    self._push(event, time.monotonic() + delay)
             finally:
                 with self._changed:
                     self._running -= 1
@@ -228,14 +235,14 @@ class EventQueue:
             self._closed = True
             self._changed.notify_all()
 
-    def unfinished(self, timeout: float = 10.0) -> list[str]:
-        """After close: the request ids of the events not done (lost with this process:
-        Lambda's queue is durable, this one is in memory)."""
+    def unfinished(self, timeout: float = 10.0) -> list[tuple[str, bytes]]:
+        """After close: the events not done, (request id, payload): they would be lost with
+        this process (Lambda's queue is durable, this one is in memory)."""
         deadline = time.monotonic() + timeout
         for worker in self._workers:
             worker.join(max(0.0, deadline - time.monotonic()))
         with self._changed:
-            return [e.request_id for _, _, e in sorted(self._due)]
+            return [(e.request_id, e.payload) for _, _, e in sorted(self._due)]
 
 
 def _error_text(outcome: Outcome) -> str:

@@ -44,8 +44,8 @@ class InvokeAPI(QuietServer):
     def stats(self) -> dict[str, object]:
         return {**self.fleet.stats(), "async": self.events.stats()}
 
-    def close(self) -> list[str]:
-        """Stop everything; the request ids of Event invocations that did not finish."""
+    def close(self) -> list[tuple[str, bytes]]:
+        """Stop everything; the Event invocations that did not finish (request id, event)."""
         self.events.close()
         self.fleet.close()
         left = self.events.unfinished()
@@ -122,7 +122,11 @@ class _Handler(NoDelayHandler):
                 Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
             )
             return
-        outcome = self.server.fleet.invoke(sandbox, body)  # released before the answer
+        try:
+            outcome = self.server.fleet.invoke(sandbox, body)  # released before the answer
+        except Exception as error:  # the local runtime's own failure: Lambda's 500
+            self._aws_error(HTTPStatus.INTERNAL_SERVER_ERROR, "ServiceException", repr(error))
+            return
         headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": outcome.request_id}
         if outcome.error:
             headers["X-Amz-Function-Error"] = "Unhandled"

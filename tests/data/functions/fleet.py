@@ -35,7 +35,9 @@ def handle(event, context):
         while not os.path.exists(event["release"]):
             time.sleep(0.002)
     elif action == "gaps":
-        found["largest_gap_s"], _gap["largest"] = _gap["largest"], 0.0
+        # The pause still running counts too: the ticker may not have run since the thaw.
+        found["largest_gap_s"] = max(_gap["largest"], time.monotonic() - _gap["last"])
+        _gap["largest"] = 0.0
     elif action == "attempt":
         with open(event["log"], "a") as log:
             log.write(f"{context.aws_request_id} {time.monotonic()}\n")

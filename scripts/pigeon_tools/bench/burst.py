@@ -55,13 +55,13 @@ Say = Callable[[str], None]
 
 # Runs inside the broker: its own connection list every 20 ms, the peak of the function user's
 # (rabbit_networking:connections/0 is what `rabbitmqctl list_connections` lists). It ends when
-# asked for the peak, or by itself after an hour.
+# asked for the peak, when the next one starts, or by itself after an hour.
 _SAMPLER = (
     "Count = fun() -> length([C || C <- rabbit_networking:connections(), "
     'rabbit_networking:connection_info(C, [user]) =:= [{user, <<"%s">>}]]) end, '
     "Sampler = fun Loop(Peak, Left) -> receive {stop, From} -> From ! {peak, Peak} "
     "after 20 -> case Left of 0 -> ok; _ -> Loop(max(Peak, Count()), Left - 1) end end end, "
-    "catch unregister(pigeon_burst_sampler), "
+    "catch exit(whereis(pigeon_burst_sampler), kill), catch unregister(pigeon_burst_sampler), "
     "register(pigeon_burst_sampler, spawn(fun() -> Sampler(Count(), 180000) end)), ok."
 )
 _PEAK = (
@@ -498,8 +498,10 @@ def markdown(figure: dict[str, Any]) -> str:
     single = " / ".join(f"{r['single_environment_ids_per_s']:,.0f}" for r in runs)
     text = (
         f"Bursts: {first['events']:,} crash events (one S3 record each) posted at once as Event "
-        f"invocations to the local Invoke API (runs 1 / 2); one environment invoked back to back "
-        f"with the same events: {single} ids/s.\n\n"
+        "invocations to the local Invoke API, on a private RabbitMQ node of the bench's (runs "
+        f"1 / 2); one environment invoked back to back with the same events: {single} ids/s. "
+        "Peak connections are the broker's own count (sampled every 20 ms); the latency "
+        "includes the wait in the queue.\n\n"
     )
     text += markdown_table(header, rows)
     text += "\n\n" + flattening(first) + "\n\n![bursts](../bench/burst.png)"

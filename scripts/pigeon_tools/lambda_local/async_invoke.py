@@ -193,7 +193,10 @@ class EventQueue:
         if self.on_failure is None:
             with self._changed:
                 self.counts.dropped += 1
-            self.note(f"{event.request_id}: {condition}, dropped (no on-failure destination)")
+            self.note(
+                f"{event.request_id}: {condition}, dropped (no on-failure destination); the "
+                f"event: {event.payload.decode('utf-8', 'replace')}"
+            )
             return
         record = invocation_record(
             event.request_id,

@@ -82,7 +82,7 @@ class Fleet:
     def release(self, sandbox: Sandbox) -> None:
         with self._changed:
             if self._closed:
-                sandbox.kill()
+                sandbox.retire()
                 return
             self._idle.append(_Slot(sandbox))
             self._changed.notify_all()
@@ -101,7 +101,7 @@ class Fleet:
         return outcome
 
     def _forget(self, sandbox: Sandbox) -> None:
-        sandbox.kill()
+        sandbox.retire()
         with self._changed:
             if sandbox in self._all:
                 self._all.remove(sandbox)
@@ -124,7 +124,7 @@ class Fleet:
                     self._changed.release()
                     try:
                         for sandbox in expired:
-                            sandbox.kill()
+                            sandbox.retire()
                     finally:
                         self._changed.acquire()
                     continue
@@ -160,4 +160,4 @@ class Fleet:
             boxes, self._all, self._idle = list(self._all), [], []
             self._changed.notify_all()
         for sandbox in boxes:
-            sandbox.kill()
+            sandbox.retire()

@@ -6,10 +6,11 @@ Its lifecycle, as Lambda's:
 - freeze: between invocations the runtime's process group is stopped (SIGSTOP) as soon as the
   runtime asks for its next event, so its threads, timers and heartbeats do not run;
 - thaw: the next invoke continues it (SIGCONT) before the event is handed over;
-- kill (retire): the runtime is killed, frozen or not, and its Runtime API closed; after a
-  timeout this happens by itself and the next invoke is cold again.
+- kill: the runtime is killed, frozen or not, and its Runtime API closed; after a timeout this
+  happens by itself and the next invoke is cold again;
+- retire: killed for good (Lambda reclaims the environment); a start under way is stopped.
 
-A context manager: leaving the `with` block kills the runtime and closes its Runtime API."""
+A context manager: leaving the `with` block retires it."""
 
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ class Sandbox:
         self.process: subprocess.Popen[bytes] | None = None
         self.init_ms: float | None = None
         self.frozen = False
+        self.retired = False
         self._invoking = False
         self._init_memory = 0
         self._lines: list[str] = []
@@ -98,7 +100,7 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.kill()
+        self.retire()
 
     @property
     def warm(self) -> bool:
@@ -152,19 +154,22 @@ class Sandbox:
     # -- lifecycle ---------------------------------------------------------------------------------
     def _start(self, deadline: float) -> bytes | None:
         """Cold start; an init error's JSON, or None when the runtime waits for events."""
-        api = self.api = RuntimeAPI(on_wait=self._freeze_if_idle)
-        env = lambda_environment(self.spec, api.address, self.runtime.packages)
-        started = time.perf_counter()
-        process = self.process = subprocess.Popen(
-            # -B: no .pyc, as Lambda's read-only task root gets none.
-            [self.runtime.python, "-S", "-B", "-m", "awslambdaric", self.spec.handler],
-            cwd=self.spec.task_root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self._state:  # not after a retire(): a retired environment stays gone
+            if self.retired:
+                return error_json("the execution environment was retired", "Runtime.ExitError")
+            api = self.api = RuntimeAPI(on_wait=self._freeze_if_idle)
+            env = lambda_environment(self.spec, api.address, self.runtime.packages)
+            started = time.perf_counter()
+            process = self.process = subprocess.Popen(
+                # -B: no .pyc, as Lambda's read-only task root gets none.
+                [self.runtime.python, "-S", "-B", "-m", "awslambdaric", self.spec.handler],
+                cwd=self.spec.task_root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         assert process.stdout is not None
         threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
         while not api.first_next.is_set() and not api.init_error_event.is_set():
@@ -293,8 +298,15 @@ class Sandbox:
         self._log(report.line() + "\n")
         return Outcome(request_id, payload, error, self._take_logs(), report)
 
+    def retire(self) -> None:
+        """Kill for good: the environment never starts again (a start under way is stopped)."""
+        with self._state:
+            self.retired = True
+        self.kill()
+
     def kill(self) -> None:
-        """Retire: SIGKILL ends the runtime's process group whether it is frozen or not."""
+        """SIGKILL ends the runtime's process group whether it is frozen or not; the next
+        invoke is a cold start (unless retired)."""
         with self._state:
             process, self.frozen = self.process, False
             if process is not None and process.poll() is None:

@@ -4,12 +4,16 @@ as a ratio against a baseline measured in the same run (make bench).
 
     bench.py [--quick] [--url AMQP_URL] [--tls-url AMQPS_URL] [--out bench/results.json]
              [--plot bench/warm_latency.png] [--cold-plot bench/cold_start.png]
+             [--burst-plot bench/burst.png] [--burst-events N]
 
 Baselines (pigeon_tools/bench/baselines/, run from a copy of the same zip): the seed's strategy
 (a connection per invocation), a naive handler that imports everything and makes a boto3 client
 at module level, and a no-op handler (the runtime client's own cost). Limits (bench/limits.py):
-raw pika's publish and confirm on an open channel, and raw pika pipelined. Every figure is
-measured twice, back to back; a figure whose runs differ by more than 15% is flagged noisy.
+raw pika's publish and confirm on an open channel, and raw pika pipelined. Bursts
+(bench/burst.py): 10,000 Event invocations through the local Invoke API at concurrency 1, 2,
+4 and 8 on a private RabbitMQ node, against raw pika pipelined over as many connections and
+one environment invoked back to back. Every figure is measured twice, back to back; a figure
+whose runs differ by more than 15% is flagged noisy.
 A missed goal is explained from cProfile and -X importtime of the same build. Written to the
 default --out, the results also regenerate docs/performance.md's table.
 """
@@ -29,13 +33,14 @@ from statistics import mean
 from typing import Any
 
 from pigeon_tools import docs, function, moto_server
-from pigeon_tools.bench import cost, figures, report
+from pigeon_tools.bench import burst, cost, figures, report
 from pigeon_tools.bench.workbench import Workbench
 from pigeon_tools.broker import local
 from pigeon_tools.lambda_local.runtime_package import Runtime
 from pigeon_tools.paths import ROOT, ZIP
 
 RESULTS = ROOT / "bench" / "results.json"
+QUICK_BURST = (50, (1, 2))  # events, concurrencies
 
 
 def say(message: str) -> None:
@@ -60,6 +65,8 @@ def render(results: dict[str, Any]) -> str:
     cold_ms = mean(run["ours"]["cold_total_ms"] for run in measured["cold_url"]["runs"])
     results["cost"] = cost.table(warm_ms, cold_ms)
     text = report.markdown(rows)
+    if "burst" in measured:
+        text += "\n\n" + burst.markdown(measured["burst"])
     if results["missed"]:
         text += "\n\nGoals missed, and where the time goes:\n\n"
         text += "\n".join(f"- {line}" for line in results["missed"])
@@ -68,12 +75,18 @@ def render(results: dict[str, Any]) -> str:
     return text
 
 
-def write(results: dict[str, Any], out: Path, plot: Path, cold_plot: Path) -> None:
+def write(
+    results: dict[str, Any], out: Path, plot: Path, cold_plot: Path, burst_plot: Path
+) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     report.plot(results, plot)
     report.plot_cold_start(results, cold_plot)
-    say(f"wrote {out}, {plot} and {cold_plot}")
+    written = [out, plot, cold_plot]
+    if "burst" in results["figures"]:
+        burst.plot(results["figures"]["burst"], burst_plot)
+        written.append(burst_plot)
+    say(f"wrote {', '.join(map(str, written))}")
     if out.resolve() == RESULTS.resolve():
         for path in docs.stale(write=True):
             say(f"updated {path.relative_to(ROOT)}")
@@ -98,18 +111,27 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "warm_latency.png")
     parser.add_argument("--cold-plot", type=Path, default=ROOT / "bench" / "cold_start.png")
+    parser.add_argument("--burst-plot", type=Path, help="(burst.png beside --out)")
+    parser.add_argument(
+        "--burst-events",
+        type=int,
+        help=f"crash events per burst ({burst.EVENTS:,}; --quick: {QUICK_BURST[0]})",
+    )
     parser.add_argument(
         "--render", action="store_true", help="measure nothing: render --out's figures again"
     )
     args = parser.parse_args()
+    args.burst_plot = args.burst_plot or args.out.with_name("burst.png")
     if args.render:
         try:
             saved = json.loads(args.out.read_text())
         except (OSError, ValueError) as error:
             parser.error(f"--render: cannot read {args.out}: {error}")
         print(render(saved))
-        write(saved, args.out, args.plot, args.cold_plot)
+        write(saved, args.out, args.plot, args.cold_plot, args.burst_plot)
         return 0
+    if args.burst_events is not None and args.burst_events < 1:
+        parser.error("--burst-events must be at least 1")
     if args.tls_url is None and args.url == function.LOCAL_BROKER_URL:
         args.tls_url = local.tls_url()  # the TLS port of the same local node
     if not ZIP.exists():
@@ -132,6 +154,16 @@ def main() -> int:
                 "warm latency over TLS", lambda: figures.warm_latency(bench, n_warm, args.tls_url)
             )
         measured["throughput"] = twice("throughput", lambda: figures.throughput(bench, rounds))
+        n_burst, levels = QUICK_BURST if args.quick else (burst.EVENTS, burst.CONCURRENCIES)
+        n_burst = args.burst_events or n_burst
+        if why := burst.available():
+            say(f"bursts: not measured: {why}")
+        else:
+            with burst.private_broker(Path(workdir)) as node:
+                measured["burst"] = twice(
+                    f"bursts of {n_burst:,} events at concurrency {levels}",
+                    lambda: burst.measure(bench.ours, node, n_burst, levels, say),
+                )
         measured["cold_url"] = twice("cold starts", lambda: figures.cold_starts(bench, colds))
         if args.tls_url:
             measured["cold_tls"] = twice(
@@ -171,7 +203,7 @@ def main() -> int:
     measured["zip"] = {"runs": [figures.zip_figures(), figures.zip_figures()]}
     results["figures"] = measured
     print(render(results))
-    write(results, args.out, args.plot, args.cold_plot)
+    write(results, args.out, args.plot, args.cold_plot, args.burst_plot)
     return 0
 
 

@@ -2,7 +2,7 @@
 """Run the built function in a real Lambda runtime: the local runtime (no Docker) by default.
 
     local_runtime.py invoke [options] < event.json     one event; result on stdout, exit 1 on error
-    local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, warm runtimes
+    local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, scaled as Lambda
 
 Locally the function runs as in Lambda's python3.13 runtime: `python3.13 -m awslambdaric
 HANDLER` (Amazon's runtime interface client) in a clean process whose sys.path is the task root
@@ -10,6 +10,11 @@ HANDLER` (Amazon's runtime interface client) in a clean process whose sys.path i
 Reserved environment variables, START/END/REPORT lines with measured Max Memory Used and Init
 Duration, the timeout enforced by killing the runtime, errors as Lambda's error JSON.
 `invoke --docker` uses the Lambda runtime image and its emulator instead (a Docker engine).
+
+`serve` starts environments on demand up to --concurrency (429 past it), reuses the most
+recently used, freezes idle ones (SIGSTOP) and retires those idle for --idle-timeout; Event
+invocations go through a queue with Lambda's retries (2, after 1 and 2 minutes; scaled by
+--async-time-scale), --maximum-event-age and the --on-failure SQS queue.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from pathlib import Path
 from pigeon_tools import docker, function, lambda_image
 from pigeon_tools.envfile import EnvFileError
 from pigeon_tools.lambda_local import spec as task_roots
+from pigeon_tools.lambda_local.async_invoke import AsyncConfig, EventQueue
+from pigeon_tools.lambda_local.destinations import DestinationError, SqsDestination
+from pigeon_tools.lambda_local.fleet import IDLE_TIMEOUT_S, Fleet
 from pigeon_tools.lambda_local.invoke_api import PREFIX, InvokeAPI
 from pigeon_tools.lambda_local.runtime_package import RuntimeSetupError
 from pigeon_tools.lambda_local.sandbox import Sandbox
@@ -49,7 +57,34 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-west-2"))
     parser.add_argument("--event", type=Path, help="read the event from a file, not stdin")
     parser.add_argument("--port", type=int, default=9001, help="serve: the Invoke API port")
-    parser.add_argument("--concurrency", type=int, default=1, help="serve: execution environments")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="serve: most execution environments at once"
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=IDLE_TIMEOUT_S,
+        help="serve: seconds an idle environment lives before it is retired (600)",
+    )
+    parser.add_argument(
+        "--on-failure", help="serve: SQS queue URL or ARN for events given up on (Event)"
+    )
+    parser.add_argument(
+        "--maximum-retry-attempts", type=int, default=2, help="serve: Event retries, 0-2 (2)"
+    )
+    parser.add_argument(
+        "--maximum-event-age",
+        type=int,
+        default=21600,
+        help="serve: seconds an Event invocation is kept, 60-21600 (21600)",
+    )
+    parser.add_argument(
+        "--async-time-scale",
+        type=float,
+        default=1.0,
+        help="serve: factor on the retry delays (60 s, 120 s) and the maximum event age, "
+        "for tests (1: Lambda's)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--local", dest="mode", action="store_const", const="local")
     mode.add_argument("--docker", dest="mode", action="store_const", const="docker")
@@ -61,6 +96,15 @@ def arguments() -> argparse.Namespace:
         parser.error("--memory must be from 128 to 10240 MB")
     if args.mode not in ("local", "docker", "auto"):
         parser.error(f"unknown mode {args.mode} (local, docker or auto)")
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    if not args.idle_timeout > 0:
+        parser.error("--idle-timeout must be positive")
+    args.async_config = AsyncConfig(
+        args.maximum_retry_attempts, args.maximum_event_age, args.async_time_scale
+    )
+    for problem in args.async_config.problems():
+        parser.error(problem)
     if args.command == "invoke":
         args.event_bytes = args.event.read_bytes() if args.event else sys.stdin.buffer.read()
         try:
@@ -103,10 +147,16 @@ def spec(args: argparse.Namespace, root: Path) -> task_roots.FunctionSpec:
 def serve(args: argparse.Namespace) -> int:
     with task_roots.opened(args.task_root) as root:
         function_spec = spec(args, root)
-        server = InvokeAPI(args.port, [Sandbox(function_spec) for _ in range(args.concurrency)])
+        destination = None
+        if args.on_failure:
+            destination = SqsDestination(args.on_failure, function_spec.region)
+        fleet = Fleet(function_spec, args.concurrency, args.idle_timeout)
+        events = EventQueue(fleet, args.async_config, destination, note=say)
+        server = InvokeAPI(args.port, fleet, events)
         say(
             f"Invoke API on {server.url}{PREFIX}{function_spec.name}/invocations "
-            f"({args.concurrency} environment(s)); Ctrl-C to stop"
+            f"(up to {args.concurrency} environment(s), started on demand"
+            f"{'; on failure: ' + args.on_failure if args.on_failure else ''}); Ctrl-C to stop"
         )
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         try:
@@ -114,7 +164,12 @@ def serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
-            server.close()
+            left = server.close()
+            if left:
+                say(f"stopped with {len(left)} Event invocation(s) not done (the queue is in "
+                    "memory); their events, one per line:")  # fmt: skip
+                for request_id, payload in left:
+                    say(f"not done {request_id}: {payload.decode('utf-8', 'replace')}")
     return 0
 
 
@@ -124,7 +179,7 @@ def main() -> int:
         say(f"warning: {args.task_root} has no {args.handler.split('.')[0]}; was it built?")
     try:
         return invoke(args) if args.command == "invoke" else serve(args)
-    except (EnvFileError, task_roots.TaskRootError, RuntimeSetupError) as error:
+    except (EnvFileError, task_roots.TaskRootError, RuntimeSetupError, DestinationError) as error:
         say(str(error))
         return 2
     except lambda_image.NoDockerEngine as error:

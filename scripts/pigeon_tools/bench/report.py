@@ -73,6 +73,20 @@ def lines(tls: bool) -> list[Line]:
         Line("throughput, one 500-record event", "throughput",
              lambda r: float(r["ours_ids_per_s"]), lambda r: float(r["baseline_ids_per_s"]),
              "ids/s", "raw pika, a confirm per message (seed)", (">=", 0.8)),
+        Line("burst at concurrency 1: Event invocations, 1 id each", "burst",
+             lambda r: float(r["first_ids_per_s"]),
+             lambda r: float(r["single_environment_ids_per_s"]), "ids/s",
+             "one environment, the same events back to back", (">=", 0.8)),
+        Line("burst at the highest concurrency", "burst", lambda r: float(r["top"]["ids_per_s"]),
+             lambda r: float(r["top"]["limit_ids_per_s"]), "ids/s",
+             "raw pika pipelined over as many connections"),
+        Line("burst: ids lost, at every concurrency", "burst", lambda r: float(r["lost"]),
+             lambda r: 0.0, "ids", "none", ("<=", 0.0), difference=True),
+        Line("burst: ids duplicated, at every concurrency", "burst",
+             lambda r: float(r["duplicates"]), lambda r: 0.0, "ids", "none", difference=True),
+        Line("burst: peak broker connections per environment", "burst",
+             lambda r: float(r["connections_per_environment_limit"]), lambda r: 1.0,
+             "connections", "one per environment (peak <= concurrency)", ("<=", 1.0)),
         Line("cold start: Init + first invoke", "cold_url", _side("ours", "cold_total_ms"),
              _side("baseline", "cold_total_ms"), "ms", "naive eager handler", ("<=", 0.35)),
         Line("Init Duration", "cold_url", _side("ours", "init_ms"), _side("noop", "init_ms"),
@@ -294,6 +308,18 @@ def explain(rows: list[dict[str, Any]], results: dict[str, Any]) -> list[str]:
         elif "own warm cost" in name:
             why = "Pigeon's handler per call, by cProfile: " + _areas(
                 diagnosis.get("warm_1_record_ms_by_area", {})
+            )
+        elif name.startswith("burst"):
+            run = results["figures"]["burst"]["runs"][0]
+            why = (
+                "; ".join(
+                    f"concurrency {c}: {r['ids_per_s']:,.0f} ids/s, {r['lost']} lost, "
+                    f"{r['duplicates']} duplicated, peak {r['peak_connections']} connection(s), "
+                    f"{r['failed_invocations']} failed invocation(s)"
+                    for c, r in run["by_concurrency"].items()
+                )
+                + ". "
+                + str(run.get("flattening", ""))
             )
         elif "throughput" in name:
             why = "per 500-record event, by cProfile: " + _areas(

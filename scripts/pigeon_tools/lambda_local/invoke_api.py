@@ -1,40 +1,56 @@
 """Lambda's Invoke API on loopback (`POST /2015-03-31/functions/NAME/invocations`), served by a
-pool of warm execution environments: boto3's Lambda client and `--endpoint-url` work against it.
-RequestResponse, Event (202, runs in the background), DryRun, and `X-Amz-Log-Type: Tail`."""
+fleet of execution environments that scales as Lambda's does (fleet.py): boto3's Lambda client
+and `--endpoint-url` work against it.
+
+- RequestResponse runs in an idle environment (the most recently used) or a new one (a cold
+  start) while under the concurrency limit; past it, 429 TooManyRequestsException.
+- Event answers 202 and goes through the asynchronous queue (async_invoke.py): retries after a
+  function error, the maximum event age, the on-failure destination.
+- DryRun answers 204; `X-Amz-Log-Type: Tail` returns the last 4 KB of the logs.
+- A payload that is not JSON is refused (400 InvalidRequestContentException), one over
+  Lambda's size limits too (413 RequestTooLargeException: 6 MB, 1 MB for Event).
+
+Not Lambda's: `GET /health`, and `GET /local/stats` (the environments, cold starts, throttles,
+retirements and the asynchronous queue's counts, as JSON).
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-import queue
-import threading
 from http import HTTPStatus
 
+from pigeon_tools.lambda_local.async_invoke import EventQueue
+from pigeon_tools.lambda_local.fleet import Fleet
 from pigeon_tools.lambda_local.http import NoDelayHandler, QuietServer
-from pigeon_tools.lambda_local.sandbox import Outcome, Sandbox
 
 PREFIX = "/2015-03-31/functions/"
 LOG_TAIL_BYTES = 4096
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 
 
 class InvokeAPI(QuietServer):
-    def __init__(self, port: int, sandboxes: list[Sandbox]) -> None:
+    def __init__(self, port: int, fleet: Fleet, events: EventQueue | None = None) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
-        # Last in, first out: like Lambda, reuse the environment that was warm most recently.
-        self.idle: queue.LifoQueue[Sandbox] = queue.LifoQueue()
-        for sandbox in sandboxes:
-            self.idle.put(sandbox)
-        self.sandboxes = sandboxes
-        self.function_name = sandboxes[0].spec.name
+        self.fleet = fleet
+        self.events = events or EventQueue(fleet)
+        self.function_name = fleet.spec.name
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def close(self) -> None:
-        for sandbox in self.sandboxes:
-            sandbox.kill()
+    def stats(self) -> dict[str, object]:
+        return {**self.fleet.stats(), "async": self.events.stats()}
+
+    def close(self) -> list[tuple[str, bytes]]:
+        """Stop everything; the Event invocations that did not finish (request id, event)."""
+        self.events.close()
+        self.fleet.close()
+        left = self.events.unfinished()
         self.server_close()
+        return left
 
 
 class _Handler(NoDelayHandler):
@@ -43,13 +59,15 @@ class _Handler(NoDelayHandler):
     def _json(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send(status, body, {"Content-Type": "application/json", **(headers or {})})
 
-    def _aws_error(self, status: int, error_type: str, message: str) -> None:
-        body = json.dumps({"Type": "User", "message": message}).encode()
+    def _aws_error(self, status: int, error_type: str, message: str, **more: str) -> None:
+        body = json.dumps({"Type": "User", "message": message, **more}).encode()
         self._json(status, body, {"x-amzn-ErrorType": error_type})
 
     def do_GET(self) -> None:
         if self.path == "/health":
             self._json(HTTPStatus.OK, b'{"status":"OK"}')
+        elif self.path == "/local/stats":
+            self._json(HTTPStatus.OK, json.dumps(self.server.stats()).encode())
         else:
             self._aws_error(HTTPStatus.NOT_FOUND, "ResourceNotFoundException", "not found")
 
@@ -65,21 +83,50 @@ class _Handler(NoDelayHandler):
             self._aws_error(HTTPStatus.NOT_FOUND, "ResourceNotFoundException", message)
             return
         kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if kind not in ("RequestResponse", "Event", "DryRun"):
+            message = f"Invalid invocation type: {kind}"
+            self._aws_error(HTTPStatus.BAD_REQUEST, "InvalidParameterValueException", message)
+            return
+        if not self._acceptable(body, kind):
+            return
         if kind == "DryRun":
             self._json(HTTPStatus.NO_CONTENT, b"")
-            return
+        elif kind == "Event":
+            request_id = self.server.events.submit(body)
+            self._json(HTTPStatus.ACCEPTED, b"", {"x-amzn-RequestId": request_id})
+        else:
+            self._request_response(body)
+
+    def _acceptable(self, body: bytes, kind: str) -> bool:
+        limit = ASYNC_PAYLOAD_LIMIT if kind == "Event" else SYNC_PAYLOAD_LIMIT
+        if len(body) > limit:
+            message = f"Request must be smaller than {limit} bytes for the {kind} invocation type"
+            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            self._aws_error(status, "RequestTooLargeException", message)
+            return False
         try:
-            sandbox = self.server.idle.get_nowait()
-        except queue.Empty:
+            json.loads(body or b"{}")
+        except ValueError as error:
+            message = f"Could not parse request body into json: {error}"
+            self._aws_error(HTTPStatus.BAD_REQUEST, "InvalidRequestContentException", message)
+            return False
+        return True
+
+    def _request_response(self, body: bytes) -> None:
+        sandbox = self.server.fleet.acquire()
+        if sandbox is None:
             self._aws_error(
-                HTTPStatus.TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded."
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                "Rate Exceeded.",
+                Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
             )
             return
-        if kind == "Event":
-            self._json(HTTPStatus.ACCEPTED, b"")
-            threading.Thread(target=self._run, args=(sandbox, body), daemon=True).start()
+        try:
+            outcome = self.server.fleet.invoke(sandbox, body)  # released before the answer
+        except Exception as error:  # the local runtime's own failure: Lambda's 500
+            self._aws_error(HTTPStatus.INTERNAL_SERVER_ERROR, "ServiceException", repr(error))
             return
-        outcome = self._run(sandbox, body)
         headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": outcome.request_id}
         if outcome.error:
             headers["X-Amz-Function-Error"] = "Unhandled"
@@ -87,9 +134,3 @@ class _Handler(NoDelayHandler):
             tail = outcome.logs.encode()[-LOG_TAIL_BYTES:]
             headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode()
         self._json(HTTPStatus.OK, outcome.payload, headers)
-
-    def _run(self, sandbox: Sandbox, body: bytes) -> Outcome:
-        try:
-            return sandbox.invoke(body)
-        finally:
-            self.server.idle.put(sandbox)

@@ -8,6 +8,7 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -34,11 +35,15 @@ class PendingInvoke:
 
 
 class RuntimeAPI(QuietServer):
-    def __init__(self) -> None:
+    def __init__(self, on_wait: Callable[[], None] | None = None) -> None:
+        """`on_wait` is called each time the runtime asks for its next event (it is then
+        between invocations: the moment Lambda freezes an environment)."""
         super().__init__(("127.0.0.1", 0), _Handler)
         self.pending: queue.Queue[PendingInvoke | None] = queue.Queue()
         self.current: PendingInvoke | None = None
         self.first_next = threading.Event()
+        self.waiting = False  # the runtime is blocked in /invocation/next
+        self.on_wait = on_wait
         self.init_error: bytes | None = None
         self.init_error_event = threading.Event()
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -76,7 +81,11 @@ class _Handler(NoDelayHandler):
             self.send(HTTPStatus.NOT_FOUND)
             return
         self.server.first_next.set()
+        self.server.waiting = True
+        if self.server.on_wait is not None:
+            self.server.on_wait()
         invocation = self.server.pending.get()
+        self.server.waiting = False
         if invocation is None:  # shutting down: leave the client waiting, as Lambda freezes it
             return
         invocation.handed_out = time.perf_counter()

@@ -1,8 +1,16 @@
 """One execution environment: `python3.13 -S -m awslambdaric HANDLER` in a clean process whose
-sys.path is the task root, then the runtime's packages, then the standard library. Cold on the
-first invoke, warm after, dead after a timeout (the runtime is killed: the next invoke is cold).
+sys.path is the task root, then the runtime's packages, then the standard library.
 
-A context manager: leaving the `with` block kills the runtime and closes its Runtime API."""
+Its lifecycle, as Lambda's:
+- start: the first invoke is a cold start (Init, then the invocation);
+- freeze: between invocations the runtime's process group is stopped (SIGSTOP) as soon as the
+  runtime asks for its next event, so its threads, timers and heartbeats do not run;
+- thaw: the next invoke continues it (SIGCONT) before the event is handed over;
+- kill: the runtime is killed, frozen or not, and its Runtime API closed; after a timeout this
+  happens by itself and the next invoke is cold again;
+- retire: killed for good (Lambda reclaims the environment); a start under way is stopped.
+
+A context manager: leaving the `with` block retires it."""
 
 from __future__ import annotations
 
@@ -66,22 +74,33 @@ def peak_rss_mb(pid: int) -> int:
 
 
 class Sandbox:
-    def __init__(self, spec: FunctionSpec, runtime: Runtime | None = None, echo: bool = False):
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        runtime: Runtime | None = None,
+        echo: bool = False,
+        freeze: bool = True,
+    ):
         self.spec = spec
         self.runtime = runtime or Runtime.local()
         self.echo = echo
+        self.freezes = freeze  # frozen between invocations, as Lambda does
         self.api: RuntimeAPI | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.init_ms: float | None = None
+        self.frozen = False
+        self.retired = False
+        self._invoking = False
         self._init_memory = 0
         self._lines: list[str] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the logs
+        self._state = threading.Lock()  # frozen / invoking
 
     def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.kill()
+        self.retire()
 
     @property
     def warm(self) -> bool:
@@ -135,19 +154,22 @@ class Sandbox:
     # -- lifecycle ---------------------------------------------------------------------------------
     def _start(self, deadline: float) -> bytes | None:
         """Cold start; an init error's JSON, or None when the runtime waits for events."""
-        api = self.api = RuntimeAPI()
-        env = lambda_environment(self.spec, api.address, self.runtime.packages)
-        started = time.perf_counter()
-        process = self.process = subprocess.Popen(
-            # -B: no .pyc, as Lambda's read-only task root gets none.
-            [self.runtime.python, "-S", "-B", "-m", "awslambdaric", self.spec.handler],
-            cwd=self.spec.task_root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self._state:  # not after a retire(): a retired environment stays gone
+            if self.retired:
+                return error_json("the execution environment was retired", "Runtime.ExitError")
+            api = self.api = RuntimeAPI(on_wait=self._freeze_if_idle)
+            env = lambda_environment(self.spec, api.address, self.runtime.packages)
+            started = time.perf_counter()
+            process = self.process = subprocess.Popen(
+                # -B: no .pyc, as Lambda's read-only task root gets none.
+                [self.runtime.python, "-S", "-B", "-m", "awslambdaric", self.spec.handler],
+                cwd=self.spec.task_root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         assert process.stdout is not None
         threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
         while not api.first_next.is_set() and not api.init_error_event.is_set():
@@ -169,8 +191,44 @@ class Sandbox:
         self.kill()
         return error
 
+    def _freeze_if_idle(self) -> None:
+        """Freeze: stop the runtime's process group once it waits for an event that is not
+        there. Called when the runtime asks for its next event, and when an invoke ends."""
+        with self._state:
+            api, process = self.api, self.process
+            if not self.freezes or self.frozen or self._invoking or api is None:
+                return
+            if process is None or process.poll() is not None:
+                return
+            if api.waiting and api.pending.empty():
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGSTOP)
+                    self.frozen = True
+
+    def _thaw(self) -> None:
+        """Thaw: this invoke has the environment; continue the runtime if it was frozen."""
+        with self._state:
+            self._invoking = True
+            if self.frozen and self.process is not None:
+                with suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGCONT)
+            self.frozen = False
+
+    def _done(self) -> None:
+        with self._state:
+            self._invoking = False
+        self._freeze_if_idle()
+
     def invoke(self, event: bytes, request_id: str | None = None) -> Outcome:
-        request_id = request_id or str(uuid.uuid4())
+        """One invocation: a cold start first if the environment has none; thawed for it and
+        frozen again after it."""
+        self._thaw()
+        try:
+            return self._invoke(event, request_id or str(uuid.uuid4()))
+        finally:
+            self._done()
+
+    def _invoke(self, event: bytes, request_id: str) -> Outcome:
         timeout, cold = self.spec.timeout_s, not self.warm
         if cold:
             self._log("INIT_START Runtime Version: python:3.13.local\tRuntime Version ARN: local\n")
@@ -240,11 +298,22 @@ class Sandbox:
         self._log(report.line() + "\n")
         return Outcome(request_id, payload, error, self._take_logs(), report)
 
+    def retire(self) -> None:
+        """Kill for good: the environment never starts again (a start under way is stopped)."""
+        with self._state:
+            self.retired = True
+        self.kill()
+
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        """SIGKILL ends the runtime's process group whether it is frozen or not; the next
+        invoke is a cold start (unless retired)."""
+        with self._state:
+            process, self.frozen = self.process, False
+            if process is not None and process.poll() is None:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        if process is not None:
+            process.wait()
         if self.api is not None:
             self.api.close()
             self.api = None

@@ -1,6 +1,6 @@
-"""What reaches the function: Lambda's reserved variables, the function's configured
-environment, the caller's values of the function's own settings, and AWS credentials.
-Nothing else of the caller's environment."""
+"""What reaches the function: Lambda's reserved variables (those of its logging configuration
+included), the function's configured environment, the caller's values of the function's own
+settings, and AWS credentials. Nothing else of the caller's environment."""
 
 from __future__ import annotations
 
@@ -55,4 +55,5 @@ def lambda_environment(spec: FunctionSpec, api: str, runtime_dir: Path) -> dict[
     }
     env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
     env.update(spec.environment)
+    env.update(spec.logging.environment())  # reserved: the function's own values cannot win
     return env

@@ -22,6 +22,9 @@ PASSED_THROUGH = (
 )
 
 
+LOG_VARIABLES = ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")
+
+
 def caller_settings(
     names: frozenset[str], prefix: str, environ: Mapping[str, str] = os.environ
 ) -> tuple[dict[str, str], list[str]]:
@@ -55,5 +58,8 @@ def lambda_environment(spec: FunctionSpec, api: str, runtime_dir: Path) -> dict[
     }
     env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
     env.update(spec.environment)
-    env.update(spec.logging.environment())  # reserved: the function's own values cannot win
+    # Reserved: only the logging configuration sets them (Lambda refuses them as variables).
+    for name in LOG_VARIABLES:
+        env.pop(name, None)
+    env.update(spec.logging.environment())
     return env

@@ -188,24 +188,25 @@ def client_config(seconds_left: float) -> dict[str, Any]:
 
 
 class SecretsManagerSource:
-    """PIGEON_RABBITMQ_SECRET_ARN: the secret is read with boto3, imported only here."""
+    """PIGEON_RABBITMQ_SECRET_ARN: the secret is read with boto3, imported only here, at init
+    (about 0.5 s that only functions configured with a secret pay, in the init phase rather
+    than in the first invocation's deadline)."""
 
     def __init__(self, arn: str) -> None:
+        import boto3
+        from botocore.config import Config
+
         self._arn = arn
-        self._session: Any = None
+        self._session = boto3.session.Session()
+        self._config = Config
         self._nodes: tuple[Node, ...] | None = None
         self._seen: list[str] = []
         self._log = logs.get_logger("pigeon.credentials")
 
     def _client(self, deadline: float) -> Any:
-        if self._session is None:
-            import boto3  # about 0.5 s: only functions configured with a secret pay for it
-
-            self._session = boto3.session.Session()
-        from botocore.config import Config
-
         region = self._arn.split(":")[3] or None
-        bounded = Config(**client_config(deadline - time.monotonic()))
+        # A client per read: botocore takes its timeouts and retries only when a client is made.
+        bounded = self._config(**client_config(deadline - time.monotonic()))
         return self._session.client("secretsmanager", region_name=region, config=bounded)
 
     def _fetch(self, deadline: float) -> tuple[Node, ...]:

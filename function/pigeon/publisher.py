@@ -95,7 +95,15 @@ class Publisher:
             # The password may have been rotated since we read the secret: read it again, once.
             if error.failure is not Failure.LOGIN_REFUSED or not self._broker.refresh():
                 raise
-            return self._open(deadline)
+            try:
+                return self._open(deadline)
+            except SessionError as again:
+                if again.failure is not Failure.CREDENTIALS_UNAVAILABLE:
+                    raise
+                # Not read again (Secrets Manager failing, or no time left): the login was
+                # refused, and that is what the operator must see.
+                reason = f"{error}; reading the secret again failed: {again}"
+                raise SessionError(Failure.LOGIN_REFUSED, reason) from None
 
     def _reusable(self, deadline: float) -> Session | None:
         if self._session is not None and not self._session.usable:
@@ -135,6 +143,9 @@ class Publisher:
             raise PublishError(
                 [Unconfirmed(m, error.failure, str(error)) for m in pending], self.secrets()
             ) from None
+        except BaseException:
+            self._discard(deadline)  # in a state no one knows: never reused
+            raise
         if failed:
             if session.lost is not None or not all(u.failure.channel_survives for u in failed):
                 blamed = session.lost is not None or any(u.failure.blames_the_node for u in failed)

@@ -92,8 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
         'or `{"host", "username", "password", "port", "virtual_host", "tls"}`: `host` a name, a '
         'list of names or names separated by commas; `tls` `true`/`false` or `"true"`/`"false"` '
         "(default true); `port` a number or a string of digits (the console's key/value editor "
-        "stores strings). Read once per container, within the invocation's deadline, and again "
-        "once when the broker refuses the login (403).",
+        "stores strings). Read once per container, within the invocation's deadline (boto3 is "
+        "loaded at init), and again once when the broker refuses the login (403).",
         secret_arn,
         one_of="broker",
     ),

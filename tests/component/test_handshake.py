@@ -105,3 +105,25 @@ def test_a_real_brokers_403_for_a_wrong_password_is_a_refused_login(broker, prox
     assert proxy.accepted == 1
     assert behind.sessions == []
     assert source.refreshes == 1
+
+
+class SecretGoneAfterOneRead(CountingSource):
+    def nodes(self, deadline: float):  # type: ignore[no-untyped-def]
+        if self.reads:
+            raise TimeoutError("no time left before the invocation's deadline to read the secret")
+        return super().nodes(deadline)
+
+
+def test_a_refused_login_stays_the_error_when_the_secret_cannot_be_read_again():
+    refusing = peer("close", ACCESS_REFUSED)
+    try:
+        source = SecretGoneAfterOneRead(refusing.url(), rotates=True)
+        with pytest.raises(PublishError) as raised:
+            Publisher(source, 2.0).publish([Message("q", new_id())], soon())
+    finally:
+        refusing.close()
+    assert raised.value.failures == {Failure.LOGIN_REFUSED}
+    assert "login refused: (403) ACCESS_REFUSED" in str(raised.value)
+    assert "reading the secret again failed: could not read the broker secret: TimeoutError" in (
+        str(raised.value)
+    )

@@ -72,6 +72,7 @@ def test_at_debug_through_the_built_zip_the_secret_stays_out_of_the_logs(
         logging=LoggingConfig("JSON", "DEBUG"),
         PIGEON_RABBITMQ_SECRET_ARN=arn,
         PIGEON_LOG_LEVEL="INFO",
+        PIGEON_PUBLISH_TIMEOUT="8",  # two reads of the secret and a refused login
         **moto_server.function_environment(moto_endpoint),
     )
     crash_id = new_crash_id("accept")

@@ -20,6 +20,8 @@ import socket
 import struct
 import threading
 
+from support.loopback import LoopbackServer
+
 PROTOCOL_HEADER = b"AMQP\x00\x00\x09\x01"
 FRAME_METHOD = 1
 FRAME_END = b"\xce"
@@ -87,33 +89,23 @@ def read_method(sock: socket.socket) -> tuple[int, int]:
     return class_id, method_id
 
 
-class AmqpPeer:
+class AmqpPeer(LoopbackServer):
     """Listens on 127.0.0.1:<port>; what each connection got is in ``sessions``."""
 
     def __init__(self, mode: str = "close", reply: tuple[int, str] = CONNECTION_FORCED) -> None:
+        super().__init__()
         self.mode = mode
         self.reply = reply
         self.sessions: list[list[str]] = []  # per connection: what happened, in order
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.2)
-        self.port = self._server.getsockname()[1]
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start()
 
     def url(self, user: str = "pigeon", password: str = "peer-pw") -> str:  # noqa: S107
         return f"amqp://{user}:{password}@127.0.0.1:{self.port}/%2F"
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            seen: list[str] = []
-            self.sessions.append(seen)
-            threading.Thread(target=self._serve, args=(client, seen), daemon=True).start()
+    def handle(self, client: socket.socket) -> None:
+        seen: list[str] = []
+        self.sessions.append(seen)
+        threading.Thread(target=self._serve, args=(client, seen), daemon=True).start()
 
     def _serve(self, client: socket.socket, seen: list[str]) -> None:
         client.settimeout(10)
@@ -142,7 +134,3 @@ class AmqpPeer:
             with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
             client.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._server.close()

@@ -79,19 +79,10 @@ class EventSourceMapping:
                 )
         return len(messages)
 
-    def drain(self, invoke: Callable[[dict[str, Any]], Outcome], polls: int = 20) -> None:
-        """Poll until the queue gives nothing (bounded: a message that never leaves fails the
-        test by staying in the queue)."""
-        for _ in range(polls):
-            if not self.poll_once(invoke):
-                return
-
-    def waiting(self) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return sum(int(v) for v in attributes.values())
+    def drain(self, invoke: Callable[[dict[str, Any]], Outcome], polls: int = 20) -> bool:
+        """Poll until the queue gives nothing: True then; False if it still gave messages
+        after `polls` batches (a message that never leaves)."""
+        return any(not self.poll_once(invoke) for _ in range(polls))
 
     def dead_letters(self) -> list[str]:
         found: list[str] = []

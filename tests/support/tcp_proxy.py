@@ -10,8 +10,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from support.loopback import LoopbackServer
 
-class TcpProxy:
+
+class TcpProxy(LoopbackServer):
     """Forwards 127.0.0.1:<port> to a target. Modes, switchable at any time:
     ``forward``; ``delay`` (each chunk waits ``delay`` seconds); ``blackhole`` (bytes are read
     and dropped in both directions: a partition that keeps TCP up); ``refuse`` (a new
@@ -19,6 +21,7 @@ class TcpProxy:
     much is read (and forwarded) at a time."""
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        super().__init__()
         self.target = (target_host, target_port)
         self.mode = "forward"
         self.delay = 0.0
@@ -31,39 +34,28 @@ class TcpProxy:
         self.downstream_bytes = 0
         self.on_upstream_bytes: tuple[int, Callable[[], None]] | None = None
         self.on_downstream_bytes: tuple[int, Callable[[], None]] | None = None
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
-        self._server.settimeout(0.2)
-        self._stop = threading.Event()
         self._sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start()
 
     def url_for(self, url: str) -> str:
         """A broker URL of the target, through this proxy."""
         return url.replace(f":{self.target[1]}/", f":{self.port}/")
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            self.client_ports.append(client.getpeername()[1])
-            if self.mode == "refuse":
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            self._sockets += [client, upstream]
-            with self._lock:
-                self.open += 1
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+    def handle(self, client: socket.socket) -> None:
+        self.accepted += 1
+        self.client_ports.append(client.getpeername()[1])
+        if self.mode == "refuse":
+            client.close()
+            return
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            client.close()
+            return
+        self._sockets += [client, upstream]
+        with self._lock:
+            self.open += 1
+        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}
@@ -115,8 +107,7 @@ class TcpProxy:
         self._sockets.clear()
 
     def close(self) -> None:
-        self._stop.set()
-        self._server.close()
+        super().close()
         for sock in self._sockets:
             with contextlib.suppress(OSError):
                 sock.close()

@@ -1,7 +1,8 @@
 """Configuration from environment variables, validated once at init.
 
-The variables are declared in ``pigeon.settings``. Every problem raises ConfigError naming the
-variable. Values that may hold a secret (the broker URL) are never echoed back.
+The variables are declared in ``pigeon.settings``. Every problem raises ConfigError (from
+``pigeon.parsers``) naming the variable. Values that may hold a secret (the broker URL) are
+never echoed back.
 """
 
 from __future__ import annotations
@@ -9,25 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pigeon.settings import (
-    SETTINGS,
-    ConfigError,
-    QueueRoute,
-    Setting,
-    normalise_event_name,
-    parse_queues,
-    validate_broker_url,
-)
-
-__all__ = [
-    "Config",
-    "ConfigError",
-    "QueueRoute",
-    "load",
-    "normalise_event_name",
-    "parse_queues",
-    "validate_broker_url",
-]
+from pigeon.endpoints import Node
+from pigeon.parsers import ConfigError, QueueRoute
+from pigeon.settings import SETTINGS, Setting
 
 
 @dataclass(frozen=True)
@@ -36,8 +21,8 @@ class Config:
     queues: tuple[QueueRoute, ...]
     key_prefix: str = "v2/raw_crash/"
     event_names: frozenset[str] = frozenset({"ObjectCreated:Put"})
-    # Exactly one of these two is set. The URL may carry a password: keep it out of repr.
-    rabbitmq_url: str | None = field(default=None, repr=False)
+    # Exactly one of these two is set. The URLs carry a password: keep them out of repr.
+    rabbitmq_nodes: tuple[Node, ...] | None = field(default=None, repr=False)
     rabbitmq_secret_arn: str | None = None
     metrics_sink: str = "log"
     statsd_host: str = "127.0.0.1"

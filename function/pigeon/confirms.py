@@ -19,6 +19,7 @@ class Failure(StrEnum):
     CONNECTION_LOST = "connection lost"
     LOGIN_REFUSED = "login refused"
     CREDENTIALS_UNAVAILABLE = "credentials unavailable"
+    UNEXPECTED = "unexpected error"  # not a broker answer: nothing is known to be confirmed
 
     @property
     def channel_survives(self) -> bool:

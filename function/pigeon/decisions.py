@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,31 +43,62 @@ class Plan:
 
     messages: dict[Message, set[str]] = field(default_factory=dict)
     items: list[str] = field(default_factory=list)  # every SQS message id, in order
+    unreadable: set[str] = field(default_factory=set)  # SQS messages Pigeon cannot read
 
     def failed_items(self, unconfirmed: set[Message]) -> list[str]:
-        """The SQS messages holding an unconfirmed message: Lambda retries only these."""
+        """The SQS messages to fail: those holding an unconfirmed message (Lambda retries
+        them), and those Pigeon cannot read (their redrive policy moves them to the dead-letter
+        queue once they have failed its maxReceiveCount times)."""
         failed = {item for message in unconfirmed for item in self.messages.get(message, ())}
-        return [item for item in self.items if item in failed]
+        return [item for item in self.items if item in failed or item in self.unreadable]
+
+
+@dataclass
+class Ignored:
+    """Why the first record of an invocation that was not routine was ignored."""
+
+    reason: str
+    key: str | None
 
 
 class Decider:
-    def __init__(self, config: Config, rng: random.Random, log: logging.Logger) -> None:
+    def __init__(self, config: Config, log: logging.Logger) -> None:
         self.config = config
-        self.rng = rng
         self.log = log
+        self._ignored: Ignored | None = None
 
     def decide(self, units: list[Unit], counts: metrics.Metrics, summary: Summary) -> Plan:
         plan = Plan()
+        self._ignored = None
         for unit in units:
             if unit.item_id is not None:
                 plan.items.append(unit.item_id)
+                if unit.unreadable:
+                    plan.unreadable.add(unit.item_id)
+                    self.log.warning(
+                        "SQS message cannot be read: it fails, so that the queue's redrive "
+                        "policy moves it to the dead-letter queue",
+                        extra={"message_id": unit.item_id},
+                    )
             for result in unit.results:
                 summary.records += 1
                 for message in self.record(result, counts, summary):
                     owners = plan.messages.setdefault(message, set())
                     if unit.item_id is not None:
                         owners.add(unit.item_id)
+        if summary.records and summary.ignored == summary.records and self._ignored is not None:
+            # Often a setting that matches nothing (PIGEON_EVENT_NAMES, PIGEON_KEY_PREFIX):
+            # said at the default level, once per invocation, with the first record's key.
+            self.log.warning(
+                f"every record of the event was ignored ({summary.records}); the first: "
+                f"{self._ignored.reason}",
+                extra={"reason": self._ignored.reason, "key": self._ignored.key},
+            )
         return plan
+
+    def ignored(self, reason: str, key: str | None, routine: bool = False) -> None:
+        if self._ignored is None and not routine:
+            self._ignored = Ignored(reason, key)
 
     def record(self, result: Any, counts: metrics.Metrics, summary: Summary) -> list[Message]:
         if isinstance(result, Malformed):
@@ -78,7 +108,8 @@ class Decider:
             summary.invalid += 1
             return []
         if isinstance(result, Skipped):
-            self.log.debug("record ignored", extra={"reason": result.reason})
+            self.log.debug("record ignored", extra={"reason": result.reason, "key": result.key})
+            self.ignored(result.reason, result.key, result.routine)
             counts.incr(metrics.IGNORED)
             summary.ignored += 1
             return []
@@ -86,6 +117,11 @@ class Decider:
         crash_id = crash_id_from_key(result.key, self.config.key_prefix)
         if crash_id is None:
             self.log.debug("not a raw-crash key", extra=where)
+            reason = (
+                "not a raw-crash key: <PIGEON_KEY_PREFIX><3 chars>/<YYYYMMDD>/<crash id> with "
+                f"PIGEON_KEY_PREFIX {self.config.key_prefix!r}"
+            )
+            self.ignored(reason, result.key)
             counts.incr(metrics.IGNORED)
             summary.ignored += 1
             return []
@@ -102,7 +138,7 @@ class Decider:
             return []
         counts.incr(metrics.ACCEPT)
         summary.accepted += 1
-        queues, throttled = pick_queues(self.config.queues, self.rng)
+        queues, throttled = pick_queues(self.config.queues, crash_id)
         self.log.info("accepted", extra={**where, "crash_id": crash_id, "queues": queues})
         for queue in throttled:
             counts.incr(metrics.THROTTLED, tags=[f"queue:{queue}"])

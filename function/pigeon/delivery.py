@@ -3,17 +3,22 @@
 - directly: ``{"Records": [{"eventSource": "aws:s3", …}]}``;
 - SNS: ``{"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "<S3 notification>"}}]}``;
 - SQS: ``{"Records": [{"eventSource": "aws:sqs", "messageId": …, "body": …}]}``, each body an S3
-  notification, or an SNS envelope of one (``{"Type": "Notification", "Message": …}``);
+  notification, an SNS envelope of one (``{"Type": "Notification", "Message": …}``), or an
+  EventBridge event (a rule whose target is the queue);
 - EventBridge: ``{"source": "aws.s3", "detail-type": "Object Created", "detail": {…}}``.
 
-Keys are URL-encoded (``+`` for a space) on every path; S3's ``s3:TestEvent`` is ignored. Each
-SQS message is a unit of its own (``Unit.item_id``): Lambda can retry it alone.
+The path is chosen by what the event holds: an EventBridge envelope, else any record from SQS,
+else any from SNS, else S3's own records. Keys are URL-encoded (``+`` for a space) on every
+path; S3's ``s3:TestEvent`` is ignored. Each SQS message is a unit of its own
+(``Unit.item_id``): Lambda can retry it alone. A message Pigeon cannot read is ``unreadable``:
+it fails (its messageId in batchItemFailures), so that the queue's redrive policy moves it to
+the dead-letter queue. An SQS record without a messageId cannot be named: ``unnamed`` counts
+them, and the handler then fails the whole batch, the only way to keep them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -28,6 +33,7 @@ from pigeon.events import (
     parse_record,
     snippet,
 )
+from pigeon.parsers import ANY_OBJECT_CREATED, event_counts
 
 # EventBridge says why an object was created; notifications say ObjectCreated:<name>.
 EVENTBRIDGE_REASONS = {
@@ -45,11 +51,17 @@ class Unit:
     item_id: str | None
     results: list[RecordResult]
 
+    @property
+    def unreadable(self) -> bool:
+        """Part of it is not what it claims to be: not an S3 notification, a malformed record."""
+        return any(isinstance(result, Malformed) for result in self.results)
+
 
 @dataclass(frozen=True)
 class Delivery:
-    source: str  # s3, sns, sqs or eventbridge
+    source: str  # s3, sns, sqs, eventbridge; none for an event that is not a notification
     units: list[Unit]
+    unnamed: int = 0  # SQS records without a messageId: the whole batch must fail
 
     @property
     def batch(self) -> bool:
@@ -59,59 +71,65 @@ class Delivery:
 
 def unwrap(event: Any, names: frozenset[str]) -> Delivery:
     """The records of any delivery path; NotAnS3Notification for anything else."""
-    if isinstance(event, dict) and event.get("source") == "aws.s3" and "detail" in event:
+    if _is_eventbridge(event):
         return Delivery("eventbridge", [Unit(None, [eventbridge_record(event, names)])])
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise NotAnS3Notification(f"not an S3 notification: {snippet(event)}")
-    first = records[0] if records and isinstance(records[0], dict) else {}
-    if first.get("eventSource") == "aws:sqs":
-        units = [Unit(_item_id(r), list(_message(r.get("body"), names))) for r in _dicts(records)]
-        return Delivery("sqs", units + _malformed_units(records))
-    if first.get("EventSource") == "aws:sns":
-        results = [r for record in records for r in _sns(record, names)]
-        return Delivery("sns", [Unit(None, results)])
+    sources = {_source(record) for record in records}
+    if "aws:sqs" in sources:
+        units = [Unit(_item_id(r), _message(r.get("body"), names)) for r in records if _item_id(r)]
+        return Delivery("sqs", units, unnamed=sum(1 for r in records if not _item_id(r)))
+    if "aws:sns" in sources:
+        return Delivery("sns", [Unit(None, [r for record in records for r in _sns(record, names)])])
     return Delivery("s3", [Unit(None, [parse_record(record, names) for record in records])])
+
+
+def _is_eventbridge(event: Any) -> bool:
+    return isinstance(event, dict) and event.get("source") == "aws.s3" and "detail" in event
+
+
+def _source(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return None
+    source = record.get("eventSource", record.get("EventSource"))
+    return source if isinstance(source, str) else None
 
 
 def eventbridge_record(event: dict[str, Any], names: frozenset[str]) -> RecordResult:
     detail = event["detail"]
-    if event.get("detail-type") != "Object Created":
-        return Skipped(f"EventBridge detail-type {event.get('detail-type')!r}")
     name, key = bucket_and_key(detail)
+    if event.get("detail-type") != "Object Created":
+        return Skipped(f"EventBridge detail-type {event.get('detail-type')!r}", key)
     if name is None or key is None:
         return Malformed("detail.bucket.name or detail.object.key missing", snippet(event))
-    event_name = EVENTBRIDGE_REASONS.get(str(detail.get("reason")), "ObjectCreated:Put")
-    if event_name not in names:
-        return Skipped(f"EventBridge reason {detail.get('reason')!r}")
+    reason = detail.get("reason")
+    if not isinstance(reason, str):
+        return Malformed("detail.reason missing or not a string", snippet(event))
+    # A reason S3 did not send before is not taken for a Put: only ObjectCreated:* counts it.
+    if not event_counts(EVENTBRIDGE_REASONS.get(reason, ANY_OBJECT_CREATED), names):
+        return Skipped(f"EventBridge reason {reason!r} is not in PIGEON_EVENT_NAMES", key)
     return S3Object(bucket=name, key=unquote_plus(key))
 
 
-def _dicts(records: list[Any]) -> list[dict[str, Any]]:
-    return [r for r in records if isinstance(r, dict)]
-
-
-def _malformed_units(records: list[Any]) -> list[Unit]:
-    return [
-        Unit(None, [Malformed("SQS record is not an object", snippet(r))])
-        for r in records
-        if not isinstance(r, dict)
-    ]
-
-
-def _item_id(record: dict[str, Any]) -> str | None:
+def _item_id(record: Any) -> str | None:
+    """The SQS messageId of a record of an SQS event (Lambda names failures by it)."""
+    if not isinstance(record, dict) or record.get("eventSource") != "aws:sqs":
+        return None
     item = record.get("messageId")
-    return item if isinstance(item, str) else None
+    return item if isinstance(item, str) and item else None
 
 
-def _sns(record: Any, names: frozenset[str]) -> Iterable[RecordResult]:
-    sns = record.get("Sns") if isinstance(record, dict) else None
+def _sns(record: Any, names: frozenset[str]) -> list[RecordResult]:
+    if _source(record) != "aws:sns":
+        return [Malformed("record of an SNS event is not from SNS", snippet(record))]
+    sns = record.get("Sns")
     message = sns.get("Message") if isinstance(sns, dict) else None
     return _message(message, names, via="SNS")
 
 
-def _message(body: Any, names: frozenset[str], via: str = "SQS") -> Iterable[RecordResult]:
-    """An S3 notification as text: straight from S3, or in an SNS envelope."""
+def _message(body: Any, names: frozenset[str], via: str = "SQS") -> list[RecordResult]:
+    """An S3 notification as text: straight from S3, in an SNS envelope, or from EventBridge."""
     try:
         document = json.loads(body) if isinstance(body, str) else None
     except ValueError:
@@ -121,8 +139,10 @@ def _message(body: Any, names: frozenset[str], via: str = "SQS") -> Iterable[Rec
     if document.get("Type") == "Notification" and "Message" in document:
         return _message(document["Message"], names, via="SNS")
     if document.get("Event") == "s3:TestEvent":
-        return [Skipped("s3:TestEvent (sent when a notification is configured)")]
+        return [Skipped("s3:TestEvent (sent when a notification is configured)", routine=True)]
+    if _is_eventbridge(document):
+        return [eventbridge_record(document, names)]
     records = document.get("Records")
-    if not isinstance(records, list):
+    if not isinstance(records, list) or not records:
         return [Malformed(f"{via} message is not an S3 notification", snippet(body))]
     return [parse_record(record, names) for record in records]

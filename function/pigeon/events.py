@@ -1,14 +1,14 @@
-"""S3 event notifications: which records are new objects, and their decoded keys."""
+"""S3 event notifications: which records are new objects, and their decoded keys. How the
+records reach Pigeon (directly, SQS, SNS, EventBridge) is ``pigeon.delivery``'s job."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pigeon.config import normalise_event_name
+from pigeon.parsers import event_counts
 
 SNIPPET_LIMIT = 300
 
@@ -27,9 +27,12 @@ class S3Object:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A well-formed record that Pigeon doesn't handle (other source or event name)."""
+    """A well-formed record that Pigeon doesn't handle (other source or event name); `key`
+    when it has one. `routine` is for what S3 sends on its own, such as its test event."""
 
     reason: str
+    key: str | None = None
+    routine: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,6 @@ def snippet(value: Any, limit: int = SNIPPET_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def records(event: Any, event_names: frozenset[str]) -> Iterator[RecordResult]:
-    """Yield one result per record; raise NotAnS3Notification for a non-S3 event."""
-    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
-        raise NotAnS3Notification(f"not an S3 notification: {snippet(event)}")
-    for record in event["Records"]:
-        yield parse_record(record, event_names)
-
-
 def parse_record(record: Any, event_names: frozenset[str]) -> RecordResult:
     if not isinstance(record, dict):
         return Malformed("record is not an object", snippet(record))
@@ -67,15 +62,19 @@ def parse_record(record: Any, event_names: frozenset[str]) -> RecordResult:
     name = record.get("eventName")
     if not isinstance(source, str) or not isinstance(name, str):
         return Malformed("eventSource or eventName missing or not a string", snippet(record))
-    if source != "aws:s3":
-        return Skipped(f"eventSource {source!r}")
-    if normalise_event_name(name) not in event_names:
-        return Skipped(f"eventName {name!r}")
     bucket_name, key = bucket_and_key(record.get("s3"))
+    if source != "aws:s3":
+        return Skipped(f"eventSource {source!r} is not aws:s3", _decoded(key))
+    if not event_counts(name, event_names):
+        return Skipped(f"eventName {name!r} is not in PIGEON_EVENT_NAMES", _decoded(key))
     if bucket_name is None or key is None:
         return Malformed("s3.bucket.name or s3.object.key missing or not a string", snippet(record))
     # S3 URL-encodes keys in notifications, with '+' for a space.
     return S3Object(bucket=bucket_name, key=unquote_plus(key))
+
+
+def _decoded(key: str | None) -> str | None:
+    return None if key is None else unquote_plus(key)
 
 
 def bucket_and_key(container: Any) -> tuple[str | None, str | None]:

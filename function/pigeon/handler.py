@@ -8,45 +8,52 @@ the variable. ``handler`` is what Lambda calls: ``pigeon.handler.handler``.
 from __future__ import annotations
 
 import os
-import random
 import time
 from typing import Any
 
 from pigeon import config as configuration
 from pigeon import logs, metrics, settings
+from pigeon.confirms import Failure, Unconfirmed, describe
 from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource, redact
 from pigeon.decisions import Decider, Plan, Summary
 from pigeon.delivery import Delivery, unwrap
 from pigeon.events import NotAnS3Notification
 from pigeon.lambda_context import deadline_for, request_id
-from pigeon.publisher import Message, Publisher, PublishError
+from pigeon.publisher import Publisher, PublishError
+
+
+class UnnamedSqsMessage(Exception):
+    """An SQS record without a messageId: batchItemFailures cannot name it (Lambda would take
+    an empty itemIdentifier as a failure of the whole batch anyway), so the batch fails."""
 
 
 class Pigeon:
     """One configured function: call it with (event, context) like Lambda does."""
 
-    def __init__(
-        self,
-        config: configuration.Config,
-        publisher: Publisher,
-        sink: metrics.Sink,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, config: configuration.Config, publisher: Publisher, sink: metrics.Sink):
         self.config = config
         self.publisher = publisher
         self.sink = sink
         self.log = logs.get_logger("pigeon.handler")
-        self.decider = Decider(config, rng or random.Random(), self.log)
+        self.decider = Decider(config, self.log)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         started = time.perf_counter()
+        # First: the one deadline that bounds every wait of the invocation, the secret included.
+        deadline = deadline_for(context, self.config.publish_timeout)
         logs.start_invocation(request_id(context))
         counts = metrics.Metrics(self.sink, self.config.env)
         summary = Summary()
         try:
-            delivery = self.unwrap(event, counts, summary)
+            delivery = self._delivery(event, counts, summary)
             plan = self.decider.decide(delivery.units, counts, summary)
-            failed = self.publish(plan, context, counts, summary, delivery.batch)
+            failed = self._publish(plan, deadline, counts, summary, delivery.batch)
+            if delivery.unnamed:
+                raise UnnamedSqsMessage(
+                    f"{delivery.unnamed} record(s) of the SQS batch have no messageId: Pigeon "
+                    "cannot name them in batchItemFailures, so the whole batch fails and SQS "
+                    "keeps every message (crash ids confirmed now are published again)"
+                )
             result = summary.as_dict()
             if delivery.batch:  # SQS: Lambda retries exactly these messages
                 result["batchItemFailures"] = [{"itemIdentifier": item} for item in failed]
@@ -63,7 +70,7 @@ class Pigeon:
             )
             logs.end_invocation()
 
-    def unwrap(self, event: Any, counts: metrics.Metrics, summary: Summary) -> Delivery:
+    def _delivery(self, event: Any, counts: metrics.Metrics, summary: Summary) -> Delivery:
         try:
             return unwrap(event, self.config.event_names)
         except NotAnS3Notification as error:
@@ -73,53 +80,62 @@ class Pigeon:
             summary.invalid += 1
             return Delivery("none", [])
 
-    def publish(
-        self, plan: Plan, context: Any, counts: metrics.Metrics, summary: Summary, batch: bool
+    def _publish(
+        self, plan: Plan, deadline: float, counts: metrics.Metrics, summary: Summary, batch: bool
     ) -> list[str]:
-        """Publish the plan; the SQS messages to retry (raises instead, unless SQS)."""
+        """Publish the plan; the SQS messages to fail (raises instead, unless SQS)."""
         messages = list(plan.messages)
-        unconfirmed: set[Message] = set()
+        error: PublishError | None = None
         try:
-            self.publisher.publish(messages, deadline_for(context, self.config.publish_timeout))
-        except PublishError as error:
-            unconfirmed = set(error.unconfirmed)
-            counts.incr(metrics.PUBLISH_ERROR)
-            retried = plan.failed_items(unconfirmed)
-            self.log.error(
-                "publish failed; Lambda will retry "
-                + (f"{len(retried)} SQS message(s)" if batch else "the event"),
-                extra={
-                    "error": redact(str(error), self.publisher.secrets()),
-                    "crash_ids": sorted({m.crash_id for m in unconfirmed}),
-                    **({"retried_messages": retried} if batch else {}),
-                },
-            )
-            if not batch:
-                raise
-            return retried
-        finally:
-            for message in messages:
-                if message in unconfirmed:
-                    continue
+            self.publisher.publish(messages, deadline)
+        except PublishError as raised:
+            error = raised
+        except Exception as raised:  # not a broker answer: nothing is known to be confirmed
+            reason = f"unexpected error: {describe(raised)}"
+            unconfirmed = [Unconfirmed(m, Failure.UNEXPECTED, reason) for m in messages]
+            error = PublishError(unconfirmed, self.publisher.secrets())
+        not_confirmed = set(error.unconfirmed) if error else set()
+        for message in messages:  # published means confirmed, and nothing else
+            if message not in not_confirmed:
                 counts.incr(metrics.PUBLISHED, tags=[f"queue:{message.queue}"])
                 summary.published.setdefault(message.queue, []).append(message.crash_id)
-        return []
+        retried = plan.failed_items(not_confirmed)
+        if error is None:
+            return retried
+        counts.incr(metrics.PUBLISH_ERROR)
+        self.log.error(
+            "publish failed; Lambda will retry "
+            + (f"{len(retried)} SQS message(s)" if batch else "the event"),
+            extra={
+                "error": redact(str(error), self.publisher.secrets()),
+                "crash_ids": sorted({m.crash_id for m in not_confirmed}),
+                **({"retried_messages": retried} if batch else {}),
+            },
+        )
+        if not batch:
+            raise error
+        return retried
 
 
 def broker_source(config: configuration.Config) -> BrokerSource:
-    if config.rabbitmq_url:
-        return UrlSource(config.rabbitmq_url)
+    if config.rabbitmq_nodes:
+        return UrlSource(config.rabbitmq_nodes)
     assert config.rabbitmq_secret_arn
     return SecretsManagerSource(config.rabbitmq_secret_arn)
 
 
 def from_environment(environ: Any = os.environ) -> Pigeon:
     config = configuration.load(environ)
-    logs.setup(config.log_level)
+    lambda_level = environ.get("AWS_LAMBDA_LOG_LEVEL")
+    logs.setup(logs.level_for(config.log_level, lambda_level))
+    log = logs.get_logger("pigeon.handler")
+    overridden = logs.overridden(environ.get("PIGEON_LOG_LEVEL"), lambda_level)
+    if overridden:
+        log.warning(overridden)
     unknown = settings.unknown(environ)
     if unknown:
         # Names only: a value could be a secret. A typo such as PIGEON_QUEUE shows up here.
-        logs.get_logger("pigeon.handler").warning(
+        log.warning(
             f"ignoring environment variables that are not Pigeon settings: {', '.join(unknown)}",
             extra={"unknown_variables": unknown},
         )

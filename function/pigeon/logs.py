@@ -1,4 +1,11 @@
-"""JSON log lines on stdout, each carrying the request id and function version."""
+"""JSON log lines on stdout, each carrying the request id and function version.
+
+Which level: PIGEON_LOG_LEVEL, unless Lambda's log-level control is on (the JSON log format
+with an application log level: Lambda sets AWS_LAMBDA_LOG_LEVEL, and drops lines below it),
+in which case Lambda's level decides, so that what Pigeon writes is what Lambda keeps. The AWS
+SDK's loggers (botocore, boto3, urllib3, s3transfer) say only WARNING and above, whatever the
+level: at DEBUG botocore logs whole responses, the broker secret's among them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,34 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 LOGGER_NAME = "pigeon"
+QUIET = ("botocore", "boto3", "urllib3", "s3transfer")
+# Lambda's application log levels, as Python's (TRACE and FATAL have no level of their own).
+LAMBDA_LEVELS = {
+    "TRACE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARN": "WARNING",
+    "ERROR": "ERROR",
+    "FATAL": "CRITICAL",
+}
+
+
+def level_for(pigeon_level: str, lambda_level: str | None) -> str:
+    """The level Pigeon logs at: Lambda's application log level when it sets one."""
+    return LAMBDA_LEVELS.get((lambda_level or "").strip().upper(), pigeon_level)
+
+
+def overridden(pigeon_level: str | None, lambda_level: str | None) -> str | None:
+    """The warning to give when PIGEON_LOG_LEVEL is set but Lambda's level decides."""
+    if not pigeon_level or not pigeon_level.strip():
+        return None
+    chosen = level_for(pigeon_level.strip().upper(), lambda_level)
+    if chosen == pigeon_level.strip().upper():
+        return None
+    return (
+        f"PIGEON_LOG_LEVEL is {pigeon_level.strip().upper()}, but Lambda's application log level"
+        f" (AWS_LAMBDA_LOG_LEVEL {lambda_level}) decides: logging at {chosen}"
+    )
 
 
 class _InvocationFields(logging.Filter):
@@ -52,6 +87,8 @@ def setup(level: str = "INFO", stream: Any = None) -> logging.Logger:
     pika_logger.setLevel(logging.WARNING if level == "DEBUG" else logging.CRITICAL)
     pika_logger.propagate = False
     pika_logger.handlers = [handler]
+    for name in QUIET:  # they go on to the runtime's root logger, at WARNING and above only
+        logging.getLogger(name).setLevel(logging.WARNING)
     return logger
 
 

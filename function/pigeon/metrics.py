@@ -146,9 +146,6 @@ class Metrics:
             raise KeyError(f"metric {short!r} has no tag {unknown[0].partition(':')[0]!r}")
         self.counts[(short, tags)] += value
 
-    def total(self, short: str) -> int:
-        return sum(v for (name, _), v in self.counts.items() if name == short)
-
     def flush(self) -> None:
         for (short, tags), value in sorted(self.counts.items()):
             self._sink.send(metric_name(short), value, [self._env_tag, *tags])

@@ -9,32 +9,27 @@ that is known to be down. With one URL there is nothing to choose.
 from __future__ import annotations
 
 import random
-from urllib.parse import urlsplit
 
-
-def node_name(url: str) -> str:
-    """host:port of a broker URL: what logs and errors name (never the credentials)."""
-    parts = urlsplit(url)
-    default = 5671 if parts.scheme == "amqps" else 5672
-    return f"{parts.hostname}:{parts.port or default}"
+from pigeon.endpoints import Node
 
 
 class NodeOrder:
     def __init__(self, rng: random.Random | None = None) -> None:
+        # SystemRandom by default: nothing to share between environments restored from one
+        # SnapStart snapshot, and the shuffle happens at the first connect, after a restore.
         self._rng = rng or random.SystemRandom()
         self._order: list[str] = []  # node names, the next to try first
 
-    def candidates(self, urls: tuple[str, ...]) -> list[str]:
-        """The URLs in the order to try them."""
-        by_name = {node_name(url): url for url in urls}
+    def candidates(self, nodes: tuple[Node, ...]) -> list[Node]:
+        """The nodes in the order to try them."""
+        by_name = {node.name: node for node in nodes}
         if set(by_name) != set(self._order):  # first use, or the secret now lists other nodes
             self._order = list(by_name)
             self._rng.shuffle(self._order)
         return [by_name[name] for name in self._order]
 
-    def failed(self, url: str) -> None:
+    def failed(self, node: Node) -> None:
         """The node did not answer, or its connection broke: try it last from now on."""
-        name = node_name(url)
-        if name in self._order:
-            self._order.remove(name)
-            self._order.append(name)
+        if node.name in self._order:
+            self._order.remove(node.name)
+            self._order.append(node.name)

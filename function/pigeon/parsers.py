@@ -6,13 +6,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from pigeon.nodes import node_name
+if TYPE_CHECKING:
+    from pigeon.endpoints import Node
 
-# One queue of PIGEON_QUEUES: `[PERCENT:]NAME`. The Terraform module's validation uses the same
-# pattern (tests/infra check both against one table of cases).
-QUEUE_ITEM = re.compile(r"[ \t]*(?:([0-9]{1,3})[ \t]*:)?[ \t]*([A-Za-z0-9_.\-]{1,255})[ \t]*")
+# One queue of PIGEON_QUEUES: `[PERCENT:]NAME`, with blanks (spaces, tabs, newlines) around
+# either part, as values written by hand or in a Terraform heredoc have them. The Terraform
+# module's validation uses the same pattern (tests/infra check both against one table).
+QUEUE_ITEM = re.compile(
+    r"[ \t\r\n]*(?:([0-9]{1,3})[ \t\r\n]*:)?[ \t\r\n]*([A-Za-z0-9_.\-]{1,255})[ \t\r\n]*"
+)
+
+# The S3 event types of new objects (S3 also accepts `ObjectCreated:*` in a notification).
+OBJECT_CREATED = "ObjectCreated:"
+EVENT_TYPES = frozenset(
+    OBJECT_CREATED + kind for kind in ("*", "Put", "Post", "Copy", "CompleteMultipartUpload")
+)
+ANY_OBJECT_CREATED = OBJECT_CREATED + "*"
+
+# PIGEON_ENV goes into the `env:` tag of every metric and the Datadog Forwarder line, where
+# `,`, `|`, `#` and blanks are separators: a Datadog tag value's characters only.
+ENV_VALUE = re.compile(r"[A-Za-z0-9_.:/\-]{1,196}")
 
 
 class ConfigError(Exception):
@@ -33,15 +48,38 @@ def normalise_event_name(name: str) -> str:
     return name[3:] if name.startswith("s3:") else name
 
 
+def event_counts(name: str, names: frozenset[str]) -> bool:
+    """Whether a record's event name is one of PIGEON_EVENT_NAMES (`ObjectCreated:*` is every
+    ObjectCreated event, as in an S3 notification)."""
+    name = normalise_event_name(name)
+    return name in names or (ANY_OBJECT_CREATED in names and name.startswith(OBJECT_CREATED))
+
+
 # -- parsers: (value, variable name) -> value, or ConfigError naming the variable ---------------
 def text(value: str, name: str) -> str:
     return value.strip()
 
 
-def not_blank(value: str, name: str) -> str:
+def env_tag(value: str, name: str) -> str:
+    raw = value.strip()
+    if not ENV_VALUE.fullmatch(raw):
+        raise ConfigError(
+            f"{name}: {raw[:40]!r} is not a metric tag value (letters, digits, '_', '.', ':', "
+            "'/' or '-'; no ',', '|', '#' or blanks, which would split the tags)"
+        )
+    return raw
+
+
+def key_prefix(value: str, name: str) -> str:
+    """A folder of the bucket: `v2/raw_crash/`; the trailing slash is implied, as S3's filter
+    prefix `v2/raw_crash` selects the same raw-crash keys."""
     if not value.strip():
         raise ConfigError(f"{name}: must not be empty")
-    return value
+    if value != value.strip():
+        raise ConfigError(f"{name}: has blanks at its start or end; S3 keys would need them too")
+    if value.startswith("/"):
+        raise ConfigError(f"{name}: S3 keys do not start with '/' (e.g. 'v2/raw_crash/')")
+    return value if value.endswith("/") else value + "/"
 
 
 def parse_queues(value: str, name: str = "PIGEON_QUEUES") -> tuple[QueueRoute, ...]:
@@ -66,41 +104,23 @@ def parse_queues(value: str, name: str = "PIGEON_QUEUES") -> tuple[QueueRoute, .
     return tuple(routes)
 
 
-def validate_broker_url(url: str, name: str) -> str:
-    """Check an amqp/amqps URL without ever putting it in a message."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"{name}: not a valid URL") from None
-    if parts.scheme not in ("amqp", "amqps"):
-        raise ConfigError(f"{name}: scheme must be amqp or amqps")
-    if not parts.hostname:
-        raise ConfigError(f"{name}: no host")
-    if port is not None and not 0 < port < 65536:
-        raise ConfigError(f"{name}: port out of range")
-    return url
-
-
 # Several nodes: URLs separated by commas. A comma splits only where a URL follows
 # (`scheme://`), so a password with a comma in it (allowed unescaped in a URL) stays whole.
 _NEXT_URL = re.compile(r"\s*,\s*(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
 
 
-def split_broker_urls(value: str, name: str) -> tuple[str, ...]:
-    """'amqps://…@a:5671/,amqps://…@b:5671/' -> each URL, validated; never echoed back."""
-    urls = tuple(url.strip() for url in _NEXT_URL.split(value.strip()))
-    for position, url in enumerate(urls, 1):
-        validate_broker_url(url, name if len(urls) == 1 else f"{name} (URL {position})")
-    nodes = [node_name(url) for url in urls]
-    if len(set(nodes)) != len(nodes):
+def split_broker_urls(value: str, name: str) -> tuple[Node, ...]:
+    """'amqps://…@a:5671/,amqps://…@b:5671/' -> each node, parsed once; never echoed back."""
+    from pigeon.endpoints import parse_node
+
+    urls = [url.strip() for url in _NEXT_URL.split(value.strip())]
+    nodes = tuple(
+        parse_node(url, name if len(urls) == 1 else f"{name} (URL {position})")
+        for position, url in enumerate(urls, 1)
+    )
+    if len({node.name for node in nodes}) != len(nodes):
         raise ConfigError(f"{name}: a host is listed twice")
-    return urls
-
-
-def broker_url(value: str, name: str) -> str:
-    split_broker_urls(value, name)
-    return value.strip()
+    return nodes
 
 
 def secret_arn(value: str, name: str) -> str:
@@ -114,6 +134,12 @@ def event_names(value: str, name: str) -> frozenset[str]:
     names = frozenset(normalise_event_name(n) for n in value.split(",") if n.strip())
     if not names:
         raise ConfigError(f"{name}: no event names given")
+    unknown = sorted(names - EVENT_TYPES)
+    if unknown:
+        raise ConfigError(
+            f"{name}: {', '.join(repr(n) for n in unknown)}: not an S3 event type of new objects"
+            f" ({', '.join(sorted(EVENT_TYPES))}, with or without 's3:')"
+        )
     return names
 
 

@@ -15,16 +15,18 @@ from collections.abc import Sequence
 from pigeon import logs
 from pigeon.confirms import Failure, Message, Unconfirmed, describe
 from pigeon.credentials import BrokerSource, redact
-from pigeon.nodes import NodeOrder, node_name
+from pigeon.endpoints import Node
+from pigeon.nodes import NodeOrder
 from pigeon.session import Session, SessionError
-
-__all__ = ["ERROR_ID_LIMIT", "Failure", "Message", "PublishError", "Publisher"]
 
 ERROR_ID_LIMIT = 50
 
 
 class PublishError(Exception):
-    """Some messages were not confirmed by the broker. Lambda retries the whole event."""
+    """Some messages were not confirmed by the broker; ``unconfirmed`` is exactly those. The
+    handler raises it, and Lambda retries the event (direct S3, SNS, EventBridge); from an SQS
+    batch it reports instead the SQS messages holding them (batchItemFailures), and Lambda
+    retries those messages only."""
 
     def __init__(self, unconfirmed: Sequence[Unconfirmed], secrets: Sequence[str] = ()) -> None:
         self.failures = {u.failure for u in unconfirmed}
@@ -47,7 +49,6 @@ class Publisher:
         self._connect_timeout = connect_timeout
         self._order = order or NodeOrder()
         self._session: Session | None = None
-        self._node: str | None = None  # the URL of the session's node
         self._log = logs.get_logger("pigeon.publisher")
 
     def secrets(self) -> list[str]:
@@ -55,38 +56,35 @@ class Publisher:
 
     def _open(self, deadline: float) -> Session:
         try:
-            urls = self._broker.urls()
-        except Exception as error:  # Secrets Manager unreachable or refusing, or a bad secret
-            reason = f"could not read the broker secret: {describe(error)}"
+            nodes = self._broker.nodes(deadline)
+        except Exception as error:  # Secrets Manager unreachable, refusing or slow; a bad secret
+            reason = redact(f"could not read the broker secret: {describe(error)}", self.secrets())
             raise SessionError(Failure.CREDENTIALS_UNAVAILABLE, reason) from None
-        candidates = self._order.candidates(urls)
-        failures: list[tuple[str, SessionError]] = []
-        for url in candidates:
+        candidates = self._order.candidates(nodes)
+        failures: list[tuple[Node, SessionError]] = []
+        for node in candidates:
             if failures and time.monotonic() >= deadline:
                 break
             try:
-                session = self._connect(url, deadline)
+                return self._connect(node, deadline)
             except SessionError as error:
                 if error.failure is Failure.LOGIN_REFUSED:
                     raise  # a cluster's nodes share their users: another node refuses too
-                self._order.failed(url)
-                failures.append((url, error))
+                self._order.failed(node)
+                failures.append((node, error))
                 if len(candidates) > 1:
                     self._log.warning(
-                        f"RabbitMQ node {node_name(url)} did not answer; trying the next",
-                        extra={"node": node_name(url), "error": redact(str(error), self.secrets())},
+                        f"RabbitMQ node {node.name} did not answer; trying the next",
+                        extra={"node": node.name, "error": redact(str(error), self.secrets())},
                     )
-                continue
-            self._node = url
-            return session
         raise _none_answered(failures, len(candidates))
 
-    def _connect(self, url: str, deadline: float) -> Session:
-        session = Session(url, self._connect_timeout)
+    def _connect(self, node: Node, deadline: float) -> Session:
+        session = Session(node, self._connect_timeout)
         try:
             session.wait_open(min(deadline, time.monotonic() + self._connect_timeout))
         except BaseException:
-            session.close(abort=True)
+            session.close(deadline, abort=True)
             raise
         return session
 
@@ -97,59 +95,79 @@ class Publisher:
             # The password may have been rotated since we read the secret: read it again, once.
             if error.failure is not Failure.LOGIN_REFUSED or not self._broker.refresh():
                 raise
-            return self._open(deadline)
+            try:
+                return self._open(deadline)
+            except SessionError as again:
+                if again.failure is not Failure.CREDENTIALS_UNAVAILABLE:
+                    raise
+                # Not read again (Secrets Manager failing, or no time left): the login was
+                # refused, and that is what the operator must see.
+                reason = f"{error}; reading the secret again failed: {again}"
+                raise SessionError(Failure.LOGIN_REFUSED, reason) from None
 
-    def _reusable(self) -> Session | None:
+    def _reusable(self, deadline: float) -> Session | None:
         if self._session is not None and not self._session.usable:
-            self._discard(node_failed=True)
+            self._discard(deadline, node_failed=True)
         return self._session
 
     def publish(self, messages: Sequence[Message], deadline: float) -> None:
-        """Publish every message and wait for its confirm, or raise PublishError."""
+        """Publish every message and wait for its confirm, or raise PublishError naming exactly
+        the messages that no session confirmed."""
         if not messages:
             return
-        session = self._reusable()
+        session = self._reusable(deadline)
         reused = session is not None
+        pending = list(messages)
         try:
             if session is None:
                 session = self._session = self._open_with_refresh(deadline)
-            failed = session.publish(messages, deadline)
+            failed = session.publish(pending, deadline)
             if failed and reused and session.lost is not None:
                 # Closed under us while frozen (or just after), or the node went away: one
-                # transparent reconnect, to another node first when there are several.
-                self._discard(node_failed=True)
+                # transparent reconnect, to another node first when there are several. Only
+                # what the first session did not confirm is sent again.
+                pending = [u.message for u in failed]
+                self._log.info(
+                    f"connection to RabbitMQ node {session.node.name} was lost; reconnecting "
+                    f"once to re-send {len(pending)} unconfirmed message(s)",
+                    extra={
+                        "node": session.node.name,
+                        "error": redact(describe(session.lost), self.secrets()),
+                    },
+                )
+                self._discard(deadline, node_failed=True)
                 session = self._session = self._open_with_refresh(deadline)
-                failed = session.publish([u.message for u in failed], deadline)
+                failed = session.publish(pending, deadline)
         except SessionError as error:
-            self._discard(node_failed=True)
+            self._discard(deadline, node_failed=True)
             raise PublishError(
-                [Unconfirmed(m, error.failure, str(error)) for m in messages], self.secrets()
+                [Unconfirmed(m, error.failure, str(error)) for m in pending], self.secrets()
             ) from None
+        except BaseException:
+            self._discard(deadline)  # in a state no one knows: never reused
+            raise
         if failed:
             if session.lost is not None or not all(u.failure.channel_survives for u in failed):
                 blamed = session.lost is not None or any(u.failure.blames_the_node for u in failed)
-                self._discard(node_failed=blamed)
+                self._discard(deadline, node_failed=blamed)
             raise PublishError(failed, self.secrets())
 
-    def _discard(self, node_failed: bool = False) -> None:
+    def _discard(self, deadline: float, node_failed: bool = False) -> None:
         """Close the session; after a failure at once, and its node goes to the back."""
-        if self._session is not None:
-            self._session.close(abort=node_failed)
-            self._session = None
-        if node_failed and self._node is not None:
-            self._order.failed(self._node)
-        self._node = None
-
-    def close(self) -> None:
-        self._discard()
+        session, self._session = self._session, None
+        if session is None:
+            return
+        session.close(deadline, abort=node_failed)
+        if node_failed:
+            self._order.failed(session.node)
 
 
-def _none_answered(failures: list[tuple[str, SessionError]], nodes: int) -> SessionError:
+def _none_answered(failures: list[tuple[Node, SessionError]], nodes: int) -> SessionError:
     """One node: its own error, as ever. Several: each node's, in the order tried."""
     if nodes == 1:
         return failures[0][1]
     timed_out = all(error.failure is Failure.TIMED_OUT for _, error in failures)
-    each = "; ".join(f"{node_name(url)}: {error}" for url, error in failures)
+    each = "; ".join(f"{node.name}: {error}" for node, error in failures)
     untried = nodes - len(failures)
     late = f"; {untried} not tried before the deadline" if untried else ""
     return SessionError(

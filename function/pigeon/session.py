@@ -13,9 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pigeon.confirms import ConfirmTracker, Failure, Message, Unconfirmed, describe
+from pigeon.endpoints import Node
 
-# A graceful AMQP close may not be answered (blocked or hung broker): wait this long at most.
+# A graceful AMQP close may not be answered (blocked or hung broker): wait this long at most,
+# and never past the invocation's deadline.
 CLOSE_WAIT_SECONDS = 0.5
+# The only answer that means "this login is refused" (RabbitMQ sends it for a bad user or
+# password). Anything else that ends the handshake means the node failed.
+ACCESS_REFUSED = 403
 
 
 class SessionError(Exception):
@@ -27,30 +32,30 @@ class SessionError(Exception):
 
 
 class Session:
-    def __init__(self, url: str, connect_timeout: float) -> None:
-        import pika  # imported on first publish, not at cold start
+    def __init__(self, node: Node, connect_timeout: float) -> None:
+        import pika
 
         self._pika = pika
-        params = pika.URLParameters(url)
-        params.connection_attempts = 1
-        params.retry_delay = 0
-        params.socket_timeout = connect_timeout
-        params.stack_timeout = connect_timeout
-        params.blocked_connection_timeout = None  # our deadline decides
-        params.heartbeat = 60
+        self.node = node
         self.opened = False
         self.open_error: BaseException | None = None
+        # The broker's Connection.Close during the handshake, if it sent one: (code, text).
+        self.handshake_close: tuple[int, str] | None = None
         self.lost: BaseException | None = None  # why the connection or channel closed
         self.blocked = False
         self.channel: Any = None
         self.confirms = ConfirmTracker()
         self._until: Callable[[], bool] | None = None
         self.connection = pika.SelectConnection(
-            parameters=params,
+            parameters=node.connection_parameters(connect_timeout),
             on_open_callback=self._on_open,
             on_open_error_callback=self._on_open_error,
             on_close_callback=self._on_close,
         )
+        # pika reports any close or loss during the handshake as ProbableAuthenticationError;
+        # only the broker's own Connection.Close says why. Registered before any frame arrives
+        # (the connection is opened by the ioloop, which has not run yet).
+        self.connection.callbacks.add(0, pika.spec.Connection.Close, self._on_broker_close)
 
     # -- callbacks (run inside the ioloop) ---------------------------------------------------
     def _wake(self) -> None:
@@ -72,6 +77,10 @@ class Session:
     def _on_select_ok(self, _frame: Any) -> None:
         self.opened = True
         self._wake()
+
+    def _on_broker_close(self, frame: Any) -> None:
+        if not self.opened:
+            self.handshake_close = (frame.method.reply_code, frame.method.reply_text)
 
     def _on_open_error(self, _connection: Any, error: BaseException) -> None:
         self.open_error = error
@@ -124,20 +133,37 @@ class Session:
             self._until = None
 
     def wait_open(self, deadline: float) -> None:
-        ended = self.run_until(
-            lambda: self.opened or self.open_error is not None or self.lost is not None, deadline
-        )
+        try:
+            ended = self.run_until(
+                lambda: self.opened or self.open_error is not None or self.lost is not None,
+                deadline,
+            )
+        except self._pika.exceptions.AMQPError as raised:  # raised inside the ioloop
+            reason = f"could not connect: {describe(raised)}"
+            raise SessionError(Failure.CONNECTION_LOST, reason) from None
         if self.opened:
             return
         error = self.open_error or self.lost
         if error is None and not ended:
             raise SessionError(Failure.TIMED_OUT, "timed out connecting to RabbitMQ")
-        refused = (
+        if self.handshake_close is not None:
+            code, text = self.handshake_close
+            if code == ACCESS_REFUSED:
+                raise SessionError(Failure.LOGIN_REFUSED, f"login refused: ({code}) {text}")
+            # Not a refused login: a node shutting down (320 CONNECTION_FORCED), a vhost it
+            # does not have (530): the node failed, another may answer.
+            reason = f"could not connect: the node closed the handshake: ({code}) {text}"
+            raise SessionError(Failure.CONNECTION_LOST, reason)
+        handshake = (
             self._pika.exceptions.ProbableAuthenticationError,
-            self._pika.exceptions.AuthenticationError,
+            self._pika.exceptions.ProbableAccessDeniedError,
         )
-        if isinstance(error, refused):
-            raise SessionError(Failure.LOGIN_REFUSED, f"login refused: {describe(error)}")
+        if isinstance(error, handshake):
+            # pika calls any loss of the stream mid-handshake a probable authentication (or
+            # access) error; it keeps the cause as text.
+            cause = error.args[0] if error.args else describe(error)
+            reason = f"could not connect: the connection was lost during the handshake: {cause}"
+            raise SessionError(Failure.CONNECTION_LOST, reason)
         raise SessionError(Failure.CONNECTION_LOST, f"could not connect: {describe(error)}")
 
     def publish(self, messages: Sequence[Message], deadline: float) -> list[Unconfirmed]:
@@ -157,22 +183,25 @@ class Session:
         self.run_until(lambda: self.confirms.all_settled or self.lost is not None, deadline)
         return self.confirms.unconfirmed(self.lost, self.blocked)
 
-    def close(self, abort: bool = False) -> None:
-        """Close gracefully if the broker answers in time (at once with abort), else drop the
-        socket: after a failure there is no time to wait for a broker that is gone."""
+    def close(self, deadline: float, abort: bool = False) -> None:
+        """Close gracefully if the broker answers in time (at once with abort, or when the
+        deadline has passed), else drop the socket: after a failure there is no time to wait for
+        a broker that is gone."""
         connection = self.connection
         if connection.is_closed:
             return
-        if not abort:
+        wait_until = min(deadline, time.monotonic() + CLOSE_WAIT_SECONDS)
+        if not abort and wait_until > time.monotonic():
             if not connection.is_closing:
                 with contextlib.suppress(self._pika.exceptions.ConnectionWrongStateError):
                     connection.close()
-            self.run_until(lambda: connection.is_closed, time.monotonic() + CLOSE_WAIT_SECONDS)
+            self.run_until(lambda: connection.is_closed, wait_until)
         if not connection.is_closed:
             # pika has no public way to drop a connection without the closing handshake, which
             # a blocked or unreachable broker never answers: _terminate_stream closes the socket
             # and runs the close callbacks. tests/component/test_session.py pins it to the pika
-            # version in poetry.lock.
+            # version in poetry.lock. Closing our own socket is local: it takes no time worth
+            # bounding, only one turn of the ioloop.
             reason = self._pika.exceptions.ConnectionClosedByClient(320, "aborted by Pigeon")
             connection._terminate_stream(reason)
             self.run_until(lambda: connection.is_closed, time.monotonic() + CLOSE_WAIT_SECONDS)

@@ -12,61 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from pigeon.parsers import (
-    QUEUE_ITEM,
     ConfigError,
-    QueueRoute,
-    broker_url,
     choice,
+    env_tag,
     event_names,
-    normalise_event_name,
-    not_blank,
+    key_prefix,
     parse_queues,
     port,
     seconds,
     secret_arn,
+    split_broker_urls,
     text,
-    validate_broker_url,
 )
-
-__all__ = [
-    "NAMES",
-    "PREFIX",
-    "QUEUE_ITEM",
-    "SETTINGS",
-    "ConfigError",
-    "QueueRoute",
-    "Setting",
-    "normalise_event_name",
-    "parse_queues",
-    "unknown",
-    "validate_broker_url",
-]
-
-# How the broker settings meet the brokers people run; docs/configuration.md shows it under the
-# table (scripts/docs.py).
-BROKER_GUIDE = """\
-## One node, a cluster, Amazon MQ
-
-- **One node**: one URL. Nothing else changes.
-- **Amazon MQ for RabbitMQ, cluster deployment**: three nodes behind one Network Load Balancer,
-  so one endpoint. Give that one URL: the load balancer picks a node for each connection, and
-  after a node is lost Lambda's retry connects again through it. Amazon MQ mirrors classic
-  queues on its 3.x clusters by policy; on RabbitMQ 4 declare quorum queues.
-- **A self-managed cluster**: list every node, in `PIGEON_RABBITMQ_URL` (`amqps://…@node1:5671/,
-  amqps://…@node2:5671/,…`) or in the secret (`"urls": […]`, or `"host": ["node1", "node2",
-  …]` with the other fields shared). Each container shuffles the nodes once, so that containers
-  spread over them, and keeps the first that answers. A node whose connect fails or whose
-  connection breaks is tried last from then on: the next invocation goes to another node at
-  once instead of waiting out `PIGEON_CONNECT_TIMEOUT` on the dead one. When no node answers,
-  the error names each node tried and why (`no RabbitMQ node answered (3 of 3 tried): …`).
-  Declare the queues as durable quorum queues (`x-queue-type: quorum`): a quorum queue
-  confirms a message once a majority of its nodes has written it, so a confirmed crash id
-  survives the loss of any one node; classic mirrored queues are gone in RabbitMQ 4.
-- A publish that was in flight when its node died still fails and names its crash ids; Lambda's
-  retry publishes them through another node. Without a majority (two of three nodes down) a
-  quorum queue cannot confirm: the publish fails at `PIGEON_PUBLISH_TIMEOUT`, and the retry
-  after the nodes return publishes everything.
-"""
 
 PREFIX = "PIGEON_"
 METRICS_SINKS = ("log", "dogstatsd", "none")
@@ -95,22 +52,36 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("PIGEON_ENV", "env", "Environment tag: `env:<value>` on every metric.", required=True),
+    Setting(
+        "PIGEON_ENV",
+        "env",
+        "Environment tag: `env:<value>` on every metric. Letters, digits, `_`, `.`, `:`, `/`, `-`"
+        " (a `,`, `|`, `#` or blank would split the metric tags).",
+        env_tag,
+        required=True,
+    ),
     Setting(
         "PIGEON_QUEUES",
         "queues",
         "`[PERCENT:]QUEUE,…`, e.g. `socorro.normal,15:socorro.submitter`: each accepted crash id "
-        "goes to each queue with probability PERCENT/100 (default 100).",
+        "goes to each queue whose PERCENT (default 100) takes it. The choice is a function of the "
+        "crash id and the queue name (a hash), so a crash gets the same answer on every try and "
+        "in every container, each queue chooses independently of the others, and PERCENT/100 of "
+        "all crash ids go to the queue. Blanks and newlines around the entries and the `:` are "
+        "allowed.",
         parse_queues,
         required=True,
     ),
     Setting(
         "PIGEON_RABBITMQ_URL",
-        "rabbitmq_url",
+        "rabbitmq_nodes",
         "`amqp://` or `amqps://` URL with credentials (development and tests); for a "
         "self-managed cluster, one URL per node separated by commas (order shuffled once per "
-        "container; a node that failed is tried last).",
-        broker_url,
+        "container; a node that failed is tried last). Query parameters pika knows are honoured "
+        "(`heartbeat`, default 60 s; `channel_max`, `frame_max`, `locale`, `client_properties`, "
+        "`ssl_options`, `tcp_options`); the timeouts and retries are Pigeon's and refused in the "
+        "URL. Checked at init.",
+        split_broker_urls,
         one_of="broker",
         secret=True,
     ),
@@ -118,24 +89,30 @@ SETTINGS: tuple[Setting, ...] = (
         "PIGEON_RABBITMQ_SECRET_ARN",
         "rabbitmq_secret_arn",
         'Secrets Manager secret holding JSON `{"url": …}`, `{"urls": [...]}` (one per node) '
-        'or `{"host", "username", "password", "port", "virtual_host", "tls"}` (`host` may be '
-        "a list of nodes; `tls` defaults to true). Read once per container, and again once "
-        "when the broker refuses the login.",
+        'or `{"host", "username", "password", "port", "virtual_host", "tls"}`: `host` a name, a '
+        'list of names or names separated by commas; `tls` `true`/`false` or `"true"`/`"false"` '
+        "(default true); `port` a number or a string of digits (the console's key/value editor "
+        "stores strings). Read once per container, within the invocation's deadline (boto3 is "
+        "loaded at init), and again once when the broker refuses the login (403).",
         secret_arn,
         one_of="broker",
     ),
     Setting(
         "PIGEON_KEY_PREFIX",
         "key_prefix",
-        "Prefix of raw-crash keys: `<prefix><3 chars>/<YYYYMMDD>/<crash id>`.",
-        not_blank,
+        "Prefix of raw-crash keys: `<prefix><3 chars>/<YYYYMMDD>/<crash id>`; a missing trailing "
+        "`/` is implied (`v2/raw_crash` is `v2/raw_crash/`, as S3's filter prefix selects the "
+        "same keys).",
+        key_prefix,
         default="v2/raw_crash/",
         blank_is_unset=False,
     ),
     Setting(
         "PIGEON_EVENT_NAMES",
         "event_names",
-        "Comma list of the S3 event names that count (the `s3:` prefix is optional).",
+        "Comma list of the S3 event types that count: `ObjectCreated:Put`, `:Post`, `:Copy`, "
+        "`:CompleteMultipartUpload`, or `ObjectCreated:*` for all (the `s3:` prefix is optional). "
+        "Any other name stops init.",
         event_names,
         default="ObjectCreated:Put",
     ),
@@ -152,22 +129,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PIGEON_CONNECT_TIMEOUT",
         "connect_timeout",
-        "Seconds to open the AMQP connection (to each node tried).",
+        "Seconds to open the AMQP connection (to each node tried), within the deadline.",
         seconds,
         default="5",
     ),
     Setting(
         "PIGEON_PUBLISH_TIMEOUT",
         "publish_timeout",
-        "Seconds for the whole publish, confirms included; cut short to end at least a second "
-        "before the Lambda timeout.",
+        "Seconds for the whole invocation's broker work: reading the secret, connecting, "
+        "publishing, the confirms. One deadline, computed when the invocation starts: this, cut "
+        "short to end 1 s before the Lambda timeout (when less than 2 s are left, halfway "
+        "through the time left).",
         seconds,
         default="10",
     ),
     Setting(
         "PIGEON_LOG_LEVEL",
         "log_level",
-        "`DEBUG`, `INFO`, `WARNING` or `ERROR`.",
+        "`DEBUG`, `INFO`, `WARNING` or `ERROR`. When Lambda's log-level control is on (JSON log "
+        "format: `AWS_LAMBDA_LOG_LEVEL`), Lambda's application log level decides instead. "
+        "botocore, urllib3 and s3transfer log at WARNING and above only, whatever the level.",
         choice(*LOG_LEVELS, upper=True),
         default="INFO",
     ),

@@ -30,6 +30,38 @@ def _page(source: str, title: str, intro: str, header: tuple[str, ...], rows: li
     return "\n".join(lines) + "\n"
 
 
+# How the broker settings meet the brokers people run: under the table of docs/configuration.md.
+BROKER_GUIDE = """\
+## One node, a cluster, Amazon MQ
+
+- **One node**: one URL. Nothing else changes.
+- **Amazon MQ for RabbitMQ, cluster deployment**: three nodes behind one Network Load Balancer,
+  so one endpoint. Give that one URL: the load balancer picks a node for each connection, and
+  after a node is lost Lambda's retry connects again through it. Amazon MQ mirrors classic
+  queues on its 3.x clusters by policy; on RabbitMQ 4 declare quorum queues.
+- **A self-managed cluster**: list every node, in `PIGEON_RABBITMQ_URL` (`amqps://…@node1:5671/,
+  amqps://…@node2:5671/,…`) or in the secret (`"urls": […]`, or `"host": ["node1", "node2",
+  …]` with the other fields shared). Each container shuffles the nodes once, so that containers
+  spread over them, and keeps the first that answers. A node whose connect fails or whose
+  connection breaks is tried last from then on: the next invocation goes to another node at
+  once instead of waiting out `PIGEON_CONNECT_TIMEOUT` on the dead one. When no node answers,
+  the error names each node tried and why (`no RabbitMQ node answered (3 of 3 tried): …`).
+  A node that ends the AMQP handshake with anything but 403 `ACCESS_REFUSED` (a node that is
+  shutting down answers 320 `CONNECTION_FORCED`; a connection dropped mid-handshake) has failed
+  in the same way: the next node is tried at once and this one goes last, and the secret is not
+  read again. Only a 403 is a refused login: the nodes of a cluster share their users, so Pigeon
+  tries no other node, reads the secret again once (a rotation), and else fails with
+  `login refused`.
+  Declare the queues as durable quorum queues (`x-queue-type: quorum`): a quorum queue
+  confirms a message once a majority of its nodes has written it, so a confirmed crash id
+  survives the loss of any one node; classic mirrored queues are gone in RabbitMQ 4.
+- A publish that was in flight when its node died still fails and names its crash ids; Lambda's
+  retry publishes them through another node. Without a majority (two of three nodes down) a
+  quorum queue cannot confirm: the publish fails at `PIGEON_PUBLISH_TIMEOUT`, and the retry
+  after the nodes return publishes everything.
+"""
+
+
 def configuration() -> str:
     from pigeon.settings import SETTINGS
 
@@ -49,10 +81,9 @@ def configuration() -> str:
         "hold a secret is never shown. Any other `PIGEON_*` variable is named in one warning\n"
         "at init, so a misspelt one is seen at once."
     )
-    from pigeon.settings import BROKER_GUIDE
-
     header = ("variable", "default", "meaning")
-    page = _page("function/pigeon/settings.py", "Configuration", intro, header, rows)
+    source = "function/pigeon/settings.py and scripts/pigeon_tools/docs.py"
+    page = _page(source, "Configuration", intro, header, rows)
     return f"{page}\n{BROKER_GUIDE}"
 
 

@@ -6,14 +6,16 @@ venv's path), never from a copy. It is imported only where needed: the build doe
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from pigeon_tools.lambda_local import environment as environment_module
-from pigeon_tools.lambda_local.spec import FunctionSpec
-from pigeon_tools.paths import ENV_FILE
+from pigeon_tools.lambda_local.spec import FunctionSpec, LoggingConfig
+from pigeon_tools.paths import ENV_FILE, ROOT
 
 HANDLER = "pigeon.handler.handler"
 LOCAL_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -54,14 +56,14 @@ def broker_url() -> str:
 
     value = setting("PIGEON_RABBITMQ_URL") or LOCAL_BROKER_URL
     try:
-        return split_broker_urls(value, "PIGEON_RABBITMQ_URL")[0]
+        return split_broker_urls(value, "PIGEON_RABBITMQ_URL")[0].url
     except ConfigError:
         return value  # pika says what is wrong with it
 
 
 def queue_names(value: str | None = None) -> list[str]:
     """The queue names of PIGEON_QUEUES (by the function's own grammar), without percentages."""
-    from pigeon.settings import parse_queues
+    from pigeon.parsers import parse_queues
 
     value = setting("PIGEON_QUEUES") if value is None else value
     return [route.name for route in parse_queues(value)] if value.strip() else []
@@ -82,6 +84,31 @@ def caller_settings() -> dict[str, str]:
     return chosen
 
 
+FUNCTION_MODULE = ROOT / "terraform" / "modules" / "function"
+_VARIABLE = re.compile(r"\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}")
+
+
+@functools.cache
+def logging_config() -> LoggingConfig:
+    """The function module's `logging_config` (terraform/modules/function/main.tf), as the
+    deployed function has it: the one source of the log format and application log level. A
+    value given by a variable is that variable's default."""
+    from pigeon_tools.terraform import hcl
+
+    module = hcl.load(FUNCTION_MODULE)
+    [block] = module.resources("aws_lambda_function")["this"].get("logging_config", [{}])
+    variables = module.variables()
+
+    def value(name: str) -> str | None:
+        found = block.get(name)
+        reference = _VARIABLE.fullmatch(found) if isinstance(found, str) else None
+        if reference:
+            found = variables.get(reference.group(1), {}).get("default")
+        return found if isinstance(found, str) else None
+
+    return LoggingConfig(value("log_format") or "Text", value("application_log_level"))
+
+
 def spec(
     task_root: Path,
     env_file: Path | None = None,
@@ -90,7 +117,8 @@ def spec(
     **options: Any,
 ) -> FunctionSpec:
     """Pigeon as the local runtime runs it: the env file, then (on the command line) the
-    caller's values of Pigeon's settings, then `environment` over both."""
+    caller's values of Pigeon's settings, then `environment` over both; Lambda's logging
+    configuration from the function module (or `logging=LoggingConfig(…)`)."""
     from pigeon_tools import envfile
 
     values = envfile.read(env_file) if env_file else {}
@@ -101,5 +129,6 @@ def spec(
         handler=options.pop("handler", HANDLER),
         name=options.pop("name", "pigeon"),
         environment=values,
+        logging=options.pop("logging", None) or logging_config(),
         **options,
     )

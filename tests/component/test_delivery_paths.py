@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from pigeon.handler import UnnamedSqsMessage
 from pigeon.publisher import PublishError
 from pigeon_tools import events
 from support.in_process import make_pigeon
@@ -75,3 +76,44 @@ def test_other_paths_still_raise_so_that_lambda_retries_the_event(healthy_broker
     event = events.sns_event(events.for_crash_ids(accepted(1)))
     with pytest.raises(PublishError):
         make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2")(event)
+
+
+def test_sqs_messages_pigeon_cannot_read_fail_so_that_they_reach_the_dead_letter_queue(
+    broker, queue
+):
+    """Each body is not what it claims to be; each of their messages is an item failure (the
+    redrive policy moves it to the dead-letter queue after maxReceiveCount). The good ones,
+    an EventBridge event through SQS among them, publish and are done."""
+    good, bridged = events.new_crash_id("accept"), events.new_crash_id("accept")
+    batch = events.sqs_batch([events.for_crash_ids([good])])
+    bridge = events.sqs_batch([events.eventbridge_event(events.raw_crash_key(bridged))])
+    batch["Records"] += bridge["Records"]
+    broken = events.for_crash_ids([events.new_crash_id("accept")])
+    del broken["Records"][0]["s3"]["object"]
+    unknown_reason = events.eventbridge_event(events.raw_crash_key(good))
+    del unknown_reason["detail"]["reason"]
+    bad_bodies = ["not json", '{"Records": "x"}', json.dumps(broken), json.dumps(unknown_reason)]
+    bad = [events.sqs_record(body) for body in bad_bodies]
+    batch["Records"][1:1] = bad
+    run = make_pigeon(broker.url, queue)
+    result = run(batch)
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+        r["messageId"] for r in bad
+    ]
+    assert sorted(broker.bodies(queue)) == sorted([good, bridged])
+    warned = [line for line in run.log_lines() if line.get("message_id")]
+    assert [line["message_id"] for line in warned] == [r["messageId"] for r in bad]
+
+
+def test_an_sqs_record_without_a_message_id_fails_the_whole_batch(broker, queue):
+    """batchItemFailures cannot name it (an empty itemIdentifier is a failure of the whole batch
+    to Lambda anyway): the invocation fails, so SQS keeps every message of the batch."""
+    ids = [events.new_crash_id("accept") for _ in range(2)]
+    batch = events.sqs_batch([events.for_crash_ids([i]) for i in ids])
+    del batch["Records"][1]["messageId"]
+    run = make_pigeon(broker.url, queue)
+    with pytest.raises(
+        UnnamedSqsMessage, match="1 record\\(s\\) of the SQS batch have no messageId"
+    ):
+        run(batch)
+    assert broker.bodies(queue) == ids[:1]  # what could be read was published all the same

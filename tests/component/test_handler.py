@@ -7,10 +7,14 @@ import uuid
 
 import pytest
 
-from pigeon.publisher import PublishError
+from pigeon.credentials import UrlSource
+from pigeon.publisher import Publisher, PublishError
+from pigeon.routing import takes
+from pigeon_tools import events
 from pigeon_tools.events import event, for_crash_ids, new_crash_id, record
 from support import evidence
 from support.in_process import ACCEPT_ID, DEFER_ID, SEED_KEYS, LambdaContext, make_pigeon
+from support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -126,12 +130,18 @@ def test_log_lines_carry_the_request_and_a_summary(broker, queues):
 
 
 def test_warm_invocations_reuse_one_connection(broker, queues):
-    run = make_pigeon(broker.url, queues[0])
-    run(event([SEED_KEYS[0]]))
-    before = broker.ctl("list_connections", "name").count("\n")
-    for _ in range(3):
-        run(event([SEED_KEYS[0]]))
-    assert broker.ctl("list_connections", "name").count("\n") == before
+    """The same connection, by its identity (its client port), not a count of connections: a
+    close and reopen on every invocation keeps the count and changes the port."""
+    proxy = TcpProxy(broker.port)
+    try:
+        run = make_pigeon(proxy.url_for(broker.url), queues[0])
+        for _ in range(4):
+            run(event([SEED_KEYS[0]]))
+        ports, still_open = list(proxy.client_ports), proxy.open
+    finally:
+        proxy.close()
+    assert len(ports) == 1
+    assert still_open == 1
     assert broker.bodies(queues[0]) == [ACCEPT_ID] * 4
 
 
@@ -151,3 +161,78 @@ def test_a_nacked_publish_fails_the_invocation_naming_only_that_id(broker):
     [error_line] = [line for line in run.log_lines() if line["level"] == "ERROR"]
     assert error_line["crash_ids"] == [ids[2]]
     assert broker.bodies(queue) == ids[:2]
+
+
+class Broken(Publisher):
+    """A publisher that fails as no broker does: what a bug, or a library's surprise, raises."""
+
+    def publish(self, messages, deadline):  # type: ignore[no-untyped-def]
+        raise RuntimeError("surprise")
+
+
+@pytest.mark.parametrize("path", ["direct", "sqs"])
+def test_an_unexpected_error_confirms_nothing_and_is_an_error(broker, queues, path):
+    ids = [new_crash_id("accept") for _ in range(2)]
+    run = make_pigeon(broker.url, queues[0], publisher=Broken(UrlSource(())))
+    if path == "direct":
+        with pytest.raises(PublishError) as raised:
+            run(for_crash_ids(ids))
+        assert "unexpected error: RuntimeError: surprise" in str(raised.value)
+    else:
+        batch = events.sqs_batch([for_crash_ids([i]) for i in ids])
+        result = run(batch)
+        assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+            r["messageId"] for r in batch["Records"]
+        ]
+        assert result["published"] == {}
+    metrics = run.metrics()
+    assert not any(name.startswith("socorro.pigeon.published") for name in metrics)
+    assert metrics["socorro.pigeon.publish_error|env:test"] == 1
+    [error] = [line for line in run.log_lines() if line["level"] == "ERROR"]
+    assert error["crash_ids"] == sorted(ids)
+    assert "unexpected error: RuntimeError: surprise" in error["error"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "names", "why"),
+    [
+        (
+            [SEED_KEYS[0], SEED_KEYS[0]],
+            {"PIGEON_KEY_PREFIX": "v1/raw_crash"},
+            "not a raw-crash key",
+        ),
+        ([SEED_KEYS[0]], {"PIGEON_EVENT_NAMES": "ObjectCreated:Copy"}, "PIGEON_EVENT_NAMES"),
+    ],
+)
+def test_an_event_whose_every_record_is_ignored_says_why_at_the_default_level(
+    broker, queues, keys, names, why
+):
+    run = make_pigeon(broker.url, queues[0], PIGEON_LOG_LEVEL="INFO", **names)
+    assert run(event(keys))["ignored"] == len(keys)
+    [warning] = [line for line in run.log_lines() if line["level"] == "WARNING"]
+    assert warning["message"].startswith(f"every record of the event was ignored ({len(keys)})")
+    assert why in warning["reason"]
+    assert warning["key"] == SEED_KEYS[0]
+
+
+def test_an_event_with_one_raw_crash_among_others_gives_no_warning(broker, queues):
+    run = make_pigeon(broker.url, queues[0], PIGEON_LOG_LEVEL="INFO")
+    run(event(SEED_KEYS))
+    assert [line for line in run.log_lines() if line["level"] == "WARNING"] == []
+
+
+def test_s3s_test_event_alone_is_routine_not_a_warning(broker, queues):
+    run = make_pigeon(broker.url, queues[0], PIGEON_LOG_LEVEL="INFO")
+    assert run(events.sqs_batch([events.s3_test_event()]))["ignored"] == 1
+    assert [line for line in run.log_lines() if line["level"] == "WARNING"] == []
+
+
+def test_a_crash_twice_in_an_event_gets_one_answer_per_queue(broker, queues):
+    """The throttle is the crash id's: two records of one crash agree, on every try."""
+    run = make_pigeon(broker.url, f"50:{queues[0]}")
+    ids = [new_crash_id("accept") for _ in range(40)]
+    for _ in range(2):  # the event, then Lambda's retry of it
+        run(for_crash_ids([i for i in ids for _ in range(2)]))
+    taken = [i for i in ids if takes(run.pigeon.config.queues[0], i)]
+    assert 0 < len(taken) < len(ids)
+    assert sorted(broker.bodies(queues[0])) == sorted(taken * 2)

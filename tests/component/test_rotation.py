@@ -4,7 +4,6 @@ RabbitMQ node."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 from pigeon import config as configuration
@@ -12,9 +11,11 @@ from pigeon.credentials import SecretsManagerSource
 from pigeon.handler import Pigeon
 from pigeon.metrics import NullSink
 from pigeon.publisher import Publisher
+from pigeon_tools import net
 from pigeon_tools.events import event
 from support.fixtures import make_secret
 from support.in_process import ACCEPT_ID, SEED_KEYS, LambdaContext
+from support.records import recording
 
 
 def test_a_rotated_password_is_picked_up_without_a_restart(broker, secretsmanager):
@@ -47,7 +48,12 @@ def test_a_rotated_password_is_picked_up_without_a_restart(broker, secretsmanage
             }
         ),
     )
+    connected = {c for c in broker.ctl("list_connections", "-q", "user").split() if c == user}
+    assert connected == {user}
     broker.ctl("close_all_connections", "rotation")
-    time.sleep(0.3)
-    pigeon(event([SEED_KEYS[0]]), LambdaContext())
+    assert net.wait_until(lambda: user not in broker.ctl("list_connections", "-q", "user"), 30)
+    with recording("pigeon.publisher") as seen:
+        pigeon(event([SEED_KEYS[0]]), LambdaContext())
     assert broker.bodies(queue) == [ACCEPT_ID, ACCEPT_ID]
+    # The reconnect ran, was refused with the old password, and the secret read again won.
+    assert any("reconnecting once" in m for m in seen.messages())

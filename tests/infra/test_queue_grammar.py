@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pigeon.settings import QUEUE_ITEM, ConfigError, parse_queues
+from pigeon.parsers import QUEUE_ITEM, ConfigError, parse_queues
 from pigeon_tools.paths import ROOT
 from pigeon_tools.terraform import validate
 
@@ -15,6 +15,21 @@ CASES = {
     "socorro.normal": True,
     "socorro.normal,15:socorro.submitter": True,
     " a , 15 : b ": True,
+    # The original socorro-pigeon's parse_queues cases, and a Terraform heredoc (CRLF too).
+    "  socorro.normal\n ": True,
+    "  15 : socorro.normal\n ": True,
+    "socorro.normal , 10:socorro.submitter": True,
+    "socorro.normal,\n  15:socorro.submitter\n": True,
+    "a,\r\n\t5 :\tb\r\n": True,
+    "a\nb": False,  # a newline is a blank, not a separator
+    "\n101:q": False,
+    "q,\nq": False,
+    "a,\n": False,
+    "\n": False,
+    "15\n:q": True,
+    "1\n5:q": False,
+    "a\u00a0": False,  # a no-break space is not one of the blanks
+    "a\v": False,
     "0:never,100:always": True,
     "007:q": True,
     "a_b-c.d": True,

@@ -127,8 +127,10 @@ def make_function(task_root: Path) -> Iterator[Callable[..., LocalPigeon]]:
     """Pigeon's built zip in the local runtime, configured for a URL and queues; closed after."""
     made: list[LocalPigeon] = []
 
-    def make(url: str, queues: str, timeout: float = 10.0, **env: str) -> LocalPigeon:
-        function = LocalPigeon(task_root, url, queues, timeout, **env)
+    def make(
+        url: str, queues: str, timeout: float = 10.0, logging: Any = None, **env: str
+    ) -> LocalPigeon:
+        function = LocalPigeon(task_root, url, queues, timeout, logging, **env)
         made.append(function)
         return function
 

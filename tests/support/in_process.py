@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,16 +72,18 @@ class InProcessPigeon:
         return found
 
 
-def make_pigeon(url: str, queues: str, seed: int = 0, **env: str) -> InProcessPigeon:
+def make_pigeon(
+    url: str, queues: str, publisher: Publisher | None = None, **env: str
+) -> InProcessPigeon:
     config = configuration.load(
         {"PIGEON_ENV": "test", "PIGEON_QUEUES": queues, "PIGEON_RABBITMQ_URL": url, **env}
     )
     log_stream, metric_stream = io.StringIO(), io.StringIO()
-    logs.setup("DEBUG", stream=log_stream)
+    logs.setup(config.log_level if "PIGEON_LOG_LEVEL" in env else "DEBUG", stream=log_stream)
+    nodes = config.rabbitmq_nodes or ()
     pigeon = Pigeon(
         config,
-        Publisher(UrlSource(url), config.connect_timeout),
+        publisher or Publisher(UrlSource(nodes), config.connect_timeout),
         LogSink(metric_stream),
-        random.Random(seed),
     )
     return InProcessPigeon(pigeon, log_stream, metric_stream)

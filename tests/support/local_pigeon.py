@@ -13,6 +13,7 @@ from typing import Any
 
 from pigeon_tools import function
 from pigeon_tools.lambda_local.sandbox import Outcome, Sandbox
+from pigeon_tools.lambda_local.spec import LoggingConfig
 from support import evidence
 
 
@@ -30,7 +31,15 @@ def assert_lambda_error(outcome: Outcome, error_type: str = "PublishError") -> d
 class LocalPigeon:
     """One execution environment of Pigeon: warm between invokes, cold after a timeout."""
 
-    def __init__(self, task_root: Path, url: str, queues: str, timeout: float = 10.0, **env: str):
+    def __init__(
+        self,
+        task_root: Path,
+        url: str,
+        queues: str,
+        timeout: float = 10.0,
+        logging: LoggingConfig | None = None,
+        **env: str,
+    ):
         defaults = {
             "PIGEON_ENV": "fault",
             "PIGEON_METRICS": "log",
@@ -38,7 +47,7 @@ class LocalPigeon:
             "PIGEON_CONNECT_TIMEOUT": "2",
         }
         values = function.environment(url, queues, **{**defaults, **env})
-        spec = function.spec(task_root, environment=values, timeout_s=timeout)
+        spec = function.spec(task_root, environment=values, timeout_s=timeout, logging=logging)
         self.sandbox = Sandbox(spec)
         self.outcomes: list[Outcome] = []
 

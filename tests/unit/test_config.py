@@ -1,6 +1,7 @@
 import pytest
 
-from pigeon.config import ConfigError, QueueRoute, load, parse_queues
+from pigeon.config import load
+from pigeon.parsers import ConfigError, QueueRoute, parse_queues
 
 BASE = {
     "PIGEON_ENV": "stage",
@@ -33,8 +34,44 @@ def test_queue_list_with_percentages():
 
 
 @pytest.mark.parametrize(
+    ("value", "routes"),
+    [
+        # The original socorro-pigeon's own parse_queues cases: hand-written values.
+        ("  socorro.normal\n ", [(100, "socorro.normal")]),
+        ("  15 : socorro.normal\n ", [(15, "socorro.normal")]),
+        (
+            "socorro.normal , 10:socorro.submitter",
+            [(100, "socorro.normal"), (10, "socorro.submitter")],
+        ),
+        # A Terraform heredoc: one entry a line, CRLF from an editor on Windows.
+        (
+            "socorro.normal,\n  15:socorro.submitter\n",
+            [(100, "socorro.normal"), (15, "socorro.submitter")],
+        ),
+        ("a,\r\n\t5 :\tb\r\n", [(100, "a"), (5, "b")]),
+    ],
+)
+def test_blanks_and_newlines_around_entries_are_accepted_as_the_original_did(value, routes):
+    assert load(env(PIGEON_QUEUES=value)).queues == tuple(QueueRoute(n, p) for p, n in routes)
+
+
+@pytest.mark.parametrize(
     "value",
-    ["", "a,,b", "101:q", "-1:q", "1.5:q", "x:q", ":q", "15:", "a b", "q,q", "50:q,q"],
+    [
+        "",
+        "a,,b",
+        "101:q",
+        "-1:q",
+        "1.5:q",
+        "x:q",
+        ":q",
+        "15:",
+        "a b",
+        "q,q",
+        "50:q,q",
+        "a\nb",
+        "a,\n",
+    ],
 )
 def test_bad_queue_lists_name_the_variable(value):
     with pytest.raises(ConfigError, match="^PIGEON_QUEUES"):
@@ -53,7 +90,8 @@ def test_exactly_one_broker_source():
     arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:pigeon-AbCdEf"
     with pytest.raises(ConfigError, match="set only one"):
         load(env(PIGEON_RABBITMQ_SECRET_ARN=arn))
-    assert load(env(PIGEON_RABBITMQ_URL=None, PIGEON_RABBITMQ_SECRET_ARN=arn)).rabbitmq_url is None
+    config = load(env(PIGEON_RABBITMQ_URL=None, PIGEON_RABBITMQ_SECRET_ARN=arn))
+    assert config.rabbitmq_nodes is None
 
 
 @pytest.mark.parametrize(
@@ -62,6 +100,9 @@ def test_exactly_one_broker_source():
         "http://user:s3cr3t-pass@rabbit/",
         "amqp://user:s3cr3t-pass@/",
         "amqp://u:s3cr3t-pass@h:99999/",
+        "amqp://s3cr3t-pass@h/",
+        "amqp://u:s3cr3t-pass@h/#s3cr3t-pass",
+        "amqp://u:s3cr3t-pass@h/?s3cr3t-pass",
     ],
 )
 def test_a_bad_url_is_named_but_never_shown(url):
@@ -75,22 +116,67 @@ def test_the_url_is_not_in_the_repr():
 
 
 def test_amqps_is_accepted():
-    assert load(
-        env(PIGEON_RABBITMQ_URL="amqps://u:p@b-1.mq.us-west-2.amazonaws.com:5671")
-    ).rabbitmq_url
+    [node] = (
+        load(
+            env(PIGEON_RABBITMQ_URL="amqps://u:p@b-1.mq.us-west-2.amazonaws.com:5671")
+        ).rabbitmq_nodes
+        or ()
+    )
+    assert node.name == "b-1.mq.us-west-2.amazonaws.com:5671"
+    assert node.parameters.ssl_options is not None
 
 
 def test_a_cluster_is_a_comma_list_of_urls_and_a_comma_in_a_password_stays():
-    from pigeon.credentials import UrlSource
-
     nodes = "amqp://u:p,w@a:5672/%2F , amqps://u:p,w@b:5671/%2F,amqp://u:p,w@c/%2F"
-    source = UrlSource(load(env(PIGEON_RABBITMQ_URL=nodes)).rabbitmq_url or "")
-    assert source.urls() == (
+    parsed = load(env(PIGEON_RABBITMQ_URL=nodes)).rabbitmq_nodes or ()
+    assert [node.url for node in parsed] == [
         "amqp://u:p,w@a:5672/%2F",
         "amqps://u:p,w@b:5671/%2F",
         "amqp://u:p,w@c/%2F",
-    )
-    assert UrlSource("amqp://u:p,w@a/").urls() == ("amqp://u:p,w@a/",)
+    ]
+    assert [node.name for node in parsed] == ["a:5672", "b:5671", "c:5672"]
+    assert [node.parameters.credentials.password for node in parsed] == ["p,w"] * 3
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # pika would refuse these at the first publish, in an error naming no variable.
+        ("connection_name=pigeon", r"URL parameter 'connection_name' is not one pika knows"),
+        ("heartbeat=soon", r"URL parameter 'heartbeat' is not valid: Invalid heartbeat value"),
+        ("heartbeat=-5", r"URL parameter 'heartbeat' is not valid"),
+        ("ssl_options=%7B%27cafile%27%3A", r"URL parameter 'ssl_options' is not valid$"),
+        ("frame_max=1&frame_max=2", r"URL parameter 'frame_max' is given more than once"),
+        # Pigeon's own deadline decides these: refused, not silently overridden.
+        (
+            "socket_timeout=30",
+            r"URL parameter 'socket_timeout' is decided by Pigeon \(PIGEON_CONNECT_TIMEOUT",
+        ),
+        (
+            "blocked_connection_timeout=60",
+            r"URL parameter 'blocked_connection_timeout' is decided by Pigeon",
+        ),
+        ("connection_attempts=3", r"URL parameter 'connection_attempts' is decided by Pigeon"),
+        ("retry_delay=2", r"URL parameter 'retry_delay' is decided by Pigeon"),
+        ("stack_timeout=9", r"URL parameter 'stack_timeout' is decided by Pigeon"),
+    ],
+)
+def test_a_url_pika_would_refuse_later_is_refused_at_init_naming_the_variable(query, message):
+    with pytest.raises(ConfigError, match=f"^PIGEON_RABBITMQ_URL: {message}") as raised:
+        load(env(PIGEON_RABBITMQ_URL=f"amqp://user:s3cr3t-pass@rabbit:5672/%2F?{query}"))
+    assert "s3cr3t-pass" not in str(raised.value)
+
+
+def test_url_parameters_pika_knows_are_honoured_and_heartbeat_defaults_to_60():
+    url = "amqp://u:p@h/%2F?heartbeat=15&channel_max=7&locale=de_DE"
+    [node] = load(env(PIGEON_RABBITMQ_URL=url)).rabbitmq_nodes or ()
+    assert (node.parameters.heartbeat, node.parameters.channel_max) == (15, 7)
+    assert node.parameters.locale == "de_DE"
+    [plain] = load(env(PIGEON_RABBITMQ_URL="amqp://u:p@h/")).rabbitmq_nodes or ()
+    assert plain.parameters.heartbeat == 60
+    timed = plain.connection_parameters(2.5)
+    assert (timed.socket_timeout, timed.stack_timeout, timed.connection_attempts) == (2.5, 2.5, 1)
+    assert plain.parameters.socket_timeout != 2.5  # a copy: the node's own stay as parsed
 
 
 @pytest.mark.parametrize(
@@ -125,12 +211,52 @@ def test_bad_secret_arn():
         ("PIGEON_CONNECT_TIMEOUT", "-3"),
         ("PIGEON_STATSD_PORT", "eighty"),
         ("PIGEON_KEY_PREFIX", " "),
+        ("PIGEON_KEY_PREFIX", " v2/raw_crash/"),
+        ("PIGEON_KEY_PREFIX", "/v2/raw_crash/"),
         ("PIGEON_EVENT_NAMES", " , "),
+        # Each passes the Terraform module's validation (startswith "s3:ObjectCreated:").
+        ("PIGEON_EVENT_NAMES", "s3:ObjectCreated:Pu"),
+        ("PIGEON_EVENT_NAMES", "s3:ObjectCreated:"),
+        ("PIGEON_EVENT_NAMES", "ObjectRemoved:Delete"),
+        ("PIGEON_EVENT_NAMES", "s3:ObjectCreated:*,s3:ObjectCreated:Restore"),
+        # The Terraform module has no validation of env: every value reaches the function.
+        ("PIGEON_ENV", "prod,team:x"),
+        ("PIGEON_ENV", "stage|1"),
+        ("PIGEON_ENV", "my env"),
+        ("PIGEON_ENV", "prod#1"),
+        ("PIGEON_ENV", "x" * 197),
     ],
 )
 def test_other_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=f"^{name}"):
         load(env(**{name: value}))
+
+
+@pytest.mark.parametrize(
+    "value", ["s3:ObjectCreated:*", "ObjectCreated:*", "s3:ObjectCreated:Put,ObjectCreated:*"]
+)
+def test_the_object_created_wildcard_counts_every_new_object_as_s3_does(value):
+    from pigeon.parsers import event_counts
+
+    names = load(env(PIGEON_EVENT_NAMES=value)).event_names
+    for name in ("ObjectCreated:Put", "ObjectCreated:Copy", "ObjectCreated:Post"):
+        assert event_counts(name, names)
+    assert not event_counts("ObjectRemoved:Delete", names)
+
+
+@pytest.mark.parametrize("prefix", ["v2/raw_crash", "v2/raw_crash/"])
+def test_a_key_prefix_with_or_without_its_slash_selects_the_same_keys(prefix):
+    from pigeon.crash_ids import crash_id_from_key
+
+    config = load(env(PIGEON_KEY_PREFIX=prefix))
+    assert config.key_prefix == "v2/raw_crash/"
+    key = "v2/raw_crash/000/20180313/00007bd0-2d1c-4865-af09-80bc00180313"
+    assert crash_id_from_key(key, config.key_prefix) == key.rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("value", ["prod", "stage-2", "team/prod", "us-west-2:prod", "a.b_c"])
+def test_env_values_that_are_datadog_tag_values_are_accepted(value):
+    assert load(env(PIGEON_ENV=value)).env == value
 
 
 def test_event_names_accept_the_bucket_config_spelling():

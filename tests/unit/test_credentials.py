@@ -1,71 +1,163 @@
-"""Broker credentials: URL, Secrets Manager (moto in-process), refresh, and redaction."""
+"""Broker credentials: URL, Secrets Manager (moto in-process), refresh, redaction, and the
+secret's JSON as people write it: the console's key/value editor stores only strings."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from pigeon.config import ConfigError
-from pigeon.credentials import SecretsManagerSource, UrlSource, redact, urls_from_secret
+from pigeon.credentials import (
+    SecretsManagerSource,
+    UrlSource,
+    client_config,
+    nodes_from_secret,
+    redact,
+)
+from pigeon.parsers import ConfigError, split_broker_urls
 from support.fixtures import make_secret
+from support.records import recording
+
+FIELDS = {"host": "b-1.mq.aws", "username": "u", "password": "topsecret"}
+
+
+def urls(value: dict) -> list[str]:
+    return [node.url for node in nodes_from_secret(value)]
+
+
+def later(seconds: float = 10.0) -> float:
+    return time.monotonic() + seconds
 
 
 def test_redact_hides_the_url_and_the_password_in_any_form():
-    source = UrlSource("amqp://user:p%40ss-word@host/%2F")
+    source = UrlSource(split_broker_urls("amqp://user:p%40ss-word@host/%2F", "X"))
     text = "failed amqp://user:p%40ss-word@host/%2F with p@ss-word and p%40ss-word"
     assert redact(text, source.secrets()) == "failed *** with *** and ***"
 
 
+@pytest.mark.parametrize("password", ["x", "ab", "%"])
+def test_redact_hides_even_a_one_or_two_letter_password(password):
+    assert redact(f"login refused for u:{password}", [password, ""]) == "login refused for u:***"
+
+
 def test_secret_fields_make_a_tls_url_by_default():
-    urls = urls_from_secret({"host": "b-1.mq.aws", "username": "u", "password": "p/w@"})
-    assert urls == ("amqps://u:p%2Fw%40@b-1.mq.aws:5671/%2F",)
-    assert urls_from_secret({"url": "amqp://u:p@h:5672/v"}) == ("amqp://u:p@h:5672/v",)
-
-
-def test_a_cluster_in_the_secret_as_urls_a_host_list_or_a_comma_list():
-    nodes = ("amqps://u:p@a:5671/%2F", "amqps://u:p@b:5671/%2F", "amqps://u:p@c:5671/%2F")
-    assert urls_from_secret({"urls": list(nodes)}) == nodes
-    assert urls_from_secret({"url": ",".join(nodes)}) == nodes
-    fields = {"username": "u", "password": "p", "host": ["a", "b", "c"]}
-    assert urls_from_secret(fields) == nodes
+    assert urls({**FIELDS, "password": "p/w@"}) == ["amqps://u:p%2Fw%40@b-1.mq.aws:5671/%2F"]
+    assert urls({"url": "amqp://u:p@h:5672/v"}) == ["amqp://u:p@h:5672/v"]
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("tls", "scheme", "port"),
     [
-        {"host": "h"},
-        {"url": "http://u:topsecret@h/"},
-        {"urls": "amqp://u:topsecret@h/"},
-        {"urls": []},
-        {"urls": ["amqp://u:topsecret@h/", "amqp://u:topsecret@h/"]},
-        {"host": ["a", 7], "username": "u", "password": "topsecret"},
-        {"host": [], "username": "u", "password": "topsecret"},
-        {"host": "a", "username": "u", "password": "topsecret", "port": "x"},
-        {"host": "a", "username": "u", "password": 1234567},
+        (False, "amqp", 5672),
+        ("false", "amqp", 5672),  # the console's editor: every value is a string
+        (" FALSE ", "amqp", 5672),
+        ("true", "amqps", 5671),
+        (True, "amqps", 5671),
     ],
 )
-def test_a_bad_secret_is_named_but_not_shown(value):
-    with pytest.raises(ConfigError, match="PIGEON_RABBITMQ_SECRET_ARN") as raised:
-        urls_from_secret(value)
+def test_tls_from_a_boolean_or_its_string(tls, scheme, port):
+    assert urls({**FIELDS, "tls": tls}) == [f"{scheme}://u:topsecret@b-1.mq.aws:{port}/%2F"]
+
+
+def test_a_port_as_a_number_or_a_string_of_digits():
+    assert urls({**FIELDS, "port": "5673"}) == ["amqps://u:topsecret@b-1.mq.aws:5673/%2F"]
+    assert urls({**FIELDS, "port": 5674}) == ["amqps://u:topsecret@b-1.mq.aws:5674/%2F"]
+
+
+def test_a_cluster_in_the_secret_as_urls_a_host_list_or_a_comma_list():
+    nodes = ["amqps://u:p@a:5671/%2F", "amqps://u:p@b:5671/%2F", "amqps://u:p@c:5671/%2F"]
+    assert urls({"urls": nodes}) == nodes
+    assert urls({"urls": ",".join(nodes)}) == nodes
+    assert urls({"url": ",".join(nodes)}) == nodes
+    fields = {"username": "u", "password": "p", "host": ["a", "b", "c"]}
+    assert urls(fields) == nodes
+    assert urls({**fields, "host": "a, b,c"}) == nodes  # the console's editor: one string
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"host": "h"}, "lacks"),
+        ({"url": "http://u:topsecret@h/"}, "field url"),
+        ({"url": 5}, "field url"),
+        ({"url": ""}, "field url"),
+        ({"urls": 7}, "field urls"),
+        ({"urls": []}, "field urls"),
+        ({"urls": ["amqp://u:topsecret@h/", "amqp://u:topsecret@h/"]}, "listed twice"),
+        ({"url": "amqp://u:topsecret@h/?heartbeat=x"}, "heartbeat"),
+        ({**FIELDS, "host": ["a", 7]}, "field host"),
+        ({**FIELDS, "host": []}, "field host"),
+        ({**FIELDS, "host": "amqps://u:topsecret@h"}, "field host"),
+        ({**FIELDS, "host": "h:5671"}, "field host"),
+        ({**FIELDS, "host": 42}, "field host"),
+        ({**FIELDS, "port": "x"}, "field port"),
+        ({**FIELDS, "port": True}, "field port"),
+        ({**FIELDS, "port": 5671.5}, "field port"),
+        ({**FIELDS, "port": 0}, "field port"),
+        ({**FIELDS, "port": "70000"}, "field port"),
+        ({**FIELDS, "tls": "no"}, "field tls"),
+        ({**FIELDS, "tls": 0}, "field tls"),
+        ({**FIELDS, "tls": None}, "field tls"),
+        ({**FIELDS, "virtual_host": 3}, "field virtual_host"),
+        ({**FIELDS, "virtual_host": ""}, "field virtual_host"),
+        ({**FIELDS, "password": 1234567}, "field password"),
+        ({**FIELDS, "username": ["u"]}, "field username"),
+        # Two forms at once: one would be ignored (a rotation changing `password` but not
+        # `url` would go on with the old password without a word).
+        ({**FIELDS, "url": "amqp://u:topsecret@h/"}, "field url and the fields host"),
+        ({"url": "amqp://u:topsecret@h/", "password": "topsecret"}, "field url and the fields"),
+        ({"url": "amqp://u:topsecret@h/", "urls": ["amqp://u:topsecret@h/"]}, "field urls"),
+    ],
+)
+def test_a_bad_secret_names_the_field_but_never_shows_a_value(value, field):
+    with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_SECRET_ARN") as raised:
+        nodes_from_secret(value)
+    assert field in str(raised.value)
     assert "topsecret" not in str(raised.value)
 
 
 def test_the_secret_is_fetched_once_and_again_after_refresh(secretsmanager):
     arn = make_secret(secretsmanager, {"url": "amqp://u:first@h/"})
     source = SecretsManagerSource(arn)
-    assert source.urls() == ("amqp://u:first@h/",)
+    assert [n.url for n in source.nodes(later())] == ["amqp://u:first@h/"]
     secretsmanager.put_secret_value(
         SecretId=arn, SecretString=json.dumps({"url": "amqp://u:second@h/"})
     )
-    assert source.urls() == ("amqp://u:first@h/",)  # cached for the life of the container
+    assert [n.url for n in source.nodes(later())] == ["amqp://u:first@h/"]  # cached
     assert source.refresh() is True
-    assert source.urls() == ("amqp://u:second@h/",)
+    assert [n.url for n in source.nodes(later())] == ["amqp://u:second@h/"]
     assert {"first", "second"} <= set(source.secrets())
+
+
+def test_extra_fields_are_named_in_a_warning_and_never_their_values(secretsmanager):
+    arn = make_secret(secretsmanager, {**FIELDS, "virtualhost": "/prod", "engine": "rabbitmq"})
+    with recording("pigeon.credentials") as seen:
+        assert len(SecretsManagerSource(arn).nodes(later())) == 1
+    [warning] = seen.records
+    assert warning.getMessage().endswith("does not read: engine, virtualhost")
+    assert "/prod" not in warning.getMessage()
+    assert "topsecret" not in warning.getMessage()
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]"])
 def test_a_secret_that_is_not_a_json_object(secretsmanager, raw):
     arn = secretsmanager.create_secret(Name="bad", SecretString=raw)["ARN"]
     with pytest.raises(ConfigError, match="PIGEON_RABBITMQ_SECRET_ARN"):
-        SecretsManagerSource(arn).urls()
+        SecretsManagerSource(arn).nodes(later())
+
+
+@pytest.mark.parametrize("left", [0.3, 1.0, 4.0, 6.0, 10.9, 11.0, 30.0, 900.0])
+def test_reading_the_secret_ends_within_the_time_left(left):
+    config = client_config(left)
+    attempts = config["retries"]["total_max_attempts"]
+    backoff = 1.0 if attempts > 1 else 0.0  # botocore's standard mode: at most 1 s before #2
+    worst = attempts * (config["connect_timeout"] + config["read_timeout"]) + backoff
+    assert worst <= left
+    assert config["retries"]["mode"] == "standard"
+    assert attempts == (2 if left >= 11 else 1)
+
+
+def test_no_time_left_reads_nothing():
+    with pytest.raises(TimeoutError, match="no time left"):
+        client_config(0.0)

@@ -59,14 +59,43 @@ def test_an_eventbridge_object_created_event_decodes_its_key_too():
 
 @pytest.mark.parametrize(
     ("reason", "counts"),
-    [("PutObject", True), ("CopyObject", False), ("CompleteMultipartUpload", False)],
+    [
+        ("PutObject", True),
+        ("CopyObject", False),
+        ("CompleteMultipartUpload", False),
+        ("RestoreObject", False),  # a reason Pigeon does not know is not taken for a Put
+        ("", False),
+    ],
 )
 def test_eventbridge_reasons_are_filtered_like_notification_event_names(reason, counts):
     [result] = unwrap(events.eventbridge_event(ACCEPT_KEY, reason=reason), PUT).units[0].results
     assert isinstance(result, S3Object) is counts
+    if not counts:
+        assert isinstance(result, Skipped)
+        assert result.key == ACCEPT_KEY
     everything = frozenset({"ObjectCreated:Put", "ObjectCreated:Copy"})
     copied = unwrap(events.eventbridge_event(ACCEPT_KEY, reason="CopyObject"), everything)
     assert isinstance(copied.units[0].results[0], S3Object)
+
+
+def test_the_wildcard_counts_every_eventbridge_reason_even_an_unknown_one():
+    star = frozenset({"ObjectCreated:*"})
+    for reason in ("PutObject", "CopyObject", "RestoreObject"):
+        [result] = (
+            unwrap(events.eventbridge_event(ACCEPT_KEY, reason=reason), star).units[0].results
+        )
+        assert isinstance(result, S3Object), reason
+
+
+@pytest.mark.parametrize("reason", [None, 7])
+def test_an_eventbridge_event_without_a_reason_is_malformed_not_a_put(reason):
+    event = events.eventbridge_event(ACCEPT_KEY)
+    if reason is None:
+        del event["detail"]["reason"]
+    else:
+        event["detail"]["reason"] = reason
+    [result] = unwrap(event, frozenset({"ObjectCreated:*"})).units[0].results
+    assert isinstance(result, Malformed)
 
 
 def test_the_s3_test_event_is_ignored_not_invalid():
@@ -76,14 +105,85 @@ def test_the_s3_test_event_is_ignored_not_invalid():
     assert "s3:TestEvent" in result.reason
 
 
-@pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"hello": "world"}', None])
-def test_an_sqs_message_that_is_not_a_notification_is_malformed_and_named(body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[1, 2]",
+        '{"hello": "world"}',
+        None,
+        '{"Records": []}',
+        '{"Records": "x"}',
+        '{"Type": "Notification", "Message": "not json"}',
+        json.dumps({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]}),
+        json.dumps({"source": "aws.s3", "detail-type": "Object Created", "detail": "x"}),
+    ],
+)
+def test_an_sqs_message_pigeon_cannot_read_is_unreadable_and_named(body):
     event = events.sqs_batch([events.event([ACCEPT_KEY])])
     event["Records"].append({**event["Records"][0], "messageId": "bad-one", "body": body})
     delivery = unwrap(event, PUT)
     bad = next(u for u in delivery.units if u.item_id == "bad-one")
-    assert [type(r) for r in bad.results] == [Malformed]
+    assert bad.unreadable
+    assert not delivery.units[0].unreadable
     assert keys(delivery)[0] == [ACCEPT_KEY]
+
+
+def test_an_eventbridge_event_delivered_through_sqs_is_read_like_a_direct_one():
+    event = events.sqs_batch([events.eventbridge_event(ACCEPT_KEY)])
+    delivery = unwrap(event, PUT)
+    assert delivery.source == "sqs"
+    assert keys(delivery) == [[ACCEPT_KEY]]
+    assert not delivery.units[0].unreadable
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda r: r.pop("messageId"),
+        lambda r: r.update(messageId=""),
+        lambda r: r.update(messageId=None),
+        lambda r: r.update(messageId=["m"]),
+    ],
+)
+def test_an_sqs_record_without_a_message_id_is_counted_unnamed(mangle):
+    event = events.sqs_batch([events.event([ACCEPT_KEY]), events.event([DEFER_KEY])])
+    mangle(event["Records"][1])
+    delivery = unwrap(event, PUT)
+    assert delivery.unnamed == 1
+    assert keys(delivery) == [[ACCEPT_KEY]]
+
+
+def test_a_record_that_is_not_an_object_in_an_sqs_batch_is_unnamed_too():
+    event = events.sqs_batch([events.event([ACCEPT_KEY])])
+    event["Records"].insert(0, "junk")
+    delivery = unwrap(event, PUT)
+    assert (delivery.source, delivery.unnamed) == ("sqs", 1)
+
+
+@pytest.mark.parametrize(
+    ("event", "source"),
+    [
+        (events.eventbridge_event(ACCEPT_KEY), "eventbridge"),
+        (events.sqs_batch([events.event([ACCEPT_KEY])]), "sqs"),
+        (events.sns_event(events.event([ACCEPT_KEY])), "sns"),
+        (events.event([ACCEPT_KEY]), "s3"),
+        ({"Records": []}, "s3"),
+        # The path is what the records are, wherever they stand: a junk first record does
+        # not make an SQS batch a direct notification whose records are then skipped.
+        ({"Records": [7, *events.sqs_batch([events.event([ACCEPT_KEY])])["Records"]]}, "sqs"),
+        ({"Records": [{}, *events.sns_event(events.event([ACCEPT_KEY]))["Records"]]}, "sns"),
+    ],
+)
+def test_the_delivery_path_is_chosen_by_what_the_event_holds(event, source):
+    assert unwrap(event, PUT).source == source
+
+
+def test_a_record_of_an_sns_event_that_is_not_from_sns_is_malformed():
+    event = events.sns_event(events.event([ACCEPT_KEY]))
+    event["Records"].append(events.record(ACCEPT_KEY))
+    [unit] = unwrap(event, PUT).units
+    assert [type(r) for r in unit.results] == [S3Object, Malformed]
 
 
 def test_a_direct_notification_is_still_one_unit():

@@ -2,6 +2,8 @@ import io
 import json
 import logging
 
+import pytest
+
 from pigeon import logs
 
 
@@ -39,3 +41,45 @@ def test_setup_twice_keeps_one_handler():
     logs.setup("INFO", stream=io.StringIO())
     logs.setup("INFO", stream=io.StringIO())
     assert len(logging.getLogger("pigeon").handlers) == 1
+
+
+@pytest.mark.parametrize(
+    ("pigeon", "lambda_level", "chosen"),
+    [
+        ("INFO", None, "INFO"),
+        ("DEBUG", "", "DEBUG"),
+        ("INFO", "DEBUG", "DEBUG"),
+        ("DEBUG", "INFO", "INFO"),
+        ("INFO", "TRACE", "DEBUG"),
+        ("INFO", "WARN", "WARNING"),
+        ("INFO", "FATAL", "CRITICAL"),
+        ("WARNING", "error", "ERROR"),
+        ("INFO", "LOUD", "INFO"),  # not one of Lambda's: PIGEON_LOG_LEVEL stays
+    ],
+)
+def test_lambdas_application_log_level_decides_when_it_is_set(pigeon, lambda_level, chosen):
+    assert logs.level_for(pigeon, lambda_level) == chosen
+
+
+def test_a_pigeon_level_that_lambda_overrides_is_said_once():
+    assert logs.overridden("DEBUG", "INFO") == (
+        "PIGEON_LOG_LEVEL is DEBUG, but Lambda's application log level (AWS_LAMBDA_LOG_LEVEL "
+        "INFO) decides: logging at INFO"
+    )
+    assert logs.overridden("INFO", "INFO") is None
+    assert logs.overridden(None, "DEBUG") is None
+    assert logs.overridden("INFO", None) is None
+
+
+@pytest.mark.parametrize("name", ["botocore", "botocore.parsers", "urllib3", "s3transfer", "boto3"])
+def test_the_aws_sdk_says_nothing_below_warning_whatever_the_root_level(name):
+    root = logging.getLogger()
+    saved = root.level
+    root.setLevel(logging.DEBUG)  # what Lambda's runtime does with AWS_LAMBDA_LOG_LEVEL=DEBUG
+    try:
+        logs.setup("DEBUG", stream=io.StringIO())
+        logger = logging.getLogger(name)
+        assert not logger.isEnabledFor(logging.INFO)
+        assert logger.isEnabledFor(logging.WARNING)
+    finally:
+        root.setLevel(saved)

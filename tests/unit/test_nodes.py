@@ -4,13 +4,15 @@ node that failed tried last."""
 import random
 from collections import Counter
 
-from pigeon.nodes import NodeOrder, node_name
+from pigeon.nodes import NodeOrder
+from pigeon.parsers import split_broker_urls
 
-NODES = ("amqp://u:p@a:5672/", "amqps://u:p@b/", "amqp://u:p@c:5673/")
+NODES = split_broker_urls("amqp://u:p@a:5672/,amqps://u:p@b/,amqp://u:p@c:5673/", "X")
 
 
 def test_a_node_is_named_by_host_and_port_never_by_its_credentials():
-    assert [node_name(url) for url in NODES] == ["a:5672", "b:5671", "c:5673"]
+    assert [node.name for node in NODES] == ["a:5672", "b:5671", "c:5673"]
+    assert "p@" not in repr(NODES)
 
 
 def test_containers_spread_over_the_nodes():
@@ -36,9 +38,9 @@ def test_a_node_that_failed_goes_last_and_the_next_is_tried_first():
 
 def test_new_credentials_for_the_same_nodes_keep_the_order():
     order = NodeOrder(random.Random(3))
-    before = [node_name(u) for u in order.candidates(NODES)]
-    rotated = tuple(url.replace("u:p@", "u:rotated@") for url in NODES)
-    assert [node_name(u) for u in order.candidates(rotated)] == before
+    before = [node.name for node in order.candidates(NODES)]
+    rotated = split_broker_urls(",".join(n.url.replace("u:p@", "u:rotated@") for n in NODES), "X")
+    assert [node.name for node in order.candidates(rotated)] == before
 
 
 def test_one_url_is_the_only_choice():

@@ -21,22 +21,22 @@ def main() -> None:
     import pika  # noqa: F401
 
     from pigeon.confirms import Message
-    from pigeon.credentials import UrlSource
+    from pigeon.parsers import split_broker_urls
     from pigeon.session import Session
 
     phases["first-publish imports (pika)"] = time.perf_counter() - started
     import os
 
-    url = UrlSource(os.environ["PIGEON_RABBITMQ_URL"]).urls()[0]
+    node = split_broker_urls(os.environ["PIGEON_RABBITMQ_URL"], "PIGEON_RABBITMQ_URL")[0]
     started = time.perf_counter()
-    session = Session(url, 5.0)
+    session = Session(node, 5.0)
     session.wait_open(time.monotonic() + 5.0)
     phases["connect"] = time.perf_counter() - started
     started = time.perf_counter()
     failed = session.publish([Message(queue, "00007bd0-2d1c-4865-af09-80bc00180313")],
                              time.monotonic() + 5.0)  # fmt: skip
     phases["publish and confirm"] = time.perf_counter() - started
-    session.close()
+    session.close(time.monotonic() + 5.0)
     if failed:
         raise SystemExit(f"not confirmed: {failed}")
     print(json.dumps({name: seconds * 1000 for name, seconds in phases.items()}))

@@ -1,6 +1,6 @@
-"""What reaches the function: Lambda's reserved variables, the function's configured
-environment, the caller's values of the function's own settings, and AWS credentials.
-Nothing else of the caller's environment."""
+"""What reaches the function: Lambda's reserved variables (those of its logging configuration
+included), the function's configured environment, the caller's values of the function's own
+settings, and AWS credentials. Nothing else of the caller's environment."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ PASSED_THROUGH = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
 )
+
+
+LOG_VARIABLES = ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")
 
 
 def caller_settings(
@@ -55,4 +58,8 @@ def lambda_environment(spec: FunctionSpec, api: str, runtime_dir: Path) -> dict[
     }
     env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
     env.update(spec.environment)
+    # Reserved: only the logging configuration sets them (Lambda refuses them as variables).
+    for name in LOG_VARIABLES:
+        env.pop(name, None)
+    env.update(spec.logging.environment())
     return env

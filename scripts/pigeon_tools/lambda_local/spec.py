@@ -11,6 +11,35 @@ from pathlib import Path
 from pigeon_tools.archive import extracted
 
 ACCOUNT = "123456789012"
+LOG_FORMATS = ("Text", "JSON")
+# Lambda's application log levels (LoggingConfig.ApplicationLogLevel).
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """A function's logging_config, as Lambda takes it: the log format, and with JSON the
+    application log level (Lambda's default then is INFO)."""
+
+    log_format: str = "Text"
+    application_log_level: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(f"log_format {self.log_format!r} is not one of {LOG_FORMATS}")
+        level = self.application_log_level
+        if level is not None and level not in APPLICATION_LOG_LEVELS:
+            raise ValueError(f"application_log_level {level!r} is not one of Lambda's")
+        if level is not None and self.log_format != "JSON":
+            # Lambda's own rule: log-level filtering needs the JSON log format.
+            raise ValueError("application_log_level needs log_format JSON")
+
+    def environment(self) -> dict[str, str]:
+        """The variables Lambda sets from it, which the runtime client reads."""
+        env = {"AWS_LAMBDA_LOG_FORMAT": self.log_format}
+        if self.log_format == "JSON":
+            env["AWS_LAMBDA_LOG_LEVEL"] = self.application_log_level or "INFO"
+        return env
 
 
 @dataclass
@@ -22,6 +51,7 @@ class FunctionSpec:
     timeout_s: float = 30.0
     region: str = "us-west-2"
     environment: dict[str, str] = field(default_factory=dict)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
     def arn(self) -> str:

@@ -89,15 +89,15 @@ variable "queues" {
   description = "PIGEON_QUEUES: comma list of [PERCENT:]QUEUE, e.g. socorro.normal,15:socorro.submitter."
   type        = string
 
-  # The grammar of the function's own parser (pigeon.settings.QUEUE_ITEM); the tests check
+  # The grammar of the function's own parser (pigeon.parsers.QUEUE_ITEM); the tests check
   # that both accept exactly the same values.
   validation {
-    condition     = alltrue([for q in split(",", var.queues) : can(regex("^[ \t]*(?:([0-9]{1,3})[ \t]*:)?[ \t]*([A-Za-z0-9_.\\-]{1,255})[ \t]*$", q))])
+    condition     = alltrue([for q in split(",", var.queues) : can(regex("^[ \t\r\n]*(?:([0-9]{1,3})[ \t\r\n]*:)?[ \t\r\n]*([A-Za-z0-9_.\\-]{1,255})[ \t\r\n]*$", q))])
     error_message = "queues must be a comma list of [PERCENT:]QUEUE: a whole percent, a queue name of letters, digits, _, . or -."
   }
 
   validation {
-    condition     = alltrue([for q in split(",", var.queues) : try(tonumber(regex("^[ \t]*([0-9]{1,3})[ \t]*:", q)[0]) <= 100, true)])
+    condition     = alltrue([for q in split(",", var.queues) : try(tonumber(regex("^[ \t\r\n]*([0-9]{1,3})[ \t\r\n]*:", q)[0]) <= 100, true)])
     error_message = "each PERCENT of queues must be from 0 to 100."
   }
 

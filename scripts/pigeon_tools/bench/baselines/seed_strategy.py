@@ -13,8 +13,8 @@ from typing import Any
 import pika
 
 from pigeon.crash_ids import Decision, classify, crash_id_from_key
-from pigeon.events import S3Object, records
-from pigeon.settings import parse_queues
+from pigeon.events import S3Object, parse_record
+from pigeon.parsers import parse_queues
 
 URL = os.environ["PIGEON_RABBITMQ_URL"]
 QUEUES = [route.name for route in parse_queues(os.environ["PIGEON_QUEUES"])]
@@ -23,7 +23,7 @@ NAMES = frozenset({"ObjectCreated:Put"})
 
 def handler(event: Any, context: Any) -> dict[str, int]:
     ids = []
-    for result in records(event, NAMES):
+    for result in (parse_record(record, NAMES) for record in event["Records"]):
         if isinstance(result, S3Object):
             crash_id = crash_id_from_key(result.key, "v2/raw_crash/")
             if crash_id and classify(crash_id) is Decision.ACCEPT:

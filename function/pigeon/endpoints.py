@@ -1,0 +1,121 @@
+"""A broker node from its amqp(s) URL, parsed once: its name, its URL (with the credentials)
+and pika's connection parameters, built when the URL is read (at init for
+PIGEON_RABBITMQ_URL, when the secret is read for PIGEON_RABBITMQ_SECRET_ARN).
+
+A URL that pika would refuse at the first publish is refused here instead, naming the variable
+(or the secret's field). Pigeon sets the timeouts and retries of a connection itself (its one
+deadline decides), so a URL that sets them is refused rather than silently overridden; the
+other query parameters pika knows are honoured, `heartbeat` included. Nothing of the URL is
+ever put in a message but the names of its query parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from pigeon.parsers import ConfigError
+
+# The heartbeat Pigeon asks for unless the URL says `heartbeat=`: a frozen function misses
+# heartbeats, and the broker then closes the connection, which the next publish reopens.
+DEFAULT_HEARTBEAT = 60
+
+# Query parameters whose values Pigeon decides: what decides them instead.
+DECIDED_BY_PIGEON = {
+    "connection_attempts": "one attempt per node; failover decides",
+    "retry_delay": "one attempt per node; failover decides",
+    "socket_timeout": "PIGEON_CONNECT_TIMEOUT, within the invocation's deadline",
+    "stack_timeout": "PIGEON_CONNECT_TIMEOUT, within the invocation's deadline",
+    "blocked_connection_timeout": "PIGEON_PUBLISH_TIMEOUT, within the invocation's deadline",
+}
+# Parameters whose value pika parses as a number: its error text (the value) can be shown.
+NUMERIC = ("channel_max", "frame_max", "heartbeat")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One broker node: host:port (what logs and errors name), and how to reach it."""
+
+    name: str
+    url: str = field(repr=False)  # holds the password
+    parameters: Any = field(repr=False, compare=False)  # pika.URLParameters, timeouts unset
+
+    def connection_parameters(self, connect_timeout: float) -> Any:
+        """A copy of the parameters with the connect timeouts of this attempt."""
+        params = copy.copy(self.parameters)
+        params.socket_timeout = connect_timeout
+        params.stack_timeout = connect_timeout
+        return params
+
+    @property
+    def password(self) -> str | None:
+        return urlsplit(self.url).password
+
+
+def node_name(url: str) -> str:
+    """host:port of a broker URL (never the credentials)."""
+    parts = urlsplit(url)
+    default = 5671 if parts.scheme == "amqps" else 5672
+    return f"{parts.hostname}:{parts.port or default}"
+
+
+def parse_node(url: str, where: str) -> Node:
+    """The node of one URL, or ConfigError naming `where`; the URL is never echoed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{where}: not a valid URL") from None
+    if parts.scheme not in ("amqp", "amqps"):
+        raise ConfigError(f"{where}: scheme must be amqp or amqps")
+    if not parts.hostname:
+        raise ConfigError(f"{where}: no host")
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"{where}: port out of range")
+    if parts.username is not None and parts.password is None:
+        raise ConfigError(f"{where}: a user name without a password")
+    if parts.fragment:
+        raise ConfigError(f"{where}: a URL fragment ('#…') is not part of an AMQP URL")
+    try:
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise ConfigError(f"{where}: the URL's query string is not name=value pairs") from None
+    for key in query:
+        if key in DECIDED_BY_PIGEON:
+            raise ConfigError(
+                f"{where}: URL parameter {key!r} is decided by Pigeon "
+                f"({DECIDED_BY_PIGEON[key]}): remove it from the URL"
+            )
+    parameters = _pika_parameters(url, where, query)
+    parameters.connection_attempts = 1
+    parameters.retry_delay = 0
+    parameters.blocked_connection_timeout = None  # the deadline decides
+    if "heartbeat" not in query:
+        parameters.heartbeat = DEFAULT_HEARTBEAT
+    return Node(node_name(url), url, parameters)
+
+
+def _pika_parameters(url: str, where: str, query: dict[str, list[str]]) -> Any:
+    import pika  # the URL is checked by the library that will use it, at init
+
+    try:
+        return pika.URLParameters(url)
+    except Exception:  # noqa: S110 (its text may hold what is not to be shown: see below)
+        pass
+    # Find the parameter pika refused, without echoing anything else of the URL.
+    for key, values in query.items():
+        if not hasattr(pika.URLParameters, f"_set_url_{key}"):
+            raise ConfigError(
+                f"{where}: URL parameter {key!r} is not one pika knows (it takes channel_max, "
+                "client_properties, frame_max, heartbeat, locale, ssl_options, tcp_options)"
+            ) from None
+        if len(values) != 1:
+            raise ConfigError(f"{where}: URL parameter {key!r} is given more than once")
+        try:
+            pika.URLParameters(f"{urlsplit(url).scheme}://host/?{key}={quote(values[0], safe='')}")
+        except Exception as error:
+            detail = f": {error}" if key in NUMERIC and isinstance(error, ValueError) else ""
+            raise ConfigError(f"{where}: URL parameter {key!r} is not valid{detail}") from None
+    raise ConfigError(f"{where}: pika cannot use this URL") from None

@@ -1,0 +1,129 @@
+"""The AMQP handshake, made to fail as production nodes fail it: a node shutting down closes it
+with 320 CONNECTION_FORCED, a node dies mid-handshake, a broker refuses the login with 403.
+Only a 403 is a refused login; anything else means the node failed: Pigeon goes on to the next
+node, puts this one last, and does not read the secret again. The failing nodes are
+support.amqp_peer (it speaks just the handshake); the node that works is a real RabbitMQ."""
+
+from __future__ import annotations
+
+import pytest
+
+from pigeon.confirms import Failure, Message
+from pigeon.nodes import NodeOrder
+from pigeon.publisher import Publisher, PublishError
+from support import evidence
+from support.amqp_peer import ACCESS_REFUSED, CONNECTION_FORCED, AmqpPeer
+from support.ids import new_id, queue_name, soon
+from support.publishing import CountingSource, InOrder
+from support.records import recording
+from support.tcp_proxy import TcpProxy
+
+
+@pytest.fixture
+def proxy(broker):
+    made = TcpProxy(broker.port)
+    yield made
+    made.close()
+
+
+def peer(mode: str, reply: tuple[int, str] = CONNECTION_FORCED) -> AmqpPeer:
+    return AmqpPeer(mode, reply)
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (("close", CONNECTION_FORCED), "the node closed the handshake: (320) CONNECTION_FORCED"),
+        (("close", (541, "INTERNAL_ERROR")), "the node closed the handshake: (541) INTERNAL_ERROR"),
+        (("drop",), "lost during the handshake: StreamLostError"),
+        (("drop-before-start",), "could not connect: IncompatibleProtocolError"),
+    ],
+    ids=["320 node shutting down", "541 internal error", "dropped after start-ok", "dropped"],
+)
+def test_a_node_that_fails_the_handshake_is_passed_over_put_last_and_the_secret_kept(
+    broker, pigeon_url, proxy, fault, said
+):
+    queue = queue_name()
+    broker.declare(queue)
+    failing = peer(*fault)
+    try:
+        source = CountingSource(f"{failing.url()},{proxy.url_for(pigeon_url)}", rotates=True)
+        order = NodeOrder(InOrder())
+        sender = Publisher(source, 2.0, order)
+        crash_id = new_id()
+        with recording("pigeon.publisher") as seen:
+            sender.publish([Message(queue, crash_id)], soon())
+        assert broker.bodies(queue) == [crash_id]
+        assert len(failing.sessions) == 1  # tried once, then the next node
+        assert proxy.accepted == 1
+        assert source.refreshes == 0  # a node that failed is no reason to read the secret again
+        assert [n.name for n in order.candidates(source.nodes(soon()))][-1] == (
+            f"127.0.0.1:{failing.port}"
+        )
+        [warning] = seen.records
+        assert warning.getMessage().startswith(f"RabbitMQ node 127.0.0.1:{failing.port} did not")
+        assert said in warning.error  # type: ignore[attr-defined]
+        assert "login refused" not in warning.error  # type: ignore[attr-defined]
+    finally:
+        failing.close()
+
+
+def test_a_403_is_a_refused_login_no_other_node_is_tried_and_the_secret_is_read_again(
+    broker, pigeon_url, proxy
+):
+    refusing = peer("close", ACCESS_REFUSED)
+    try:
+        source = CountingSource(f"{refusing.url()},{proxy.url_for(pigeon_url)}", rotates=True)
+        sender = Publisher(source, 2.0, NodeOrder(InOrder()))
+        with pytest.raises(PublishError) as raised:
+            sender.publish([Message("q", new_id())], soon())
+    finally:
+        refusing.close()
+    assert raised.value.failures == {Failure.LOGIN_REFUSED}
+    assert "login refused: (403) ACCESS_REFUSED - Login was refused" in str(raised.value)
+    assert source.refreshes == 1  # read again once: the password may have been rotated
+    assert len(refusing.sessions) == 2  # and tried again with what it read
+    assert proxy.accepted == 0  # the other nodes share the users: not tried
+
+
+def test_a_real_brokers_403_for_a_wrong_password_is_a_refused_login(broker, proxy):
+    """RabbitMQ itself: a wrong password. The node behind it in the list is never tried."""
+    password = evidence.secret("wrong-" + new_id())
+    behind = peer("close", CONNECTION_FORCED)
+    try:
+        url = f"{proxy.url_for(broker.url_with(password=password))},{behind.url()}"
+        source = CountingSource(url)
+        sender = Publisher(source, 2.0, NodeOrder(InOrder()))
+        with pytest.raises(PublishError) as raised:
+            sender.publish([Message("q", new_id())], soon())
+    finally:
+        behind.close()
+    evidence.seen("PublishError", str(raised.value))
+    assert raised.value.failures == {Failure.LOGIN_REFUSED}
+    assert "login refused: (403) ACCESS_REFUSED" in str(raised.value)
+    assert password not in str(raised.value)
+    assert proxy.accepted == 1
+    assert behind.sessions == []
+    assert source.refreshes == 1
+
+
+class SecretGoneAfterOneRead(CountingSource):
+    def nodes(self, deadline: float):  # type: ignore[no-untyped-def]
+        if self.reads:
+            raise TimeoutError("no time left before the invocation's deadline to read the secret")
+        return super().nodes(deadline)
+
+
+def test_a_refused_login_stays_the_error_when_the_secret_cannot_be_read_again():
+    refusing = peer("close", ACCESS_REFUSED)
+    try:
+        source = SecretGoneAfterOneRead(refusing.url(), rotates=True)
+        with pytest.raises(PublishError) as raised:
+            Publisher(source, 2.0).publish([Message("q", new_id())], soon())
+    finally:
+        refusing.close()
+    assert raised.value.failures == {Failure.LOGIN_REFUSED}
+    assert "login refused: (403) ACCESS_REFUSED" in str(raised.value)
+    assert "reading the secret again failed: could not read the broker secret: TimeoutError" in (
+        str(raised.value)
+    )

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import random
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from pigeon_tools.build import records
+from pigeon_tools import archive as archives
+from pigeon_tools.build import bytecode, records
 from pigeon_tools.build.steps import BuildError
 from pigeon_tools.build.verify import check_size
 from pigeon_tools.paths import ROOT
@@ -38,9 +42,7 @@ def test_entries_are_sorted_dated_and_normalised():
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o644}
-    assert not [
-        n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("bin/")
-    ]
+    assert not [n for n in names if n.startswith("bin/")]
 
 
 def test_the_zip_holds_exactly_build_dir():
@@ -83,11 +85,26 @@ def test_verify_accepts_the_build():
     assert "imports from the extracted zip" in done.stdout
 
 
+def rezip(root: Path, target: Path) -> Path:
+    from pigeon_tools.build.package import write_zip
+
+    write_zip(root, target)
+    return target
+
+
+def recompiled(root: Path, *names: str) -> None:
+    """Compile these sources of an extracted zip again, as the build does."""
+    assert bytecode.run(bytecode.compiler(python313()), "compile", root, list(names)) == {}
+
+
 def test_the_isolated_import_check_rejects_a_dev_only_import(tmp_path):
-    bad = tmp_path / "bad.zip"
-    rewrite(ZIP, bad, "pigeon/handler.py", lambda data: data + b"\nimport pytest\n")
-    done = verify(bad)
+    root = archives.extract(ZIP, tmp_path / "root")
+    handler = root / "pigeon" / "handler.py"
+    handler.write_bytes(handler.read_bytes() + b"\nimport pytest\n")
+    recompiled(root, "pigeon/handler.py")  # its bytecode matches: only the import can fail
+    done = verify(rezip(root, tmp_path / "bad.zip"))
     assert done.returncode == 1
+    assert "every .pyc is what its source compiles to" in done.stdout
     assert "does not import from the zip alone" in done.stderr
     assert "No module named 'pytest'" in done.stderr
 
@@ -134,6 +151,147 @@ def test_verify_rejects_a_record_that_lists_a_file_the_zip_lacks(tmp_path):
     done = verify(bad)
     assert done.returncode == 1
     assert "lists ../../bin/tool, which is not in the zip" in done.stderr
+
+
+def code_objects(code: types.CodeType):
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from code_objects(constant)
+
+
+def test_every_py_has_an_unchecked_hash_pyc_for_313_whose_code_names_var_task():
+    with zipfile.ZipFile(ZIP) as archive:
+        names = archive.namelist()
+        sources = [n for n in names if n.endswith(".py")]
+        pycs = [n for n in names if n.endswith(".pyc")]
+        assert len(pycs) == len(sources) > 300
+        for name in sources:
+            folder, _, file = name.rpartition("/")
+            cached = f"{folder}/__pycache__/{file[:-3]}.cpython-313.pyc".lstrip("/")
+            data = archive.read(cached)
+            assert data[:4] == importlib.util.MAGIC_NUMBER, name  # the test venv is 3.13
+            assert int.from_bytes(data[4:8], "little") == 0b01, name  # hash-based, unchecked
+            assert data[8:16] == importlib.util.source_hash(archive.read(name)), name
+            code = marshal.loads(data[16:])  # noqa: S302 (the build's own output)
+            files = {c.co_filename for c in code_objects(code)}
+            assert files == {f"/var/task/{name}"}, name  # never the builder's checkout
+
+
+def test_a_traceback_from_bytecode_alone_names_the_file_as_lambda_sees_it(tmp_path):
+    root = archives.extract(ZIP, tmp_path / "root")
+    (root / "pigeon" / "routing.py").unlink()  # the .pyc alone: nothing to fix its name from
+    cached = root / "pigeon" / "__pycache__" / "routing.cpython-313.pyc"
+    done = subprocess.run(
+        [python313(), "-S", "-B", "-c", "import sys; sys.path.insert(0, '.');"
+         "import importlib.machinery as m; l = m.SourcelessFileLoader('r', sys.argv[1]);"
+         "print(l.get_code('r').co_filename)", str(cached)],
+        cwd=root, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.strip() == "/var/task/pigeon/routing.py", done.stderr
+
+
+def test_bytecode_does_not_depend_on_what_the_compiling_process_holds(tmp_path):
+    source = (
+        b"def with_metaclass(m):\n    class metaclass(type):\n        pass\n    return metaclass\n"
+    )
+    (tmp_path / "a.py").write_bytes(source)
+    (tmp_path / "b.py").write_bytes(source)
+    # The trap is real: compiled in one process while a's code is alive, b gives other bytes.
+    naive = subprocess.run(
+        [python313(), "-S", "-c", "import marshal, sys; s = open(sys.argv[1], 'rb').read();"
+         "alone = marshal.dumps(compile(s, 'b.py', 'exec')); kept = compile(s, 'a.py', 'exec');"
+         "print(alone == marshal.dumps(compile(s, 'b.py', 'exec')))", str(tmp_path / "b.py")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert naive.stdout.strip() == "False", naive.stderr
+    recompiled(tmp_path, "b.py")
+    alone = (tmp_path / "__pycache__" / "b.cpython-313.pyc").read_bytes()
+    recompiled(tmp_path, "a.py", "b.py")
+    assert (tmp_path / "__pycache__" / "b.cpython-313.pyc").read_bytes() == alone
+
+
+def changed_zip(tmp_path: Path, change) -> Path:
+    """The build's zip, extracted, changed in place by `change(root)`, and zipped again."""
+    root = archives.extract(ZIP, tmp_path / "root")
+    change(root)
+    return rezip(root, tmp_path / "changed.zip")
+
+
+PYC = Path("pigeon") / "__pycache__" / "routing.cpython-313.pyc"
+
+
+def test_verify_rejects_a_pyc_that_is_not_what_its_source_compiles_to(tmp_path):
+    def edit(root: Path) -> None:  # the source edited after the build, its .pyc kept
+        source = root / "pigeon" / "routing.py"
+        source.write_text(source.read_text() + "\nLATE = 1\n")
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert "pigeon/routing.py: it is not what its source compiles to" in done.stderr
+    assert "Python 3.13" in done.stderr
+
+
+def test_verify_rejects_a_py_without_its_pyc_and_a_pyc_without_its_py(tmp_path):
+    def edit(root: Path) -> None:
+        (root / PYC).unlink()
+        (root / "pigeon" / "__pycache__" / "gone.cpython-313.pyc").write_bytes(b"x")
+        (root / "pigeon" / "__pycache__" / "nodes.cpython-312.pyc").write_bytes(b"x")
+        (root / "pigeon" / "legacy.pyc").write_bytes(b"x")
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert f"pigeon/routing.py has no {PYC.as_posix()}" in done.stderr
+    assert "pigeon/__pycache__/gone.cpython-313.pyc has no source (pigeon/gone.py)" in done.stderr
+    assert "nodes.cpython-312.pyc is not a .pyc the python3.13 runtime reads" in done.stderr
+    assert "pigeon/legacy.pyc is not a .pyc the python3.13 runtime reads" in done.stderr
+
+
+def test_verify_rejects_bytecode_for_another_python(tmp_path):
+    def edit(root: Path) -> None:  # 3.12's magic number
+        data = (root / PYC).read_bytes()
+        (root / PYC).write_bytes((3531).to_bytes(2, "little") + b"\r\n" + data[4:])
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert f"{PYC.as_posix()} has the magic number" in done.stderr
+    assert "not Python 3.13's" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "stale", "problem"),
+    [
+        (0b00, False, "it is not hash-based: a timestamp .pyc"),
+        (0b11, True, "its source hash is not the source's: a stale .pyc"),
+        (0b11, False, None),  # a checked-hash .pyc is validated, as the interpreter does
+    ],
+)
+def test_verify_validates_checked_hash_and_refuses_timestamp_bytecode(
+    tmp_path, flags, stale, problem
+):
+    def edit(root: Path) -> None:
+        data = (root / PYC).read_bytes()
+        (root / PYC).write_bytes(data[:4] + flags.to_bytes(4, "little") + data[8:])
+        if stale:
+            source = root / "pigeon" / "routing.py"
+            source.write_text(source.read_text() + "\n# edited\n")
+
+    done = verify(changed_zip(tmp_path, edit))
+    if problem is None:
+        assert done.returncode == 0, done.stderr
+    else:
+        assert done.returncode == 1
+        assert f"pigeon/routing.py: {problem}" in done.stderr
+
+
+def test_the_import_check_fails_when_the_handler_is_compiled_from_source(tmp_path):
+    from pigeon_tools.build.verify import import_from
+
+    root = archives.extract(ZIP, tmp_path / "root")
+    (root / "pigeon" / "__pycache__" / "settings.cpython-313.pyc").unlink()
+    with pytest.raises(BuildError, match="not with the zip's bytecode") as failed:
+        import_from(root, python313())
+    assert f"{root}/pigeon/settings.py" in str(failed.value)
 
 
 def working_tree_files() -> list[str]:

@@ -18,12 +18,18 @@ from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.build.steps import BuildError, step
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, Lambda's limit for a function and its layers
+LAMBDA_ZIPPED_LIMIT = 52_428_800  # 50 MB, Lambda's limit for a zip uploaded directly
 ELF_MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
 PLATFORM_WORDS = {"x86_64": "x86_64", "arm64": "aarch64"}
 HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-def check_size(archive: zipfile.ZipFile) -> int:
+def check_size(archive: zipfile.ZipFile, zipped: int = 0) -> int:
+    if zipped >= LAMBDA_ZIPPED_LIMIT:
+        raise BuildError(
+            f"the zip's {zipped / 1e6:.1f} MB are over Lambda's 50 MB for a direct upload: "
+            "drop dependencies, or move large ones to a layer"
+        )
     unzipped = sum(info.file_size for info in archive.infolist())
     if unzipped >= LAMBDA_UNZIPPED_LIMIT:
         raise BuildError(
@@ -157,8 +163,12 @@ def verify(
                 + "\n  ".join(problems[:10])
             )
         step(f"check: every .pyc has Python {bytecode.TARGET}'s magic number")
-        unzipped = check_size(archive)
-        step(f"check: unzipped size {unzipped / 1e6:.1f} MB is under Lambda's 250 MB")
+        zipped = zip_path.stat().st_size
+        unzipped = check_size(archive, zipped)
+        step(
+            f"check: {zipped / 1e6:.1f} MB zipped and {unzipped / 1e6:.1f} MB unzipped are under "
+            "Lambda's 50 MB and 250 MB"
+        )
         problems = check_compiled(archive, arch)
         if problems:
             raise BuildError(

@@ -136,6 +136,14 @@ def test_the_size_check_fails_over_250_mb(tmp_path):
         check_size(archive)
 
 
+def test_the_size_check_fails_over_50_mb_zipped(tmp_path):
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w") as archive:  # stored: 50 MB of zip
+        archive.writestr("random.bin", random.Random(1).randbytes(52_428_800))
+    with zipfile.ZipFile(big) as archive, pytest.raises(BuildError, match="over Lambda's 50 MB"):
+        check_size(archive, big.stat().st_size)
+
+
 def test_every_record_describes_exactly_what_the_zip_holds():
     with zipfile.ZipFile(ZIP) as archive:
         assert records.check(archive) == []
@@ -292,6 +300,63 @@ def test_the_import_check_fails_when_the_handler_is_compiled_from_source(tmp_pat
     with pytest.raises(BuildError, match="not with the zip's bytecode") as failed:
         import_from(root, python313())
     assert f"{root}/pigeon/settings.py" in str(failed.value)
+
+
+# A stand-in for the Docker CLI: `docker info` answers; `docker compose … run … build CMD`
+# is recorded, and "runs" in the build image by copying an installed tree into the mounted
+# target, as pip with the same flags on the same hashes would.
+FAKE_DOCKER = """#!/usr/bin/env python3
+import json, os, shutil, sys
+args = sys.argv[1:]
+if args == ["info"]:
+    sys.exit(0)
+with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
+    log.write(json.dumps({"args": args, "platform": os.environ.get("LAMBDA_PLATFORM")}) + "\\n")
+volumes = dict(reversed(args[i + 1].split(":")[:2]) for i, a in enumerate(args) if a == "--volume")
+shutil.copytree(os.environ["FAKE_DOCKER_TREE"], volumes["/tmp/target"], dirs_exist_ok=True)
+"""
+
+
+def test_the_docker_path_runs_the_same_pip_in_the_build_image_and_gives_the_same_bytes(tmp_path):
+    from pigeon_tools.build.install import pip_flags
+
+    trees = sorted((ROOT / ".cache" / "build").glob("deps-x86_64-*"))
+    assert trees, "make build installs the dependency tree first"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    log = tmp_path / "docker.log"
+    cache = tmp_path / "c"  # the export and the SBOM from the checkout's build: not the subject
+    cache.mkdir()
+    for made in (ROOT / ".cache" / "build").glob("requirements-main-*.txt"):
+        shutil.copy(made, cache)
+    shutil.copytree(ROOT / ".cache" / "build" / "sbom", cache / "sbom")
+    built = json.loads((ROOT / "build" / "version.json").read_text())
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--docker", "always", "--cache-dir", str(cache),
+         "--build-dir", str(tmp_path / "build"), "--dist-dir", str(tmp_path / "dist")],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "POETRY": POETRY,
+             "FAKE_DOCKER_LOG": str(log), "FAKE_DOCKER_TREE": str(trees[-1]),
+             "PIGEONTOOLS_BUILD_COMMIT": built["commit"], "PIGEONTOOLS_BUILD_ID": built["build"],
+             "PIGEONTOOLS_BUILD_VERSION": built["version"]},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "in the SAM build image" in done.stdout
+    [run] = [json.loads(line) for line in log.read_text().splitlines()]
+    args = run["args"]
+    assert args[:2] == ["compose", "--file"]
+    assert args[3:5] == ["run", "--rm"]
+    command = args[args.index("build") + 1 :]
+    assert command == ["python3.13", "-m", "pip", *pip_flags("x86_64"), "--target",
+                       "/tmp/target", "-r", "/tmp/requirements.txt"]  # fmt: skip
+    assert any(a.endswith(":/tmp/requirements.txt:ro") for a in args)  # the export, read-only
+    assert run["platform"] == "linux/amd64"
+    # Everything after the install (bytecode, zip, checks) is the same as without Docker.
+    assert "bytecode: " in done.stdout
+    digest = (tmp_path / "dist" / "pigeon.zip.sha256").read_text()
+    assert digest == (ROOT / "dist" / "pigeon.zip.sha256").read_text()
 
 
 def working_tree_files() -> list[str]:

@@ -5,10 +5,13 @@ as a ratio against a baseline measured in the same run (make bench).
     bench.py [--quick] [--url AMQP_URL] [--tls-url AMQPS_URL] [--out bench/results.json]
              [--plot bench/warm_latency.png] [--cold-plot bench/cold_start.png]
 
-Baselines (pigeon_tools/bench/baselines/, run from a copy of the same zip): the seed's strategy
-(a connection per invocation), a naive handler that imports everything and makes a boto3 client
-at module level, and a no-op handler (the runtime client's own cost). Limits (bench/limits.py):
-raw pika's publish and confirm on an open channel, and raw pika pipelined. Every figure is
+Baselines (pigeon_tools/bench/baselines/, run from a copy of the same zip): the same build
+without its bytecode, the seed's strategy (a connection per invocation), a naive handler that
+imports everything and makes a boto3 client at module level, a no-op handler (the runtime
+client's own cost), and a prototype that reads the secret during Init. Limits
+(bench/limits.py): raw pika's publish and confirm on an open channel, raw pika pipelined, and
+for a cold start the no-op handler's Init plus raw pika's connect, publish and confirm (and a
+GetSecretValue with the standard library, with a secret). Every figure is
 measured twice, back to back; a figure whose runs differ by more than 15% is flagged noisy.
 A missed goal is explained from cProfile and -X importtime of the same build. Written to the
 default --out, the results also regenerate docs/performance.md's table.

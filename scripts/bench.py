@@ -6,14 +6,17 @@ as a ratio against a baseline measured in the same run (make bench).
              [--plot bench/warm_latency.png] [--cold-plot bench/cold_start.png]
              [--burst-plot bench/burst.png] [--burst-events N]
 
-Baselines (pigeon_tools/bench/baselines/, run from a copy of the same zip): the seed's strategy
-(a connection per invocation), a naive handler that imports everything and makes a boto3 client
-at module level, and a no-op handler (the runtime client's own cost). Limits (bench/limits.py):
-raw pika's publish and confirm on an open channel, and raw pika pipelined. Bursts
+Baselines (pigeon_tools/bench/baselines/, run from a copy of the same zip): the same build
+without its bytecode, the seed's strategy (a connection per invocation), a naive handler that
+imports everything and makes a boto3 client at module level, a no-op handler (the runtime
+client's own cost), and a prototype that reads the secret during Init. Limits
+(bench/limits.py): raw pika's publish and confirm on an open channel, raw pika pipelined, and
+for a cold start the no-op handler's Init plus raw pika's connect, publish and confirm (and a
+GetSecretValue with the standard library, with a secret). Bursts
 (bench/burst.py): 10,000 Event invocations through the local Invoke API at concurrency 1, 2,
 4 and 8 on a private RabbitMQ node, against raw pika pipelined over as many connections and
-one environment invoked back to back. Every figure is measured twice, back to back; a figure
-whose runs differ by more than 15% is flagged noisy.
+one environment invoked back to back. Every figure is
+measured twice, back to back; a figure whose runs differ by more than 15% is flagged noisy.
 A missed goal is explained from cProfile and -X importtime of the same build. Written to the
 default --out, the results also regenerate docs/performance.md's table.
 """
@@ -61,8 +64,12 @@ def render(results: dict[str, Any]) -> str:
     rows = report.evaluate(results)
     results["lines"] = rows
     results["missed"] = report.explain(rows, results)
-    warm_ms = mean(run["ours"]["p50_ms"] for run in measured["warm_latency"]["runs"])
-    cold_ms = mean(run["ours"]["cold_total_ms"] for run in measured["cold_url"]["runs"])
+    # The cost of the production configuration: amqps (Amazon MQ) with a secret ARN.
+    tls = "warm_latency_tls" in measured
+    warm = measured["warm_latency_tls" if tls else "warm_latency"]["runs"]
+    warm_ms = mean(run["ours"]["p50_ms"] for run in warm)
+    cold_ms = mean(run["ours"]["billed_ms"] for run in measured["cold_secret"]["runs"])
+    config = report.secret_label(tls)
     results["cost"] = cost.table(warm_ms, cold_ms)
     text = report.markdown(rows)
     if "burst" in measured:
@@ -70,7 +77,9 @@ def render(results: dict[str, Any]) -> str:
     if results["missed"]:
         text += "\n\nGoals missed, and where the time goes:\n\n"
         text += "\n".join(f"- {line}" for line in results["missed"])
-    text += "\n\nCompute cost on paper:\n\n" + cost.markdown(results["cost"], warm_ms, cold_ms)
+    text += "\n\nCompute cost on paper:\n\n" + cost.markdown(
+        results["cost"], warm_ms, cold_ms, config
+    )
     results["table"] = text
     return text
 
@@ -169,10 +178,18 @@ def main() -> int:
             measured["cold_tls"] = twice(
                 "cold starts over TLS", lambda: figures.cold_starts(bench, colds, args.tls_url)
             )
+        # The production configuration: the broker's URL in a secret, amqps as Amazon MQ has it.
+        production = args.tls_url or args.url
+        label = report.secret_label(bool(args.tls_url))
         with moto_server.moto_server() as endpoint:
-            env = figures.secret_for(args.url, endpoint)
+            secret = figures.secret_for(production, endpoint)
             measured["cold_secret"] = twice(
-                "cold starts (secret ARN)", lambda: figures.cold_starts(bench, colds, **env)
+                f"cold starts ({label})",
+                lambda: figures.cold_starts(bench, colds, production, secret),
+            )
+            results["cold_breakdown"] = timed(
+                "cold start phases, with and without bytecode",
+                lambda: figures.cold_breakdowns(bench, python, colds, measured, secret, label),
             )
         measured["runtime_overhead"] = twice(
             "runtime overhead", lambda: figures.runtime_overhead(bench, python, n_over)
@@ -183,23 +200,14 @@ def main() -> int:
                 bench, python, rounds, 500
             ),
             "slowest_imports": figures.import_times(python, bench.ours),
+            "slowest_imports_secret": figures.import_times(
+                python, bench.ours, "pigeon.handler, boto3"
+            ),
             **({"warm_1_record_tls_ms_by_area": figures.where_warm_time_goes(
                 bench, python, n_warm, 1, args.tls_url)} if args.tls_url else {}),
         })  # fmt: skip
-        noop_init = measured["cold_url"]["runs"][0]["noop"]["init_ms"]
-        results["cold_breakdown"] = timed(
-            "cold start phases", lambda: figures.cold_breakdown(bench, python, colds, noop_init)
-        )
     if not args.quick:
         measured["build"] = twice("cold and warm builds", figures.build_times)
-    # What the phases measured in a plain interpreter leave out of the cold start as the runtime
-    # reports it (Init Duration + first invoke): the runtime client's invoke handling and the
-    # handler's first-call work.
-    phases = results["cold_breakdown"]
-    total = mean(run["ours"]["cold_total_ms"] for run in measured["cold_url"]["runs"])
-    phases["the rest in the runtime (invoke handling, first call)"] = max(
-        0.0, total - sum(phases.values())
-    )
     measured["zip"] = {"runs": [figures.zip_figures(), figures.zip_figures()]}
     results["figures"] = measured
     print(render(results))

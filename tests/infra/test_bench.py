@@ -4,10 +4,18 @@ figures are for reading, and these machines are noisy)."""
 from __future__ import annotations
 
 import json
+import math
+import statistics
 import subprocess
 import sys
 
+import pytest
+
 from pigeon_tools.paths import ROOT
+
+NO_OP_SECRET_TLS_LIMIT = (
+    "no-op Init + stdlib GetSecretValue + raw pika TLS connect, publish and confirm"
+)
 
 
 def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
@@ -51,10 +59,24 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
     for run in figures["throughput"]["runs"]:
         assert run["limit_ids_per_s"] > 0
         assert run["ours_ids_per_s"] > 0
-    for run in figures["cold_url"]["runs"] + figures["cold_tls"]["runs"]:
-        for side in ("ours", "baseline", "noop"):
+    colds = (
+        figures["cold_url"]["runs"] + figures["cold_tls"]["runs"] + figures["cold_secret"]["runs"]
+    )
+    for run in colds:
+        for side in ("ours", "source", "baseline", "noop"):
             assert run[side]["init_ms"] > 0
             assert run[side]["cold_total_ms"] > run[side]["init_ms"]
+            assert run[side]["billed_ms"] >= run[side]["cold_total_ms"]  # whole ms, rounded up
+        limit = run["limit"]  # measured in the same run: the no-op Init, raw pika's connect...
+        assert limit["noop_init_ms"] == run["noop"]["init_ms"]
+        assert limit["connect_ms"] > 0
+        assert limit["publish_ms"] > 0
+        assert limit["total_ms"] == pytest.approx(
+            sum(v for k, v in limit.items() if k != "total_ms")
+        )
+    for run in figures["cold_secret"]["runs"]:
+        assert run["limit"]["get_secret_value_ms"] > 0  # ...and GetSecretValue with the stdlib
+        assert run["eager"]["init_ms"] > run["ours"]["init_ms"]  # the prototype fetches in Init
     lines = results["lines"]
     for line in lines:
         assert len(line["runs"]) == 2
@@ -64,13 +86,30 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
             or line["verdict"] in ("met",)
             or (line["verdict"].startswith("missed by "))
         )
+    goals = {(line["figure"], line["against"]): line["goal"] for line in lines}
+    secret = "cold start, secret ARN + TLS (Init + first invoke)"
+    assert goals[(secret, "the same build without bytecode")] == "<= 0.45x"
+    assert goals[(secret, NO_OP_SECRET_TLS_LIMIT)] == "<= 2.00x"
+    url = "cold start, URL config (Init + first invoke)"
+    assert goals[(url, "the same build without bytecode")] == "<= 0.60x"
+    assert goals[("Init Duration, URL config", "no-op handler: Python + runtime client")] == (
+        "<= +30.00 ms"
+    )
+    assert goals[("warm invoke, 1 record, p50", "connection per invocation (seed)")] == "report"
     names = {line["figure"] for line in lines}
     assert "Pigeon's own warm cost (p50 minus no-op p50)" in names
-    assert "TLS: cold start: Init + first invoke" in names
+    assert "billed ms per cold start, secret ARN + TLS" in names
+    assert "TLS: cold start, URL config (Init + first invoke)" in names
     missed = [line for line in lines if line["verdict"].startswith("missed")]
     assert len(results["missed"]) == len(missed)  # each missed goal is explained
-    phases = results["cold_breakdown"]
-    assert list(phases) == [
+    breakdowns = results["cold_breakdown"]
+    assert list(breakdowns) == [
+        "URL config, bytecode",
+        "URL config, no bytecode",
+        "secret ARN + TLS, bytecode",
+        "secret ARN + TLS, no bytecode",
+    ]
+    url_phases = [
         "Python and the runtime client",
         "pigeon.handler import",
         "first-publish imports (pika)",
@@ -78,7 +117,19 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
         "publish and confirm",
         "the rest in the runtime (invoke handling, first call)",
     ]
-    assert all(ms >= 0 for ms in phases.values())
+    assert list(breakdowns["URL config, no bytecode"]) == url_phases
+    assert list(breakdowns["secret ARN + TLS, bytecode"]) == [
+        *url_phases[:2],
+        "SDK import (boto3, botocore)",
+        "SDK client and GetSecretValue",
+        *url_phases[2:],
+    ]
+    assert all(ms >= 0 for phases in breakdowns.values() for ms in phases.values())
+    assert figures["zip"]["runs"][0]["bytecode_in_zip_mb"] > 0
+    billed = math.ceil(
+        statistics.mean(r["ours"]["billed_ms"] for r in figures["cold_secret"]["runs"])
+    )
+    assert f"per cold start {billed} ms (Init + first invoke, secret ARN + TLS)" in done.stdout
     assert {row["memory_mb"] for row in results["cost"]} == {128, 256, 512}
     assert {row["arch"] for row in results["cost"]} == {"x86_64", "arm64"}
     assert "| Pigeon's own warm cost" in done.stdout

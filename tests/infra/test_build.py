@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import random
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from pigeon_tools.build import records
+from pigeon_tools import archive as archives
+from pigeon_tools.build import bytecode, records
 from pigeon_tools.build.steps import BuildError
 from pigeon_tools.build.verify import check_size
 from pigeon_tools.paths import ROOT
@@ -38,9 +42,7 @@ def test_entries_are_sorted_dated_and_normalised():
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o644}
-    assert not [
-        n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("bin/")
-    ]
+    assert not [n for n in names if n.startswith("bin/")]
 
 
 def test_the_zip_holds_exactly_build_dir():
@@ -83,11 +85,26 @@ def test_verify_accepts_the_build():
     assert "imports from the extracted zip" in done.stdout
 
 
+def rezip(root: Path, target: Path) -> Path:
+    from pigeon_tools.build.package import write_zip
+
+    write_zip(root, target)
+    return target
+
+
+def recompiled(root: Path, *names: str) -> None:
+    """Compile these sources of an extracted zip again, as the build does."""
+    assert bytecode.run(bytecode.compiler(python313()), "compile", root, list(names)) == {}
+
+
 def test_the_isolated_import_check_rejects_a_dev_only_import(tmp_path):
-    bad = tmp_path / "bad.zip"
-    rewrite(ZIP, bad, "pigeon/handler.py", lambda data: data + b"\nimport pytest\n")
-    done = verify(bad)
+    root = archives.extract(ZIP, tmp_path / "root")
+    handler = root / "pigeon" / "handler.py"
+    handler.write_bytes(handler.read_bytes() + b"\nimport pytest\n")
+    recompiled(root, "pigeon/handler.py")  # its bytecode matches: only the import can fail
+    done = verify(rezip(root, tmp_path / "bad.zip"))
     assert done.returncode == 1
+    assert "every .pyc is what its source compiles to" in done.stdout
     assert "does not import from the zip alone" in done.stderr
     assert "No module named 'pytest'" in done.stderr
 
@@ -119,6 +136,14 @@ def test_the_size_check_fails_over_250_mb(tmp_path):
         check_size(archive)
 
 
+def test_the_size_check_fails_over_50_mb_zipped(tmp_path):
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w") as archive:  # stored: 50 MB of zip
+        archive.writestr("random.bin", random.Random(1).randbytes(52_428_800))
+    with zipfile.ZipFile(big) as archive, pytest.raises(BuildError, match="over Lambda's 50 MB"):
+        check_size(archive, big.stat().st_size)
+
+
 def test_every_record_describes_exactly_what_the_zip_holds():
     with zipfile.ZipFile(ZIP) as archive:
         assert records.check(archive) == []
@@ -134,6 +159,202 @@ def test_verify_rejects_a_record_that_lists_a_file_the_zip_lacks(tmp_path):
     done = verify(bad)
     assert done.returncode == 1
     assert "lists ../../bin/tool, which is not in the zip" in done.stderr
+
+
+def code_objects(code: types.CodeType):
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from code_objects(constant)
+
+
+def test_every_py_has_an_unchecked_hash_pyc_for_313_whose_code_names_var_task():
+    with zipfile.ZipFile(ZIP) as archive:
+        names = archive.namelist()
+        sources = [n for n in names if n.endswith(".py")]
+        pycs = [n for n in names if n.endswith(".pyc")]
+        assert len(pycs) == len(sources) > 300
+        for name in sources:
+            folder, _, file = name.rpartition("/")
+            cached = f"{folder}/__pycache__/{file[:-3]}.cpython-313.pyc".lstrip("/")
+            data = archive.read(cached)
+            assert data[:4] == importlib.util.MAGIC_NUMBER, name  # the test venv is 3.13
+            assert int.from_bytes(data[4:8], "little") == 0b01, name  # hash-based, unchecked
+            assert data[8:16] == importlib.util.source_hash(archive.read(name)), name
+            code = marshal.loads(data[16:])  # noqa: S302 (the build's own output)
+            files = {c.co_filename for c in code_objects(code)}
+            assert files == {f"/var/task/{name}"}, name  # never the builder's checkout
+
+
+def test_a_traceback_from_bytecode_alone_names_the_file_as_lambda_sees_it(tmp_path):
+    root = archives.extract(ZIP, tmp_path / "root")
+    (root / "pigeon" / "routing.py").unlink()  # the .pyc alone: nothing to fix its name from
+    cached = root / "pigeon" / "__pycache__" / "routing.cpython-313.pyc"
+    done = subprocess.run(
+        [python313(), "-S", "-B", "-c", "import sys; sys.path.insert(0, '.');"
+         "import importlib.machinery as m; l = m.SourcelessFileLoader('r', sys.argv[1]);"
+         "print(l.get_code('r').co_filename)", str(cached)],
+        cwd=root, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.strip() == "/var/task/pigeon/routing.py", done.stderr
+
+
+def test_bytecode_does_not_depend_on_what_the_compiling_process_holds(tmp_path):
+    source = (
+        b"def with_metaclass(m):\n    class metaclass(type):\n        pass\n    return metaclass\n"
+    )
+    (tmp_path / "a.py").write_bytes(source)
+    (tmp_path / "b.py").write_bytes(source)
+    # The trap is real: compiled in one process while a's code is alive, b gives other bytes.
+    naive = subprocess.run(
+        [python313(), "-S", "-c", "import marshal, sys; s = open(sys.argv[1], 'rb').read();"
+         "alone = marshal.dumps(compile(s, 'b.py', 'exec')); kept = compile(s, 'a.py', 'exec');"
+         "print(alone == marshal.dumps(compile(s, 'b.py', 'exec')))", str(tmp_path / "b.py")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert naive.stdout.strip() == "False", naive.stderr
+    recompiled(tmp_path, "b.py")
+    alone = (tmp_path / "__pycache__" / "b.cpython-313.pyc").read_bytes()
+    recompiled(tmp_path, "a.py", "b.py")
+    assert (tmp_path / "__pycache__" / "b.cpython-313.pyc").read_bytes() == alone
+
+
+def changed_zip(tmp_path: Path, change) -> Path:
+    """The build's zip, extracted, changed in place by `change(root)`, and zipped again."""
+    root = archives.extract(ZIP, tmp_path / "root")
+    change(root)
+    return rezip(root, tmp_path / "changed.zip")
+
+
+PYC = Path("pigeon") / "__pycache__" / "routing.cpython-313.pyc"
+
+
+def test_verify_rejects_a_pyc_that_is_not_what_its_source_compiles_to(tmp_path):
+    def edit(root: Path) -> None:  # the source edited after the build, its .pyc kept
+        source = root / "pigeon" / "routing.py"
+        source.write_text(source.read_text() + "\nLATE = 1\n")
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert "pigeon/routing.py: it is not what its source compiles to" in done.stderr
+    assert "Python 3.13" in done.stderr
+
+
+def test_verify_rejects_a_py_without_its_pyc_and_a_pyc_without_its_py(tmp_path):
+    def edit(root: Path) -> None:
+        (root / PYC).unlink()
+        (root / "pigeon" / "__pycache__" / "gone.cpython-313.pyc").write_bytes(b"x")
+        (root / "pigeon" / "__pycache__" / "nodes.cpython-312.pyc").write_bytes(b"x")
+        (root / "pigeon" / "legacy.pyc").write_bytes(b"x")
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert f"pigeon/routing.py has no {PYC.as_posix()}" in done.stderr
+    assert "pigeon/__pycache__/gone.cpython-313.pyc has no source (pigeon/gone.py)" in done.stderr
+    assert "nodes.cpython-312.pyc is not a .pyc the python3.13 runtime reads" in done.stderr
+    assert "pigeon/legacy.pyc is not a .pyc the python3.13 runtime reads" in done.stderr
+
+
+def test_verify_rejects_bytecode_for_another_python(tmp_path):
+    def edit(root: Path) -> None:  # 3.12's magic number
+        data = (root / PYC).read_bytes()
+        (root / PYC).write_bytes((3531).to_bytes(2, "little") + b"\r\n" + data[4:])
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert f"{PYC.as_posix()} has the magic number" in done.stderr
+    assert "not Python 3.13's" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "stale", "problem"),
+    [
+        (0b00, False, "it is not hash-based: a timestamp .pyc"),
+        (0b11, True, "its source hash is not the source's: a stale .pyc"),
+        (0b11, False, None),  # a checked-hash .pyc is validated, as the interpreter does
+    ],
+)
+def test_the_bytecode_check_validates_checked_hash_and_refuses_timestamp_bytecode(
+    tmp_path, flags, stale, problem
+):
+    root = archives.extract(ZIP, tmp_path / "root")
+    data = (root / PYC).read_bytes()
+    (root / PYC).write_bytes(data[:4] + flags.to_bytes(4, "little") + data[8:])
+    if stale:
+        source = root / "pigeon" / "routing.py"
+        source.write_text(source.read_text() + "\n# edited\n")
+    found = bytecode.run(bytecode.compiler(python313()), "check", root, ["pigeon/routing.py"])
+    if problem is None:
+        assert found == {}
+    else:
+        assert found["pigeon/routing.py"].startswith(problem)
+
+
+def test_the_import_check_fails_when_the_handler_is_compiled_from_source(tmp_path):
+    from pigeon_tools.build.verify import import_from
+
+    root = archives.extract(ZIP, tmp_path / "root")
+    (root / "pigeon" / "__pycache__" / "settings.cpython-313.pyc").unlink()
+    with pytest.raises(BuildError, match="not with the zip's bytecode") as failed:
+        import_from(root, python313())
+    assert f"{root}/pigeon/settings.py" in str(failed.value)
+
+
+# A stand-in for the Docker CLI: `docker info` answers; `docker compose … run … build CMD`
+# is recorded, and "runs" in the build image by copying an installed tree into the mounted
+# target, as pip with the same flags on the same hashes would.
+FAKE_DOCKER = """#!/usr/bin/env python3
+import json, os, shutil, sys
+args = sys.argv[1:]
+if args == ["info"]:
+    sys.exit(0)
+with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
+    log.write(json.dumps({"args": args, "platform": os.environ.get("LAMBDA_PLATFORM")}) + "\\n")
+volumes = dict(reversed(args[i + 1].split(":")[:2]) for i, a in enumerate(args) if a == "--volume")
+shutil.copytree(os.environ["FAKE_DOCKER_TREE"], volumes["/tmp/target"], dirs_exist_ok=True)
+"""
+
+
+def test_the_docker_path_runs_the_same_pip_in_the_build_image_and_gives_the_same_bytes(tmp_path):
+    from pigeon_tools.build.install import pip_flags
+
+    trees = sorted((ROOT / ".cache" / "build").glob("deps-x86_64-*"))
+    assert trees, "make build installs the dependency tree first"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    log = tmp_path / "docker.log"
+    cache = tmp_path / "c"  # the export and the SBOM from the checkout's build: not the subject
+    cache.mkdir()
+    for made in (ROOT / ".cache" / "build").glob("requirements-main-*.txt"):
+        shutil.copy(made, cache)
+    shutil.copytree(ROOT / ".cache" / "build" / "sbom", cache / "sbom")
+    built = json.loads((ROOT / "build" / "version.json").read_text())
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--docker", "always", "--cache-dir", str(cache),
+         "--build-dir", str(tmp_path / "build"), "--dist-dir", str(tmp_path / "dist")],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "POETRY": POETRY,
+             "FAKE_DOCKER_LOG": str(log), "FAKE_DOCKER_TREE": str(trees[-1]),
+             "PIGEONTOOLS_BUILD_COMMIT": built["commit"], "PIGEONTOOLS_BUILD_ID": built["build"],
+             "PIGEONTOOLS_BUILD_VERSION": built["version"]},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "in the SAM build image" in done.stdout
+    [run] = [json.loads(line) for line in log.read_text().splitlines()]
+    args = run["args"]
+    assert args[:2] == ["compose", "--file"]
+    assert args[3:5] == ["run", "--rm"]
+    command = args[args.index("build") + 1 :]
+    assert command == ["python3.13", "-m", "pip", *pip_flags("x86_64"), "--target",
+                       "/tmp/target", "-r", "/tmp/requirements.txt"]  # fmt: skip
+    assert any(a.endswith(":/tmp/requirements.txt:ro") for a in args)  # the export, read-only
+    assert run["platform"] == "linux/amd64"
+    # Everything after the install (bytecode, zip, checks) is the same as without Docker.
+    assert "bytecode: " in done.stdout
+    digest = (tmp_path / "dist" / "pigeon.zip.sha256").read_text()
+    assert digest == (ROOT / "dist" / "pigeon.zip.sha256").read_text()
 
 
 def working_tree_files() -> list[str]:

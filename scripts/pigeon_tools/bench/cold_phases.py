@@ -1,11 +1,14 @@
 """Where a cold start's own work goes, in a fresh interpreter: `pigeon.handler` imported (init),
-then what the first publish needs: its imports (pika), the connection, one publish and its
-confirm. Run as `python -S cold_phases.py QUEUE` with the task root as PYTHONPATH and the
-function's environment; prints the phases in ms as JSON."""
+then what the first publish needs, in the function's order: with a secret ARN the SDK's import
+(boto3, botocore), then the client and GetSecretValue; the imports of the publish (pika), the
+connection (TLS when the URL is amqps), one publish and its confirm. Run as
+`python -S -B cold_phases.py QUEUE` with the task root as PYTHONPATH and the function's
+environment; prints the phases in ms as JSON."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -17,6 +20,18 @@ def main() -> None:
     import pigeon.handler  # noqa: F401  (init: configuration, logging, metrics)
 
     phases["pigeon.handler import"] = time.perf_counter() - started
+    arn = os.environ.get("PIGEON_RABBITMQ_SECRET_ARN", "")
+    if arn:
+        started = time.perf_counter()
+        import boto3  # noqa: F401
+        import botocore.config  # noqa: F401
+
+        phases["SDK import (boto3, botocore)"] = time.perf_counter() - started
+        from pigeon.credentials import SecretsManagerSource
+
+        started = time.perf_counter()
+        node = SecretsManagerSource(arn).nodes(time.monotonic() + 5.0)[0]
+        phases["SDK client and GetSecretValue"] = time.perf_counter() - started
     started = time.perf_counter()
     import pika  # noqa: F401
 
@@ -25,9 +40,8 @@ def main() -> None:
     from pigeon.session import Session
 
     phases["first-publish imports (pika)"] = time.perf_counter() - started
-    import os
-
-    node = split_broker_urls(os.environ["PIGEON_RABBITMQ_URL"], "PIGEON_RABBITMQ_URL")[0]
+    if not arn:
+        node = split_broker_urls(os.environ["PIGEON_RABBITMQ_URL"], "PIGEON_RABBITMQ_URL")[0]
     started = time.perf_counter()
     session = Session(node, 5.0)
     session.wait_open(time.monotonic() + 5.0)

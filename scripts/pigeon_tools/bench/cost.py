@@ -18,7 +18,8 @@ PRICES_AS_OF = "2026-11 (aws.amazon.com/lambda/pricing)"
 
 
 def billed_ms(duration_ms: float) -> int:
-    """Lambda bills each invocation in whole milliseconds, rounded up."""
+    """Lambda bills each invocation in whole milliseconds, rounded up; a cold start's Init
+    Duration is part of its first invoke's billed duration since August 2025."""
     return max(1, math.ceil(duration_ms))
 
 
@@ -43,7 +44,7 @@ def table(warm_ms: float, cold_ms: float) -> list[dict[str, Any]]:
     return rows
 
 
-def markdown(rows: list[dict[str, Any]], warm_ms: float, cold_ms: float) -> str:
+def markdown(rows: list[dict[str, Any]], warm_ms: float, cold_ms: float, config: str = "") -> str:
     from pigeon_tools.bench.report import markdown_table
 
     header = ("memory", "architecture", "per million crashes", "of which compute",
@@ -58,9 +59,10 @@ def markdown(rows: list[dict[str, Any]], warm_ms: float, cold_ms: float) -> str:
         )
         for row in rows
     ]
+    what = f", {config}" if config else ""
     intro = (
         f"Billed per warm crash: {billed_ms(warm_ms)} ms (p50 {warm_ms:.2f} ms); per cold start "
-        f"{billed_ms(cold_ms)} ms (Init + first invoke). Prices as of {PRICES_AS_OF}; the "
+        f"{billed_ms(cold_ms)} ms (Init + first invoke{what}). Prices as of {PRICES_AS_OF}; the "
         "request charge ($0.20 per million) is the same for every size."
     )
     return intro + "\n\n" + markdown_table(header, body)

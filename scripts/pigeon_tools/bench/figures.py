@@ -10,11 +10,13 @@ import tempfile
 import time
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import mean
 from typing import Any
 
 from pigeon_tools import moto_server
-from pigeon_tools.bench import limits
+from pigeon_tools.bench import cost, limits
 from pigeon_tools.bench.stats import median, percentile
 from pigeon_tools.bench.workbench import Workbench
 from pigeon_tools.function import HANDLER
@@ -83,39 +85,79 @@ def throughput(bench: Workbench, rounds: int, records: int = 500) -> dict[str, A
     return result
 
 
-def cold_starts(bench: Workbench, n: int, url: str | None = None, **env: str) -> dict[str, Any]:
-    """n cold starts each: Init Duration, the first invoke and Max Memory Used (medians), for
-    Pigeon, the naive eager handler, and a no-op handler (the floor: Python and the runtime
-    client). The cold start the caller sees is Init Duration plus the first invoke."""
+@dataclass(frozen=True)
+class Secret:
+    """A secret holding the broker's URL in moto's Secrets Manager, and what a function needs
+    to read it."""
+
+    endpoint: str
+    arn: str
+    environment: dict[str, str]
+
+
+# A cold start's sides: (tree, handler). The no-op handler and the baselines run from a copy
+# of the same zip; "source" is the same build without its bytecode.
+COLD_SIDES = {
+    "ours": ("ours", HANDLER),
+    "source": ("source", HANDLER),
+    "baseline": ("baseline", "naive_init.handler"),
+    "noop": ("baseline", "noop.handler"),
+    "eager": ("baseline", "eager_secret.handler"),
+}
+
+
+def _cold_start(bench: Workbench, side: str, env: dict[str, str]) -> tuple[float, float, float]:
+    """One cold start in a new sandbox: (Init Duration, first invoke, Max Memory Used)."""
+    tree, handler = COLD_SIDES[side]
+    with bench.sandbox(getattr(bench, tree), handler, **env) as box:
+        outcome = box.invoke(bench.one_accepted())
+    assert outcome.ok, outcome.payload
+    report = outcome.report
+    return report.init_ms or 0.0, report.duration_ms, float(report.max_memory_mb)
+
+
+def cold_starts(
+    bench: Workbench, n: int, url: str | None = None, secret: Secret | None = None
+) -> dict[str, Any]:
+    """n cold starts of each side, interleaved (a shared machine's drift hits every side alike):
+    Init Duration, the first invoke, their sum as the caller sees it and as Lambda bills it
+    since August 2025, and Max Memory Used (medians). Pigeon; the same build without bytecode;
+    the naive eager handler; a no-op handler (Python and the runtime client); with a secret,
+    the prototype that reads it during Init. Then the limit, in the same run: the no-op
+    handler's Init, plus raw pika's connect and one publish with its confirm, plus one
+    GetSecretValue over HTTP with the standard library when there is a secret."""
     url = url or bench.url
-    out: dict[str, Any] = {}
+    ours_env = {"PIGEON_RABBITMQ_URL": url, **(secret.environment if secret else {})}
     # The naive handler reads the URL itself; it only makes its boto3 client at import.
-    naive_env = {**env, "PIGEON_RABBITMQ_URL": url, "PIGEON_RABBITMQ_SECRET_ARN": ""}
-    ours_env = {"PIGEON_RABBITMQ_URL": url, **env}
-    for name, root, handler, variables in (
-        ("ours", bench.ours, HANDLER, ours_env),
-        ("baseline", bench.baseline, "naive_init.handler", naive_env),
-        ("noop", bench.baseline, "noop.handler", ours_env),
-    ):
-        inits, firsts, totals, memory = [], [], [], []
-        for _ in range(n):
-            with bench.sandbox(root, handler, **variables) as box:
-                outcome = box.invoke(bench.one_accepted())
-            assert outcome.ok, outcome.payload
-            init = outcome.report.init_ms or 0.0
-            inits.append(init)
-            firsts.append(outcome.report.duration_ms)
-            totals.append(init + outcome.report.duration_ms)
-            memory.append(float(outcome.report.max_memory_mb))
-        out[name] = {
-            "init_ms": median(inits),
-            "first_invoke_ms": median(firsts),
-            "cold_total_ms": median(totals),
-            "max_memory_mb": median(memory),
+    naive_env = {**ours_env, "PIGEON_RABBITMQ_URL": url, "PIGEON_RABBITMQ_SECRET_ARN": ""}
+    sides = ["ours", "source", "baseline", "noop"] + (["eager"] if secret else [])
+    samples: dict[str, list[tuple[float, float, float]]] = {side: [] for side in sides}
+    for _ in range(n):
+        for side in sides:
+            env = naive_env if side == "baseline" else ours_env
+            samples[side].append(_cold_start(bench, side, env))
+    out: dict[str, Any] = {}
+    for side, runs in samples.items():
+        out[side] = {
+            "init_ms": median([init for init, _, _ in runs]),
+            "first_invoke_ms": median([first for _, first, _ in runs]),
+            "cold_total_ms": median([init + first for init, first, _ in runs]),
+            "billed_ms": median([float(cost.billed_ms(init + first)) for init, first, _ in runs]),
+            "max_memory_mb": median([memory for _, _, memory in runs]),
             "cold_starts": n,
         }
+    broker = limits.connect_and_publish(url, bench.queue, max(n, 3))
+    limit = {"noop_init_ms": out["noop"]["init_ms"], **broker}
+    if secret:
+        limit["get_secret_value_ms"] = limits.get_secret_value(
+            secret.endpoint, secret.arn, moto_server.REGION, max(n, 3)
+        )
+    limit["total_ms"] = sum(limit.values())
+    out["limit"] = limit
     out["init_ratio"] = out["ours"]["init_ms"] / out["baseline"]["init_ms"]
     out["cold_ratio"] = out["ours"]["cold_total_ms"] / out["baseline"]["cold_total_ms"]
+    out["bytecode_ratio"] = out["ours"]["cold_total_ms"] / out["source"]["cold_total_ms"]
+    out["limit_ratio"] = out["ours"]["cold_total_ms"] / limit["total_ms"]
     out["init_over_noop_ms"] = out["ours"]["init_ms"] - out["noop"]["init_ms"]
     out["memory_ratio"] = out["ours"]["max_memory_mb"] / out["baseline"]["max_memory_mb"]
     bench.purge()
@@ -123,21 +165,31 @@ def cold_starts(bench: Workbench, n: int, url: str | None = None, **env: str) ->
 
 
 def in_process(
-    bench: Workbench, python: str, script: str, *args: str, text: str = "", url: str = ""
+    bench: Workbench,
+    python: str,
+    script: str,
+    *args: str,
+    text: str = "",
+    url: str = "",
+    root: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> str:
-    """One of the bench's scripts in a fresh interpreter of the runtime's Python, with Pigeon's
-    task root first on the path and its environment, as the runtime would; its stdout."""
-    env = {
+    """One of the bench's scripts in a fresh interpreter of the runtime's Python, with a task
+    root (Pigeon's unless told) first on the path and the function's environment, as the
+    runtime would (-B: nothing written, as in Lambda's read-only task root); its stdout."""
+    root = root or bench.ours
+    variables = {"PIGEON_RABBITMQ_URL": url or bench.url, **(env or {})}
+    environment = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(bench.ours),
-        **bench.sandbox(bench.ours, HANDLER, PIGEON_RABBITMQ_URL=url or bench.url).spec.environment,
+        "PYTHONPATH": str(root),
+        **bench.sandbox(root, HANDLER, **variables).spec.environment,
     }
     done = subprocess.run(
-        [python, "-S", str(Path(__file__).with_name(script)), *args],
+        [python, "-S", "-B", str(Path(__file__).with_name(script)), *args],
         input=text,
         capture_output=True,
         text=True,
-        env=env,
+        env=environment,
         check=True,
         timeout=600,
     )
@@ -175,16 +227,54 @@ def where_warm_time_goes(
     return {str(name): float(ms) for name, ms in areas.items()}
 
 
-def cold_breakdown(bench: Workbench, python: str, n: int, noop_init_ms: float) -> dict[str, float]:
-    """Where a cold start goes (medians of n fresh interpreters): Python and the runtime client
-    (a no-op handler's Init Duration), then pigeon.handler's import, the first publish's
-    imports, the connection, one publish and its confirm."""
-    runs = [json.loads(in_process(bench, python, "cold_phases.py", bench.queue)) for _ in range(n)]
+def cold_breakdown(
+    bench: Workbench, python: str, n: int, root: Path, secret: Secret | None = None
+) -> dict[str, float]:
+    """Where a cold start's own work goes (medians of n fresh interpreters, ms), from `root`
+    (with or without bytecode): pigeon.handler's import, with a secret the SDK's import then
+    the client and GetSecretValue, the first publish's imports, the connection, one publish
+    and its confirm. The caller puts Python and the runtime client in front."""
+    env = secret.environment if secret else {}
+    url = "" if secret else bench.url
+    runs = [
+        json.loads(in_process(bench, python, "cold_phases.py", bench.queue, url=url, root=root,
+                              env=env))
+        for _ in range(n)
+    ]  # fmt: skip
     bench.purge()
-    phases = {"Python and the runtime client": noop_init_ms}
-    for name in runs[0]:
-        phases[str(name)] = median([float(run[name]) for run in runs])
-    return phases
+    return {str(name): median([float(run[name]) for run in runs]) for name in runs[0]}
+
+
+REST = "the rest in the runtime (invoke handling, first call)"
+
+
+def cold_breakdowns(
+    bench: Workbench,
+    python: str,
+    n: int,
+    measured: dict[str, Any],
+    secret: Secret,
+    label: str,
+) -> dict[str, dict[str, float]]:
+    """Where a cold start goes, with and without bytecode, for the URL configuration and the
+    secret one: Python and the runtime client (the no-op handler's Init Duration in the same
+    figure), the phases of a fresh interpreter, and what they leave out of the cold start the
+    runtime reported for that tree (the runtime client's invoke handling, the first call)."""
+    configs = {
+        "URL config, bytecode": (bench.ours, None, "cold_url", "ours"),
+        "URL config, no bytecode": (bench.source, None, "cold_url", "source"),
+        f"{label}, bytecode": (bench.ours, secret, "cold_secret", "ours"),
+        f"{label}, no bytecode": (bench.source, secret, "cold_secret", "source"),
+    }
+    found: dict[str, dict[str, float]] = {}
+    for name, (root, config_secret, figure, side) in configs.items():
+        runs = measured[figure]["runs"]
+        phases = {"Python and the runtime client": mean(r["noop"]["init_ms"] for r in runs)}
+        phases.update(cold_breakdown(bench, python, n, root, config_secret))
+        total = mean(r[side]["cold_total_ms"] for r in runs)
+        phases[REST] = max(0.0, total - sum(phases.values()))
+        found[name] = phases
+    return found
 
 
 def import_times(
@@ -194,7 +284,7 @@ def import_times(
     cumulative ms], by cumulative time."""
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), **_quiet_environment()}
     done = subprocess.run(
-        [python, "-S", "-X", "importtime", "-c", f"import {module}"],
+        [python, "-S", "-B", "-X", "importtime", "-c", f"import {module}"],
         capture_output=True, text=True, env=env, check=True, timeout=120,
     )  # fmt: skip
     rows: list[tuple[str, float, float]] = []
@@ -212,6 +302,8 @@ def _quiet_environment() -> dict[str, str]:
 
 
 def zip_figures() -> dict[str, Any]:
+    """The zip's size, zipped and unzipped, and the parts of it: boto3 and its dependencies,
+    and the bytecode (what it adds)."""
     aws = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
     with zipfile.ZipFile(ZIP) as archive:
         infos = archive.infolist()
@@ -220,11 +312,16 @@ def zip_figures() -> dict[str, Any]:
         return info.filename.split("/")[0].split("-")[0].removesuffix(".py")
 
     aws_compressed = sum(i.compress_size for i in infos if top(i) in aws)
+    pycs = [i for i in infos if i.filename.endswith(".pyc")]
     return {
         "zip_mb": ZIP.stat().st_size / 1e6,
         "unzipped_mb": sum(i.file_size for i in infos) / 1e6,
         "boto3_and_deps_in_zip_mb": aws_compressed / 1e6,
         "zip_without_boto3_mb": (ZIP.stat().st_size - aws_compressed) / 1e6,
+        "bytecode_in_zip_mb": sum(i.compress_size for i in pycs) / 1e6,
+        "bytecode_unzipped_mb": sum(i.file_size for i in pycs) / 1e6,
+        "zip_without_bytecode_mb": (ZIP.stat().st_size - sum(i.compress_size for i in pycs)) / 1e6,
+        "pyc_files": len(pycs),
     }
 
 
@@ -250,13 +347,14 @@ def build_times() -> dict[str, Any]:
     return {"cold_s": times[0], "warm_s": times[1], "ratio": times[1] / times[0]}
 
 
-def secret_for(url: str, endpoint: str) -> dict[str, str]:
+def secret_for(url: str, endpoint: str) -> Secret:
     """A secret holding the broker URL in moto's Secrets Manager; the function's variables."""
     client = moto_server.client("secretsmanager", endpoint)
     name = f"bench-{uuid.uuid4().hex[:6]}"
     arn = client.create_secret(Name=name, SecretString=json.dumps({"url": url}))["ARN"]
-    return {
+    environment = {
         "PIGEON_RABBITMQ_SECRET_ARN": arn,
         "PIGEON_RABBITMQ_URL": "",
         **moto_server.function_environment(endpoint),
     }
+    return Secret(endpoint, arn, environment)

@@ -4,18 +4,24 @@ Pigeon's figures are read against.
 - one persistent publish and its confirm on an already open channel to a durable queue: the
   broker's round trip, its fsync included (a BlockingConnection in confirm mode);
 - pipelined: every message of an event published on one channel, then every confirm awaited
-  (a SelectConnection, as nothing blocking can keep several messages in flight).
+  (a SelectConnection, as nothing blocking can keep several messages in flight);
+- what a cold start cannot avoid beyond Python and the runtime client: one connect (AMQP or
+  TLS, the channel and confirm mode included) and one publish with its confirm in raw pika,
+  and one GetSecretValue over HTTP with the standard library alone (against moto's server).
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pika
 
 from pigeon_tools import events
-from pigeon_tools.bench.stats import percentile
+from pigeon_tools.bench.stats import median, percentile
 
 
 def confirm_each(url: str, queue: str, n: int) -> list[float]:
@@ -36,6 +42,59 @@ def confirm_each(url: str, queue: str, n: int) -> list[float]:
     finally:
         connection.close()
     return durations[1:]
+
+
+def connect_and_publish(url: str, queue: str, n: int) -> dict[str, float]:
+    """A cold start's broker work in raw pika, n times (medians, ms): a new connection with
+    its channel in confirm mode (over TLS when the URL is amqps), then one persistent publish
+    and its confirm."""
+    connects, publishes = [], []
+    for _ in range(n):
+        crash_id = events.new_crash_id()
+        started = time.perf_counter()
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            opened = time.perf_counter()
+            properties = pika.BasicProperties(delivery_mode=2, message_id=crash_id)
+            channel.basic_publish("", queue, crash_id.encode(), properties, mandatory=True)
+            confirmed = time.perf_counter()
+            channel.queue_purge(queue)
+        finally:
+            connection.close()
+        connects.append((opened - started) * 1000)
+        publishes.append((confirmed - opened) * 1000)
+    return {"connect_ms": median(connects), "publish_ms": median(publishes)}
+
+
+def get_secret_value(endpoint: str, arn: str, region: str, n: int) -> float:
+    """One GetSecretValue over HTTP with the standard library, n times on new connections:
+    the median ms, the secret's JSON parsed. Unsigned (moto does not check signatures; SigV4's
+    HMACs cost microseconds), with the credential scope that names the region."""
+    where = urlsplit(endpoint)
+    body = json.dumps({"SecretId": arn}).encode()
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "secretsmanager.GetSecretValue",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=moto/20250801/{region}/secretsmanager/"
+        f"aws4_request, SignedHeaders=host;x-amz-target, Signature={'0' * 64}",
+    }
+    durations = []
+    for _ in range(n):
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+        try:
+            connection.request("POST", "/", body, headers)
+            response = connection.getresponse()
+            answer = response.read()
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"GetSecretValue: HTTP {response.status}: {answer[:200]!r}")
+        json.loads(json.loads(answer)["SecretString"])
+        durations.append((time.perf_counter() - started) * 1000)
+    return median(durations)
 
 
 def single_confirm(url: str, queue: str, n: int) -> dict[str, Any]:

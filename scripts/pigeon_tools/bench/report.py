@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pigeon_tools.build.verify import LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIPPED_LIMIT
+
 NOISY = 0.15
 
 Run = dict[str, Any]
@@ -55,14 +57,35 @@ def _side(side: str, key: str = "p50_ms") -> Callable[[Run], float]:
     return lambda run: float(run[side][key])
 
 
+def _limit(key: str = "total_ms") -> Callable[[Run], float]:
+    return lambda run: float(run["limit"][key])
+
+
+def secret_label(tls: bool) -> str:
+    """The production configuration's name: the broker's URL in a secret (over TLS, as Amazon
+    MQ has it, when the run had a TLS broker)."""
+    return "secret ARN + TLS" if tls else "secret ARN"
+
+
+NO_BYTECODE = "the same build without bytecode"
+COLD_LIMIT = "no-op Init + raw pika connect, publish and confirm"
+
+
 def lines(tls: bool) -> list[Line]:
     """The rows, in order; the TLS ones when the run had a TLS broker."""
+    secret = secret_label(tls)
+    secret_limit = "no-op Init + stdlib GetSecretValue + raw pika " + (
+        "TLS connect, publish and confirm" if tls else "connect, publish and confirm"
+    )
     found = [
         Line("Pigeon's own warm cost (p50 minus no-op p50)", "warm_latency",
              lambda r: float(r["own_cost_ms"]), _side("limit"), "ms",
              "raw pika: 1 publish + confirm, open channel", ("<=", 1.3)),
         Line("warm invoke, 1 record, p50", "warm_latency", _side("ours"), _side("baseline"),
-             "ms", "connection per invocation (seed)", ("<=", 0.2)),
+             "ms", "connection per invocation (seed)"),
+        Line("warm floor: no-op p50 + raw pika publish and confirm", "warm_latency",
+             lambda r: float(r["noop"]["p50_ms"] + r["limit"]["p50_ms"]), _side("baseline"),
+             "ms", "connection per invocation (seed)"),
         Line("warm invoke, 1 record, p99", "warm_latency", _side("ours", "p99_ms"),
              _side("baseline", "p99_ms"), "ms", "connection per invocation (seed)"),
         Line("no-op handler, warm p50 (runtime client)", "warm_latency", _side("noop"),
@@ -87,11 +110,39 @@ def lines(tls: bool) -> list[Line]:
         Line("burst: peak broker connections per environment", "burst",
              lambda r: float(r["connections_per_environment_limit"]), lambda r: 1.0,
              "connections", "one per environment (peak <= concurrency)", ("<=", 1.0)),
-        Line("cold start: Init + first invoke", "cold_url", _side("ours", "cold_total_ms"),
-             _side("baseline", "cold_total_ms"), "ms", "naive eager handler", ("<=", 0.35)),
-        Line("Init Duration", "cold_url", _side("ours", "init_ms"), _side("noop", "init_ms"),
-             "ms", "no-op handler: Python + runtime client", difference=True),
-        Line("Init Duration", "cold_url", _side("ours", "init_ms"),
+        Line(f"cold start, {secret} (Init + first invoke)", "cold_secret",
+             _side("ours", "cold_total_ms"), _side("source", "cold_total_ms"), "ms",
+             NO_BYTECODE, ("<=", 0.45)),
+        Line(f"cold start, {secret} (Init + first invoke)", "cold_secret",
+             _side("ours", "cold_total_ms"), _limit(), "ms", secret_limit, ("<=", 2.0)),
+        Line(f"billed ms per cold start, {secret}", "cold_secret", _side("ours", "billed_ms"),
+             _side("source", "billed_ms"), "ms", NO_BYTECODE),
+        Line(f"{secret}: Init Duration", "cold_secret", _side("ours", "init_ms"),
+             _side("baseline", "init_ms"), "ms", "naive eager handler (boto3 client at init)"),
+        Line(f"{secret}: first invoke after init", "cold_secret",
+             _side("ours", "first_invoke_ms"), _side("baseline", "first_invoke_ms"), "ms",
+             "naive eager handler", difference=True),
+        Line(f"{secret}: the secret read in Init (prototype)", "cold_secret",
+             _side("eager", "cold_total_ms"), _side("ours", "cold_total_ms"), "ms",
+             "Pigeon: the secret read on the first publish"),
+        Line(f"{secret}: first invoke, the secret read in Init (prototype)",
+             "cold_secret", _side("eager", "first_invoke_ms"),
+             _side("ours", "first_invoke_ms"), "ms",
+             "Pigeon: the secret read on the first publish", difference=True),
+        Line("cold start, URL config (Init + first invoke)", "cold_url",
+             _side("ours", "cold_total_ms"), _side("source", "cold_total_ms"), "ms",
+             NO_BYTECODE, ("<=", 0.6)),
+        Line("cold start, URL config (Init + first invoke)", "cold_url",
+             _side("ours", "cold_total_ms"), _limit(), "ms", COLD_LIMIT),
+        Line("cold start, URL config (Init + first invoke)", "cold_url",
+             _side("ours", "cold_total_ms"), _side("baseline", "cold_total_ms"), "ms",
+             "naive eager handler", ("<=", 0.35)),
+        Line("billed ms per cold start, URL config", "cold_url", _side("ours", "billed_ms"),
+             _side("source", "billed_ms"), "ms", NO_BYTECODE),
+        Line("Init Duration, URL config", "cold_url", _side("ours", "init_ms"),
+             _side("noop", "init_ms"), "ms", "no-op handler: Python + runtime client",
+             ("<=", 30.0), difference=True),
+        Line("Init Duration, URL config", "cold_url", _side("ours", "init_ms"),
              _side("baseline", "init_ms"), "ms", "naive eager handler", ("<=", 0.35)),
         Line("Max Memory Used (cold)", "cold_url", _side("ours", "max_memory_mb"),
              _side("baseline", "max_memory_mb"), "MB", "naive eager handler"),
@@ -103,19 +154,20 @@ def lines(tls: bool) -> list[Line]:
                  "raw pika over TLS: 1 publish + confirm", ("<=", 1.3)),
             Line("TLS: warm invoke, 1 record, p50", "warm_latency_tls", _side("ours"),
                  _side("baseline"), "ms", "connection per invocation over TLS (seed)"),
-            Line("TLS: cold start: Init + first invoke", "cold_tls",
+            Line("TLS: cold start, URL config (Init + first invoke)", "cold_tls",
                  _side("ours", "cold_total_ms"), _side("baseline", "cold_total_ms"), "ms",
                  "naive eager handler over TLS", ("<=", 0.35)),
         ]  # fmt: skip
     found += [
-        Line("secret ARN: Init Duration", "cold_secret", _side("ours", "init_ms"),
-             _side("baseline", "init_ms"), "ms", "naive eager handler (boto3 client at init)"),
-        Line("secret ARN: first invoke after init", "cold_secret",
-             _side("ours", "first_invoke_ms"), _side("baseline", "first_invoke_ms"), "ms",
-             "naive eager handler", difference=True),
         Line("local runtime overhead per warm invoke", "runtime_overhead",
              lambda r: float(r["runtime_p50_ms"]), lambda r: float(r["direct_p50_ms"]), "ms",
              "the handler called in-process", ("<=", 3.0), difference=True),
+        Line("zip size", "zip", lambda r: float(r["zip_mb"]),
+             lambda r: float(r["zip_without_bytecode_mb"]), "MB", "without its bytecode"),
+        Line("zip size", "zip", lambda r: float(r["zip_mb"]),
+             lambda _r: LAMBDA_ZIPPED_LIMIT / 1e6, "MB", "Lambda's limit, zipped"),
+        Line("unzipped size", "zip", lambda r: float(r["unzipped_mb"]),
+             lambda _r: LAMBDA_UNZIPPED_LIMIT / 1e6, "MB", "Lambda's limit, unzipped"),
         Line("zip size", "zip", lambda r: float(r["zip_mb"]),
              lambda r: float(r["zip_without_boto3_mb"]), "MB", "without boto3 and its deps"),
         Line("build: warm rebuild", "build", lambda r: float(r["warm_s"]),
@@ -241,21 +293,27 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def plot_cold_start(results: dict[str, Any], path: Path) -> None:
-    """Where a cold start goes: Pigeon's phases stacked, beside the naive handler's."""
+    """Where a cold start goes: the phases of each configuration, with and without bytecode,
+    stacked; one colour per phase across the bars."""
     plt = _pyplot()
-    phases: dict[str, float] = results["cold_breakdown"]
-    naive = results["figures"]["cold_url"]["runs"][0]["baseline"]
-    figure, axis = plt.subplots(figsize=(9, 3.2))
-    left = 0.0
-    for name, ms in phases.items():
-        axis.barh("Pigeon", ms, left=left, label=f"{name} ({ms:.0f} ms)")
-        left += ms
-    axis.barh("naive handler", naive["init_ms"], color="0.6", label="naive: Init Duration")
-    axis.barh("naive handler", naive["first_invoke_ms"], left=naive["init_ms"], color="0.8",
-              label="naive: first invoke")  # fmt: skip
+    breakdowns: dict[str, dict[str, float]] = results["cold_breakdown"]
+    from matplotlib.patches import Patch
+
+    longest = max(breakdowns.values(), key=len)
+    names = list(dict.fromkeys([*longest, *(n for phases in breakdowns.values() for n in phases)]))
+    colours = dict(zip(names, plt.get_cmap("tab10").colors, strict=False))
+    figure, axis = plt.subplots(figsize=(10, 1.6 + 0.6 * len(breakdowns)))
+    for config, phases in reversed(breakdowns.items()):
+        left = 0.0
+        for name, ms in phases.items():
+            axis.barh(config, ms, left=left, color=colours[name])
+            left += ms
+        axis.text(left, config, f" {left:.0f} ms", va="center", fontsize=8)
     axis.set_xlabel("ms: Init Duration + first invoke, to the first confirmed crash id")
-    axis.set_title("Where a cold start goes (medians)")
-    axis.legend(fontsize=7, loc="lower right")
+    axis.set_title("Where a cold start goes (medians), with and without bytecode in the zip")
+    handles = [Patch(color=colours[name], label=name) for name in names]
+    axis.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+                ncol=3)  # fmt: skip
     axis.grid(True, axis="x", alpha=0.3)
     _save(plt, figure, path)
 
@@ -295,16 +353,6 @@ def explain(rows: list[dict[str, Any]], results: dict[str, Any]) -> list[str]:
             why = "Pigeon's handler per call over TLS, by cProfile: " + _areas(
                 diagnosis.get("warm_1_record_tls_ms_by_area", {})
             )
-        elif "warm invoke, 1 record, p50" in name:
-            runs = results["figures"]["warm_latency"]["runs"]
-            floor = sum(
-                (r["noop"]["p50_ms"] + r["limit"]["p50_ms"]) / r["baseline"]["p50_ms"] for r in runs
-            ) / len(runs)
-            why = (
-                f"the floor, a no-op handler plus raw pika's publish and confirm, is already "
-                f"{floor:.2f}x of the seed's time on this loopback broker; Pigeon's handler "
-                "per call, by cProfile: " + _areas(diagnosis.get("warm_1_record_ms_by_area", {}))
-            )
         elif "own warm cost" in name:
             why = "Pigeon's handler per call, by cProfile: " + _areas(
                 diagnosis.get("warm_1_record_ms_by_area", {})
@@ -329,11 +377,23 @@ def explain(rows: list[dict[str, Any]], results: dict[str, Any]) -> list[str]:
             why = "the warm rebuild reuses the export, the installed tree, the SBOM and the "
             why += "import check; what remains is copying, zipping and checking (`make build`)"
         elif "cold start" in name or "Init" in name:
-            phases = results.get("cold_breakdown", {})
-            why = "cold phases: " + ", ".join(f"{k} {v:.0f} ms" for k, v in phases.items())
-            imports = diagnosis.get("slowest_imports", [])[:3]
+            secret = "secret ARN" in name
+            breakdowns = results.get("cold_breakdown", {})
+            wanted = "secret ARN" if secret else "URL config"
+            phases: dict[str, float] = next(
+                (
+                    v
+                    for k, v in breakdowns.items()
+                    if k.startswith(wanted) and "no bytecode" not in k
+                ),
+                {},
+            )
+            why = "cold phases with bytecode: " + ", ".join(
+                f"{k} {v:.0f} ms" for k, v in phases.items()
+            )
+            imports = diagnosis.get("slowest_imports_secret" if secret else "slowest_imports", [])
             why += "; slowest imports (cumulative): " + ", ".join(
-                f"{module} {cumulative:.0f} ms" for module, _own, cumulative in imports
+                f"{module} {cumulative:.0f} ms" for module, _own, cumulative in imports[:3]
             )
         found.append(f"{name}: {row['result']} against {row['goal']}, {row['verdict']}. {why}")
     return found

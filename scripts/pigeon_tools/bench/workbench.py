@@ -1,5 +1,6 @@
-"""What every figure needs: copies of the built zip (Pigeon's, and one with the baselines
-beside it), a durable queue on the broker, and functions to run in the local runtime."""
+"""What every figure needs: copies of the built zip (Pigeon's; the same without its bytecode;
+one with the baselines beside it, compiled like the build compiles), a durable queue on the
+broker, and functions to run in the local runtime."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from pigeon_tools import archive, events, function, queues
+from pigeon_tools.build import bytecode
 from pigeon_tools.lambda_local.sandbox import Sandbox
 from pigeon_tools.lambda_local.spec import FunctionSpec
 from pigeon_tools.paths import ZIP
@@ -20,11 +22,18 @@ class Workbench:
     def __init__(self, url: str, workdir: Path) -> None:
         self.url = url
         self.ours = archive.extract(ZIP, workdir / "ours")
+        # The same build without bytecode: what every cold start compiled before the zip had it.
+        self.source = workdir / "source"
+        shutil.copytree(self.ours, self.source, ignore=shutil.ignore_patterns("__pycache__"))
         self.baseline = workdir / "baseline"
         shutil.copytree(self.ours, self.baseline)
+        added = []
         for module in BASELINES.glob("*.py"):
             if module.name != "__init__.py":
                 shutil.copy(module, self.baseline / module.name)
+                added.append(module.name)
+        python = bytecode.target_python()
+        bytecode.run(bytecode.compiler(python), "compile", self.baseline, sorted(added))
         self.queue = f"bench.{uuid.uuid4().hex[:8]}"
         queues.declare(self.url, self.queue)
 

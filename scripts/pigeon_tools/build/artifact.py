@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pigeon_tools import docker
-from pigeon_tools.build import sbom
+from pigeon_tools.build import bytecode, sbom
 from pigeon_tools.build.export import locked_requirements
 from pigeon_tools.build.install import dependency_tree
 from pigeon_tools.build.package import base64_sha256, task_root, write_zip
@@ -63,15 +63,22 @@ def _build(arch: str, in_docker: bool, layout: Layout) -> Path:
     requirements = locked_requirements(layout.source, layout.cache)
     tree = dependency_tree(requirements, arch, in_docker, layout.cache)
     staged = staging(layout.build_dir)
-    info = task_root(tree, layout.source, staged)
     shown = (
         zip_path.relative_to(layout.source) if zip_path.is_relative_to(layout.source) else zip_path
     )
-    step(f"zip: {shown} (commit {info['commit'][:12]}, version {info['version']})")
     staged_zip = staging(zip_path)
     sbom_path = layout.dist_dir / SBOM_NAME
     staged_sbom = staging(sbom_path)
     try:
+        info = task_root(tree, layout.source, staged)
+        files, reused, version = bytecode.compile_tree(
+            staged, bytecode.target_python(), layout.cache
+        )
+        step(
+            f"bytecode: {files} .py files, {bytecode.MODE} .pyc by Python {version}, code "
+            f"naming {bytecode.TASK_ROOT}/… ({reused} from the cache)"
+        )
+        step(f"zip: {shown} (commit {info['commit'][:12]}, version {info['version']})")
         write_zip(staged, staged_zip)
         cached = sbom.write(requirements, layout.source, staged_sbom, layout.cache)
         made = "the same inputs made it before: from the cache" if cached else "cyclonedx-py"

@@ -3,28 +3,33 @@ on any zip, and deploy.sh before a plan)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
 from pigeon_tools import archive as archives
 from pigeon_tools import function
-from pigeon_tools.build import records
+from pigeon_tools.build import bytecode, records
 from pigeon_tools.build import sbom as sboms
 from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.build.steps import BuildError, step
-from pigeon_tools.python import python313
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, Lambda's limit for a function and its layers
+LAMBDA_ZIPPED_LIMIT = 52_428_800  # 50 MB, Lambda's limit for a zip uploaded directly
 ELF_MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
 PLATFORM_WORDS = {"x86_64": "x86_64", "arm64": "aarch64"}
 HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-def check_size(archive: zipfile.ZipFile) -> int:
+def check_size(archive: zipfile.ZipFile, zipped: int = 0) -> int:
+    if zipped >= LAMBDA_ZIPPED_LIMIT:
+        raise BuildError(
+            f"the zip's {zipped / 1e6:.1f} MB are over Lambda's 50 MB for a direct upload: "
+            "drop dependencies, or move large ones to a layer"
+        )
     unzipped = sum(info.file_size for info in archive.infolist())
     if unzipped >= LAMBDA_UNZIPPED_LIMIT:
         raise BuildError(
@@ -67,37 +72,56 @@ def check_compiled(archive: zipfile.ZipFile, arch: str) -> list[str]:
     return problems
 
 
-# Run with -S from the task root: sys.path is the task root ('' = cwd), then the standard library.
+# Run with -S -B from the task root, as Lambda runs it: sys.path is the task root ('' = cwd),
+# then the standard library; nothing is written. Any module of the task root that the import
+# system compiles from source instead of reading its .pyc is named, and fails the check.
 IMPORT_CHECK = """
-import importlib, os, sys
+import importlib, importlib._bootstrap_external as external, os, sys
+compiled = []
+source_to_code = external.SourceLoader.source_to_code
+def counted(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return source_to_code(self, data, path, *args, **kwargs)
+external.SourceLoader.source_to_code = counted
 module, _, name = sys.argv[1].rpartition(".")
 handler = getattr(importlib.import_module(module), name)
 assert callable(handler), "handler is not callable"
 where = importlib.import_module(module.partition(".")[0]).__file__
 assert where.startswith(os.getcwd()), where
+ours = sorted(p for p in compiled if p.startswith(os.getcwd()))
+assert not ours, "compiled from source, not read from its .pyc: " + ", ".join(ours[:5])
 """
 
 
 def check_import(zip_path: Path, python: str, handler: str = function.HANDLER) -> None:
     """Import the handler from the extracted zip alone: no dev venv, no site-packages."""
-    with tempfile.TemporaryDirectory(prefix="pigeon-import-check-") as folder:
-        root = archives.extract(zip_path, Path(folder))
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(root), **function.environment()}
-        done = subprocess.run(
-            [python, "-S", "-c", IMPORT_CHECK, handler],
-            env=env,
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    with archives.extracted(zip_path, prefix="pigeon-import-check-") as root:
+        import_from(root, python, handler)
+
+
+def import_from(root: Path, python: str, handler: str = function.HANDLER) -> None:
+    """Import the handler from a task root alone, with its bytecode, as Lambda does."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), **function.environment()}
+    done = subprocess.run(
+        [python, "-S", "-B", "-c", IMPORT_CHECK, handler],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+        if "compiled from source, not read from its .pyc" in last:
             raise BuildError(
-                f"{handler} does not import from the zip alone:\n{last}\n"
-                "Is a runtime import missing from [project.dependencies] in pyproject.toml "
-                "(dev-only packages are not in the zip)? Add it with `poetry add`, then rebuild."
+                f"{handler} imports, but not with the zip's bytecode:\n{last}\n"
+                f"Is the zip's .pyc for another Python than {python}?"
             )
+        raise BuildError(
+            f"{handler} does not import from the zip alone:\n{last}\n"
+            "Is a runtime import missing from [project.dependencies] in pyproject.toml "
+            "(dev-only packages are not in the zip)? Add it with `poetry add`, then rebuild."
+        )
 
 
 def verify(
@@ -119,16 +143,32 @@ def verify(
     with zipfile.ZipFile(zip_path) as archive:
         if version_file is not None and version_file.read_bytes() != archive.read("version.json"):
             raise BuildError(f"{version_file.name} is not the zip's version.json")
-        stray = [
-            n
-            for n in archive.namelist()
-            if "__pycache__/" in n or n.endswith((".pyc", ".pyo")) or n.startswith("bin/")
-        ]
+        stray = [n for n in archive.namelist() if n.startswith("bin/")]
         if stray:
             raise BuildError(f"machine-specific files in the zip: {stray[:5]}")
-        step("check: no __pycache__, .pyc or bin/ in the zip")
-        unzipped = check_size(archive)
-        step(f"check: unzipped size {unzipped / 1e6:.1f} MB is under Lambda's 250 MB")
+        step("check: no bin/ in the zip")
+        problems = bytecode.check_pairs(archive.namelist())
+        if problems:
+            raise BuildError(
+                "bytecode missing or left over:\n  "
+                + "\n  ".join(problems[:10])
+                + "\nRebuild: the build compiles every .py (a .pyc without its source is dropped)."
+            )
+        count = sum(1 for n in archive.namelist() if bytecode.is_bytecode(n))
+        step(f"check: every .py has its .pyc ({count}), and no .pyc is without its .py")
+        problems = bytecode.check_magic(archive)
+        if problems:
+            raise BuildError(
+                f"bytecode for another Python than {bytecode.TARGET}:\n  "
+                + "\n  ".join(problems[:10])
+            )
+        step(f"check: every .pyc has Python {bytecode.TARGET}'s magic number")
+        zipped = zip_path.stat().st_size
+        unzipped = check_size(archive, zipped)
+        step(
+            f"check: {zipped / 1e6:.1f} MB zipped and {unzipped / 1e6:.1f} MB unzipped are under "
+            "Lambda's 50 MB and 250 MB"
+        )
         problems = check_compiled(archive, arch)
         if problems:
             raise BuildError(
@@ -149,20 +189,37 @@ def verify(
                 raise BuildError(
                     f"{sbom.name} does not describe the zip:\n  " + "\n  ".join(problems)
                 )
-            step(f"check: {sbom.name} lists exactly the distributions in the zip, with versions")
-    if HOST_ARCH.get(os.uname().machine) != arch:
-        step(f"check: import skipped, the host ({os.uname().machine}) cannot run {arch} code")
-        return
-    python = python313()
+            step("check: the SBOM lists exactly the distributions in the zip, with versions")
+    python = bytecode.target_python()
+    with zipfile.ZipFile(zip_path) as archive:
+        sources = bytecode.SourceCheck.plan(archive, python, cache)
+    runs_here = HOST_ARCH.get(os.uname().machine) == arch
     # The same bytes import the same way: a rebuild with nothing changed skips the slow check.
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
-    passed = cache / f"imports-ok-{arch}-{digest}" if cache else None
-    if passed and passed.exists():
-        step(f"check: {function.HANDLER} imports: these exact bytes passed before ({python})")
-        return
-    check_import(zip_path, python)
-    step(f"check: {function.HANDLER} imports from the extracted zip in isolated {python}")
-    if passed:
-        for old in passed.parent.glob(f"imports-ok-{arch}-*"):
+    ok = cache / f"imports-ok-{arch}-{digest}" if cache else None
+    import_now = runs_here and not (ok and ok.exists())
+    with contextlib.ExitStack() as stack:
+        needed = sources.todo or import_now
+        root = stack.enter_context(archives.extracted(zip_path)) if needed else None
+        sources.run(root)
+        before = len(sources.keys) - len(sources.todo)
+        step(
+            f"check: every .pyc is what its source compiles to ({len(sources.todo)} recompiled "
+            f"by Python {sources.compiler.version} and compared"
+            + (f", {before} passed before)" if before else ")")
+        )
+        if not runs_here:
+            step(f"check: import skipped, the host ({os.uname().machine}) cannot run {arch} code")
+        elif not import_now:
+            step(f"check: {function.HANDLER} imports: these exact bytes passed before ({python})")
+        else:
+            assert root is not None
+            import_from(root, python)
+            step(
+                f"check: {function.HANDLER} imports from the extracted zip with its bytecode, "
+                f"in isolated {python}"
+            )
+    if ok and import_now:
+        for old in ok.parent.glob(f"imports-ok-{arch}-*"):
             old.unlink()
-        passed.touch()
+        ok.touch()

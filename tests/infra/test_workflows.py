@@ -6,6 +6,8 @@ import re
 
 import yaml
 
+from pigeon_tools.deploy.checks import PREFLIGHTS
+from pigeon_tools.deploy.terraform import Backend, init_args
 from pigeon_tools.paths import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -170,16 +172,10 @@ def test_the_build_job_alone_attests_the_zip_and_its_sbom_with_least_permissions
 
 
 def test_deploy_sh_verifies_attestation_sha_and_build_before_it_plans():
-    script = (ROOT / "scripts" / "deploy.sh").read_text()
-    order = [
-        "gh attestation verify",
-        "pigeon.zip.sha256",
-        'build.py" --verify-only',
-        "tf init",
-        "tf plan",
-    ]
-    positions = [script.index(text) for text in order]
-    assert positions == sorted(positions)
+    names = [check.name for check in PREFLIGHTS]
+    order = ["provenance", "sha256", "build-checks", "terraform-init"]
+    assert [names.index(n) for n in order] == sorted(names.index(n) for n in order)
+    assert 'exec "$python" -m pigeon_tools.deploy' in (ROOT / "scripts" / "deploy.sh").read_text()
     deploy = DEPLOY["jobs"]["deploy"]
     assert deploy["permissions"]["attestations"] == "read"
     assert "--allow-unattested" not in runs(deploy)  # only PR plans of their own build
@@ -209,14 +205,13 @@ def test_a_workflow_locks_the_providers_monthly_and_by_hand_as_a_pull_request():
     script = (ROOT / "scripts" / "terraform_lock.sh").read_text()
     for platform in ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"):
         assert f"-platform={platform}" in script
-    assert "for dir in environments modules/*" in script
+    assert "dirs=(environments modules/*)" in script
 
 
 def test_ci_and_deploys_init_with_the_lock_file_read_only():
     check = (ROOT / "scripts" / "terraform_check.sh").read_text()
     assert "-lockfile=readonly" in check
-    deploy = (ROOT / "scripts" / "deploy.sh").read_text()
-    assert "init -input=false -reconfigure -lockfile=readonly" in deploy
+    assert "-lockfile=readonly" in init_args(Backend(()))
 
 
 def test_the_test_job_has_terraform_so_no_terraform_test_is_skipped_in_ci():

@@ -61,6 +61,7 @@ class Call:
     def record(self) -> None:
         entry = {
             "chdir": str(self.chdir),
+            "cwd": os.getcwd(),
             "args": self.args,
             "env": {k: v for k, v in sorted(os.environ.items()) if k.startswith("TF_")},
             "files": self.files,
@@ -102,6 +103,13 @@ class Call:
     def install_modules(self) -> None:
         modules = [{"Key": "", "Source": "", "Dir": "."}]
         for name, source, _, _ in self.module_calls():
+            if source.startswith(("./", "../")) and not (self.chdir / source).is_dir():
+                print(f"- {name} in ")
+                fail(
+                    "Unreadable module directory",
+                    f"Unable to evaluate directory symlink: lstat {source}: no such file or\n"
+                    "directory",
+                )
             modules.append({"Key": name, "Source": source, "Dir": source})
             print(f"- {name} in {source}")
         (self.data_dir / "modules").mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,7 @@ def locker(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "terraform"
-    fake.write_text(
-        f'#!/bin/sh\nexec "{sys.executable}" "{SUPPORT / "fake_terraform.py"}" "$@"\n'
-    )
+    fake.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SUPPORT / "fake_terraform.py"}" "$@"\n')
     fake.chmod(0o755)
     system = system_without(tmp_path / "system", "terraform")
     world = tmp_path / "terraform-world"

@@ -214,7 +214,8 @@ class Call:
         from pigeon_tools.terraform.hcl import unquote
 
         with path.open() as handle:
-            return {str(k): unquote(v) for k, v in hcl2.load(handle).items()}
+            parsed = hcl2.load(handle)
+        return {str(k): unquote(v) for k, v in parsed.items() if not str(k).startswith("__")}
 
     def plan(self) -> None:
         declared = self.variables()

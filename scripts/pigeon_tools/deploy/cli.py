@@ -171,13 +171,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ctx.terraform().passthrough(["output", *rest])
     if options.action == "setting":
         try:
-            value = load_settings(TERRAFORM_ROOT, options.env).get(rest[0] if rest else "")
+            settings = load_settings(TERRAFORM_ROOT, options.env)
+            name = rest[0] if rest else ""
+            # The architecture has a meaning when unset (x86_64), as the root's default has.
+            value = settings.architecture if name == "architecture" else settings.get(name)
         except SettingsError as error:
             print(f"deploy: {error}", file=sys.stderr)
             return 2
         if value is None:
             print(
-                f"deploy: {rest[0] if rest else '(no name)'} is not set for {options.env}",
+                f"deploy: {name or '(no name)'} is not set for {options.env}",
                 file=sys.stderr,
             )
             return 1

@@ -44,7 +44,8 @@ def artifact_dir(env: str) -> str:
 def read_tfvars(path: Path) -> dict[str, Any]:
     with path.open() as handle:
         parsed = hcl2.load(handle)
-    return {str(k): unquote(v) for k, v in parsed.items()}
+    # python-hcl2 adds markers such as __comments__: not Terraform values.
+    return {str(k): unquote(v) for k, v in parsed.items() if not str(k).startswith("__")}
 
 
 def defaults(root: Path) -> dict[str, Any]:

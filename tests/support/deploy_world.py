@@ -243,6 +243,7 @@ def aws_on_loopback() -> Iterator[tuple[str, aws_standins.Behaviour, str]]:
         moto_server() as moto,
         aws_standins.serve(behaviour) as settings,
     ):
+        reset_moto(moto)  # moto's accounts live in this process: start from an empty one
         yield moto, behaviour, settings
 
 

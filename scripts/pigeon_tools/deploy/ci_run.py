@@ -3,11 +3,14 @@ for exactly that commit. Pull-request runs build the same commit but attest noth
 workflow_dispatch run may come from any branch), so they never count.
 
     scripts/ci_run_for_commit.sh COMMIT_SHA      prints the run id (needs gh, signed in)
+
+in PIGEONTOOLS_REPOSITORY (or GITHUB_REPOSITORY), else the repository of the checkout's remote.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,7 +26,8 @@ class NoRun(Exception):
     """No run fits; the message says what to do."""
 
 
-def list_command(commit: str) -> list[str]:
+def list_command(commit: str, repository: str | None) -> list[str]:
+    where = ["--repo", repository] if repository else []  # else: the checkout's own remote
     return [
         "gh",
         "run",
@@ -42,6 +46,7 @@ def list_command(commit: str) -> list[str]:
         "20",
         "--json",
         FIELDS,
+        *where,
     ]
 
 
@@ -55,8 +60,9 @@ def fits(run: Mapping[str, Any], commit: str) -> bool:
     )
 
 
-def ci_run(commit: str) -> str:
-    done = subprocess.run(list_command(commit), capture_output=True, text=True, check=False)
+def ci_run(commit: str, repository: str | None = None) -> str:
+    command = list_command(commit, repository)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise NoRun(f"gh run list failed: {done.stderr.strip() or done.stdout.strip()}")
     runs = [r for r in json.loads(done.stdout or "[]") if fits(r, commit)]
@@ -75,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: ci_run_for_commit.sh COMMIT_SHA", file=sys.stderr)
         return 2
     try:
-        print(ci_run(args[0]))
+        repository = os.environ.get("PIGEONTOOLS_REPOSITORY") or os.environ.get("GITHUB_REPOSITORY")
+        print(ci_run(args[0], repository))
     except NoRun as error:
         print(f"ci_run_for_commit: {error}", file=sys.stderr)
         return 1

@@ -42,9 +42,13 @@ class Backend:
 
     def describe(self) -> str:
         values = dict(a.removeprefix("-backend-config=").partition("=")[::2] for a in self.args)
-        if "bucket" in values:
-            return f"s3://{values['bucket']}/{values.get('key', '')}"
-        return " ".join(self.args)
+        files = [
+            a.removeprefix("-backend-config=")
+            for a in self.args
+            if "=" not in a.removeprefix("-backend-config=")
+        ]
+        where = f"s3://{values['bucket']}" if "bucket" in values else " and ".join(files)
+        return f"{where}, key {values.get('key', '?')}"
 
 
 def backend(root: Path, env: str, environ: Mapping[str, str]) -> Backend:

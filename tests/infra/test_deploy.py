@@ -6,29 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from support.deploy_world import World, aws_on_loopback, commit_of, reset_moto
-
-
-@pytest.fixture(scope="module")
-def aws():
-    with aws_on_loopback() as endpoints:
-        yield endpoints
+from support.deploy_world import prepared
 
 
 @pytest.fixture
-def world(tmp_path, aws):
-    moto, behaviour, settings = aws
-    reset_moto(moto)
-    behaviour.deny = False
-    world = World(tmp_path, moto, settings)
-    world.checkout_path = world.checkout()  # type: ignore[attr-defined]
-    world.settings(world.checkout_path)  # type: ignore[attr-defined]
-    world.aws("s3").create_bucket(
-        Bucket="crashes-stage", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-    )
-    dist = world.checkout_path / "dist"  # type: ignore[attr-defined]
-    world.extra_env["GITHUB_SHA"] = commit_of(dist)
-    return world
+def world(tmp_path, deploy_aws):
+    return prepared(tmp_path, deploy_aws)
 
 
 def run(world, *args, **env):
@@ -63,7 +46,7 @@ def test_a_zip_without_a_valid_attestation_is_refused(world, action):
 
 
 def test_a_zip_changed_after_ci_is_refused_by_its_sha256(world):
-    dist = world.checkout_path / "dist"
+    dist = world.dist
     world.attest_artifact(dist)
     zip_path = dist / "pigeon.zip"
     zip_path.write_bytes(zip_path.read_bytes() + b"\0")
@@ -88,7 +71,7 @@ def test_an_unattested_zip_may_be_planned_but_never_applied(world):
 
 
 def test_only_a_verified_zip_reaches_terraform_and_the_checks_come_first(world):
-    world.attest_artifact(world.checkout_path / "dist")
+    world.attest_artifact(world.dist)
     done = run(world, "stage", "plan")
     assert done.returncode == 0, done.stderr
     calls = [c["args"] for c in world.terraform_calls()]
@@ -103,7 +86,7 @@ def test_only_a_verified_zip_reaches_terraform_and_the_checks_come_first(world):
 
 
 def test_a_root_without_a_committed_lock_file_is_refused_with_how_to_make_one(world):
-    world.attest_artifact(world.checkout_path / "dist")
+    world.attest_artifact(world.dist)
     (world.root(world.checkout_path) / ".terraform.lock.hcl").unlink()
     done = run(world, "stage", "plan")
     assert done.returncode == 1
@@ -113,7 +96,7 @@ def test_a_root_without_a_committed_lock_file_is_refused_with_how_to_make_one(wo
 
 
 def test_init_reads_the_lock_file_without_changing_it(world):
-    world.attest_artifact(world.checkout_path / "dist")
+    world.attest_artifact(world.dist)
     done = run(world, "stage", "plan")
     assert done.returncode == 0, done.stderr
     init = world.terraform_calls()[0]["args"]

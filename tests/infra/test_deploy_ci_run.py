@@ -6,38 +6,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
 from pigeon_tools.paths import ROOT
-from support.deploy_world import SUPPORT, system_without
+from support.deploy_world import ci_run_record, install_stand_in, system_without
 
 COMMIT = "a" * 40
 
 
 def a_run(run_id, created, **fields):
-    return {
-        "databaseId": run_id,
-        "headSha": COMMIT,
-        "headBranch": "main",
-        "event": "push",
-        "status": "completed",
-        "conclusion": "success",
-        "workflowName": "ci",
-        "path": ".github/workflows/ci.yml",
-        "displayTitle": "a commit",
-        "createdAt": created,
-        **fields,
-    }
+    return ci_run_record(run_id, COMMIT, created, **fields)
 
 
 @pytest.fixture
 def find(tmp_path):
-    (tmp_path / "bin").mkdir()
-    gh = tmp_path / "bin" / "gh"
-    gh.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SUPPORT / "fake_gh.py"}" "$@"\n')
-    gh.chmod(0o755)
+    install_stand_in(tmp_path / "bin", "gh")
     system = system_without(tmp_path / "system", "gh")
 
     def run(runs, commit=COMMIT, **env):
@@ -56,7 +40,7 @@ def find(tmp_path):
             timeout=60,
         )
 
-    run.calls = lambda: [  # type: ignore[attr-defined]
+    run.calls = lambda: [
         json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()
     ]
     return run

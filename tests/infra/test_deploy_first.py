@@ -18,7 +18,7 @@ import pytest
 from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS
 from pigeon_tools.paths import DIST, ROOT
-from support.deploy_world import ARTIFACT, REPOSITORY, World, aws_on_loopback
+from support.deploy_world import ARTIFACT, REPOSITORY, ci_run_record, prepared
 
 DEPLOY_MD = ROOT / "docs" / "deploy.md"
 BUCKET = "crashes-stage"
@@ -74,18 +74,13 @@ def git(checkout: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def world(tmp_path):
-    with aws_on_loopback() as (moto, _, settings):
-        world = World(tmp_path, moto, settings)
-        world.aws("s3").create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
-        yield world
+def world(tmp_path, deploy_aws):
+    return prepared(tmp_path, deploy_aws)
 
 
 def test_the_documented_first_deploy_reaches_a_working_state(world):
     checkout = world.checkout("home/operator/pigeon")
-    world.settings(checkout, bucket_name=BUCKET)  # step 1: committed settings
+    world.settings(checkout)  # step 1: committed settings
     for name in ARTIFACT:
         (checkout / "dist" / name).unlink()
     git(checkout, "init", "-q")
@@ -97,30 +92,8 @@ def test_the_documented_first_deploy_reaches_a_working_state(world):
     artifact = ci_artifact(world.gh_dir / "artifacts" / "777" / "pigeon-x86_64", commit)
     world.attest_artifact(artifact)
     runs = [
-        {
-            "databaseId": 777,
-            "headSha": commit,
-            "headBranch": "main",
-            "event": "push",
-            "status": "completed",
-            "conclusion": "success",
-            "workflowName": "ci",
-            "path": ".github/workflows/ci.yml",
-            "displayTitle": "x",
-            "createdAt": "2026-01-01T10:00:00Z",
-        },
-        {
-            "databaseId": 778,
-            "headSha": commit,
-            "headBranch": "feature",
-            "event": "pull_request",
-            "status": "completed",
-            "conclusion": "success",
-            "workflowName": "ci",
-            "path": ".github/workflows/ci.yml",
-            "displayTitle": "x",
-            "createdAt": "2026-01-01T11:00:00Z",
-        },
+        ci_run_record(777, commit, "2026-01-01T10:00:00Z"),
+        ci_run_record(778, commit, "2026-01-01T11:00:00Z", event="pull_request", headBranch="f"),
     ]
     (world.gh_dir / "runs.json").write_text(json.dumps(runs))
 
@@ -128,7 +101,8 @@ def test_the_documented_first_deploy_reaches_a_working_state(world):
     assert len(commands) == 5, commands
     script = "set -euo pipefail\n" + "\n".join(commands).replace("your-org/pigeon", REPOSITORY)
     env = world.environment(FAKE_TERRAFORM_MODEL="support.first_deploy_model:Root")
-    for unset in ("TF_STATE_BUCKET", "TF_STATE_REGION", "PIGEONTOOLS_REPOSITORY"):
+    # An operator's shell: no CI variables; the state backend from backend.hcl (step 2).
+    for unset in ("TF_STATE_BUCKET", "TF_STATE_REGION", "PIGEONTOOLS_REPOSITORY", "GITHUB_SHA"):
         env.pop(unset)
     done = subprocess.run(
         ["/bin/bash", "-c", script],
@@ -152,13 +126,9 @@ def test_the_documented_first_deploy_reaches_a_working_state(world):
 
 
 def test_the_first_apply_leaves_the_bucket_alone_until_the_secret_has_a_value(world):
-    checkout = world.checkout()
-    world.settings(checkout, bucket_name=BUCKET)
-    world.attest_artifact(checkout / "dist")
-    env = {
-        "FAKE_TERRAFORM_MODEL": "support.first_deploy_model:Root",
-        "GITHUB_SHA": json.loads((checkout / "dist" / "pigeon.version.json").read_text())["commit"],
-    }
+    checkout = world.checkout_path
+    world.attest_artifact(world.dist)
+    env = {"FAKE_TERRAFORM_MODEL": "support.first_deploy_model:Root"}
     first = world.deploy(checkout, "stage", "apply", **env)
     assert first.returncode == 0, first.stderr
     assert "LambdaFunctionConfigurations" not in world.aws(

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from support.deploy_world import World, aws_on_loopback, commit_of
+from support.deploy_world import World, commit_of, prepared
 
 
 @pytest.fixture
-def world(tmp_path):
-    with aws_on_loopback() as (moto, _, settings):
-        world = World(tmp_path, moto, settings)
-        world.aws("s3").create_bucket(
-            Bucket="crashes-stage", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
-        yield world
+def world(tmp_path, deploy_aws):
+    return prepared(tmp_path, deploy_aws)
 
 
 def inputs(world: World, checkout: Path, start: int) -> list[dict]:

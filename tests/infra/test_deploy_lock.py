@@ -17,9 +17,7 @@ import pytest
 
 from pigeon_tools.paths import ROOT
 from pigeon_tools.terraform import validate
-from support.deploy_world import system_without
-
-SUPPORT = ROOT / "tests" / "support"
+from support.deploy_world import SUPPORT, install_stand_in, system_without
 
 
 @pytest.fixture
@@ -30,10 +28,7 @@ def locker(tmp_path):
     (tmp_path / "scripts").mkdir()
     shutil.copy2(ROOT / "scripts" / "terraform_lock.sh", tmp_path / "scripts")
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "terraform"
-    fake.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SUPPORT / "fake_terraform.py"}" "$@"\n')
-    fake.chmod(0o755)
+    install_stand_in(bin_dir, "terraform")
     system = system_without(tmp_path / "system", "terraform")
     world = tmp_path / "terraform-world"
 
@@ -51,8 +46,8 @@ def locker(tmp_path):
             timeout=300,
         )
 
-    run.terraform = tmp_path / "terraform"  # type: ignore[attr-defined]
-    run.calls = lambda: [  # type: ignore[attr-defined]
+    run.terraform = tmp_path / "terraform"
+    run.calls = lambda: [
         json.loads(line) for line in (world / "calls.jsonl").read_text().splitlines()
     ]
     return run

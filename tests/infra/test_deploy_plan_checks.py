@@ -7,15 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.deploy_world import (
-    ACCOUNT,
-    World,
-    aws_on_loopback,
-    change,
-    commit_of,
-    plan_document,
-    reset_moto,
-)
+from support.deploy_world import ACCOUNT, change, plan_document, prepared
 
 BUCKET = "crashes-stage"
 FUNCTION = f"arn:aws:lambda:us-west-2:{ACCOUNT}:function:pigeon-stage"
@@ -26,27 +18,10 @@ NOTIFICATION = "module.pigeon.module.bucket_notification.aws_s3_bucket_notificat
 FUNCTION_ADDRESS = "module.pigeon.module.function.aws_lambda_function.this"
 
 
-@pytest.fixture(scope="module")
-def aws():
-    with aws_on_loopback() as endpoints:
-        yield endpoints
-
-
 @pytest.fixture
-def world(tmp_path, aws):
-    moto, behaviour, settings = aws
-    reset_moto(moto)
-    behaviour.deny = False
-    behaviour.concurrent_executions = behaviour.unreserved = 1000
-    world = World(tmp_path, moto, settings)
-    world.checkout_path = world.checkout()  # type: ignore[attr-defined]
-    world.settings(world.checkout_path)  # type: ignore[attr-defined]
-    world.aws("s3").create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-    )
-    dist = world.checkout_path / "dist"  # type: ignore[attr-defined]
-    world.extra_env["GITHUB_SHA"] = commit_of(dist)
-    world.attest_artifact(dist)
+def world(tmp_path, deploy_aws):
+    world = prepared(tmp_path, deploy_aws)
+    world.attest_artifact(world.dist)
     return world
 
 
@@ -204,6 +179,17 @@ def test_an_apply_that_would_wipe_others_notifications_is_refused_with_each_list
     assert not applied(world)
 
 
+def test_a_plan_that_leaves_the_bucket_alone_passes_and_names_what_to_take_over(world):
+    foreign_configuration(world)
+    world.plan(plan_document(function(["create"], 5)))  # the first deploy: traffic off
+    done = run(world, "stage", "apply")
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"{BUCKET} has entries this state does not manage (lambda {OTHER_FUNCTION}" in done.stderr
+    )
+    assert "EventBridge on); take them over in terraform/environments/stage.tfvars" in done.stderr
+
+
 def test_entries_taken_over_are_written_back_and_pass(world):
     queue_arn = foreign_configuration(world)
     kept = notification(
@@ -291,8 +277,8 @@ def test_pigeons_entry_may_move_to_its_queue_but_not_vanish(world):
 # --- the account's concurrency (21.3) ------------------------------------------------------
 
 
-def test_a_reservation_lambda_would_refuse_is_refused_with_what_to_do(world, aws):
-    _, behaviour, _ = aws
+def test_a_reservation_lambda_would_refuse_is_refused_with_what_to_do(world, deploy_aws):
+    _, behaviour, _ = deploy_aws
     behaviour.concurrent_executions = behaviour.unreserved = 10  # a new account's quota
     world.plan(plan_document(function(["create"], 5)))
     done = run(world, "stage", "apply")
@@ -306,8 +292,10 @@ def test_a_reservation_lambda_would_refuse_is_refused_with_what_to_do(world, aws
     assert not applied(world)
 
 
-def test_reservations_the_account_can_hold_pass_and_a_raise_counts_only_the_difference(world, aws):
-    _, behaviour, _ = aws
+def test_reservations_the_account_can_hold_pass_and_a_raise_counts_only_the_difference(
+    world, deploy_aws
+):
+    _, behaviour, _ = deploy_aws
     behaviour.concurrent_executions, behaviour.unreserved = 1000, 105
     world.plan(plan_document(function(["update"], 10, reserved_before=5)))
     assert run(world, "stage", "apply").returncode == 0  # 5 more, 105 - 100 free

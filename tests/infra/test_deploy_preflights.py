@@ -8,29 +8,12 @@ from __future__ import annotations
 import pytest
 
 from support.aws_standins import Behaviour, serve
-from support.deploy_world import World, aws_on_loopback, commit_of, reset_moto
-
-
-@pytest.fixture(scope="module")
-def aws():
-    with aws_on_loopback() as endpoints:
-        yield endpoints
+from support.deploy_world import commit_of, prepared
 
 
 @pytest.fixture
-def world(tmp_path, aws):
-    moto, behaviour, settings = aws
-    reset_moto(moto)
-    behaviour.deny = False
-    world = World(tmp_path, moto, settings)
-    world.checkout_path = world.checkout()  # type: ignore[attr-defined]
-    world.settings(world.checkout_path)  # type: ignore[attr-defined]
-    world.aws("s3").create_bucket(
-        Bucket="crashes-stage", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-    )
-    world.dist = world.checkout_path / "dist"  # type: ignore[attr-defined]
-    world.extra_env["GITHUB_SHA"] = commit_of(world.dist)  # type: ignore[attr-defined]
-    return world
+def world(tmp_path, deploy_aws):
+    return prepared(tmp_path, deploy_aws)
 
 
 def run(world, *args, **env):
@@ -168,8 +151,8 @@ def test_credentials_of_another_account_are_refused_before_any_read(world):
     assert "traffic-gate: not checked, it needs aws-account" in done.stderr
 
 
-def test_a_missing_bucket_and_unreadable_account_settings_are_refused_together(world, aws):
-    _, behaviour, _ = aws
+def test_a_missing_bucket_and_unreadable_account_settings_are_refused_together(world, deploy_aws):
+    _, behaviour, _ = deploy_aws
     world.attest_artifact(world.dist)
     world.settings(world.checkout_path, bucket_name="no-such-bucket")
     behaviour.deny = True

@@ -11,30 +11,16 @@ import shutil
 import pytest
 
 from pigeon_tools.build.package import base64_sha256
-from support.deploy_world import World, aws_on_loopback, commit_of, reset_moto
-
-
-@pytest.fixture(scope="module")
-def aws():
-    with aws_on_loopback() as endpoints:
-        yield endpoints
+from support.deploy_world import commit_of, prepared
 
 
 @pytest.fixture
-def world(tmp_path, aws):
-    moto, behaviour, settings = aws
-    reset_moto(moto)
-    behaviour.deny = False
-    world = World(tmp_path, moto, settings)
-    world.aws("s3").create_bucket(
-        Bucket="crashes-stage", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-    )
-    world.planner = world.checkout("plan-runner")  # type: ignore[attr-defined]
-    world.applier = world.checkout("apply-runner")  # type: ignore[attr-defined]
-    for checkout in (world.planner, world.applier):  # type: ignore[attr-defined]
-        world.settings(checkout)
-    world.attest_artifact(world.planner / "dist")  # type: ignore[attr-defined]
-    world.extra_env["GITHUB_SHA"] = commit_of(world.planner / "dist")  # type: ignore[attr-defined]
+def world(tmp_path, deploy_aws):
+    world = prepared(tmp_path, deploy_aws)
+    world.planner = world.checkout_path
+    world.applier = world.checkout("apply-runner")
+    world.settings(world.applier)
+    world.attest_artifact(world.dist)
     world.extra_env["ARTIFACT_RUN_ID"] = "4242"
     return world
 

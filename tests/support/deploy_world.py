@@ -81,7 +81,20 @@ def make_checkout(target: Path, dist: Path = DIST) -> Path:
     return target
 
 
+def install_stand_in(bin_dir: Path, name: str) -> Path:
+    """`name` on PATH in bin_dir: the stand-in tests/support/fake_<name>.py."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    path = bin_dir / name
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SUPPORT / f"fake_{name}.py"}" "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
 class World:
+    # The checkout prepared() makes, and its artifact folder.
+    checkout_path: Path
+    dist: Path
+
     def __init__(self, base: Path, moto: str, lambda_settings: str) -> None:
         self.base = base
         self.moto = moto
@@ -97,11 +110,7 @@ class World:
             self.install(name)
 
     def install(self, name: str) -> None:
-        path = self.bin / name
-        path.write_text(
-            f'#!/bin/sh\nexec "{sys.executable}" "{SUPPORT / f"fake_{name}.py"}" "$@"\n'
-        )
-        path.chmod(0o755)
+        install_stand_in(self.bin, name)
 
     def without(self, name: str) -> None:
         (self.bin / name).unlink()
@@ -214,6 +223,41 @@ class World:
 
     def aws(self, service: str) -> Any:
         return client(service, self.moto)
+
+
+def prepared(base: Path, endpoints: tuple[str, aws_standins.Behaviour, str]) -> World:
+    """A world with one checkout of stage (its tfvars for moto's account), the bucket, an empty
+    account and a Lambda quota of 1000, and GITHUB_SHA the artifact's commit, as in CI."""
+    moto, behaviour, settings = endpoints
+    reset_moto(moto)
+    behaviour.deny = False
+    behaviour.concurrent_executions = behaviour.unreserved = 1000
+    world = World(base, moto, settings)
+    world.checkout_path = world.checkout()
+    world.dist = world.checkout_path / "dist"
+    world.settings(world.checkout_path)
+    world.aws("s3").create_bucket(
+        Bucket="crashes-stage", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    world.extra_env["GITHUB_SHA"] = commit_of(world.dist)
+    return world
+
+
+def ci_run_record(run_id: int, commit: str, created: str, **fields: Any) -> dict[str, Any]:
+    """A workflow run as `gh run list --json` gives it: by default ci.yml's, a push to main."""
+    return {
+        "databaseId": run_id,
+        "headSha": commit,
+        "headBranch": "main",
+        "event": "push",
+        "status": "completed",
+        "conclusion": "success",
+        "workflowName": "ci",
+        "path": ".github/workflows/ci.yml",
+        "displayTitle": "a commit",
+        "createdAt": created,
+        **fields,
+    }
 
 
 def commit_of(dist: Path) -> str:

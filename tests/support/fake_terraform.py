@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 WORLD = Path(os.environ["FAKE_TERRAFORM_DIR"])
+# python-hcl2 and pigeon_tools' HCL reader, whoever runs this stand-in.
+sys.path.append(str(Path(__file__).resolve().parents[2] / "scripts"))
 MODULE_CALL = re.compile(r'^module\s+"([^"]+)"\s*{', re.MULTILINE)
 SOURCE = re.compile(r'^\s*source\s*=\s*"([^"]+)"', re.MULTILINE)
 

@@ -99,7 +99,10 @@ def provenance(dist: Path, repository: str, refs: Sequence[str], env: str) -> li
         if any(a.returncode == 0 for a in attempts):
             continue
         said = "\n".join(f"gh, --source-ref {a.ref}: {_tail(a.output)}" for a in attempts)
-        if any(a.returncode == 4 for a in attempts):
+        if "unknown flag" in said:
+            fix = "this gh is too old for --source-ref and --deny-self-hosted-runners: upgrade it "
+            fix += "(https://cli.github.com)"
+        elif any(a.returncode == 4 for a in attempts):
             fix = "gh is not signed in: run `gh auth login`, or set GH_TOKEN (any token that "
             fix += f"can read {repository}; in GitHub Actions, github.token)"
         elif "SourceRepositoryRef" in said:

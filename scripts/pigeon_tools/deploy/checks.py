@@ -549,9 +549,21 @@ def check_notification(ctx: Context) -> list[Refusal]:
     allowed = ctx.options.allow_destroy
     refusals = []
     now = notifications.current(ctx.facts.notification or {})
-    for change in ctx.plan.of_type("aws_s3_bucket_notification"):
-        if not change.changes:
-            continue
+    planned = [c for c in ctx.plan.of_type("aws_s3_bucket_notification") if c.changes]
+    if not planned and (now.entries or now.eventbridge):
+        # This plan leaves the bucket alone (traffic off), but the one that turns traffic on
+        # writes the whole configuration: say now what it will have to keep.
+        foreign = [e for e in now.entries if e.target not in ctx.plan.known_arns()]
+        if foreign or now.eventbridge:
+            what = notifications.describe_all(foreign) + (
+                "; EventBridge on" if now.eventbridge else ""
+            )
+            note(
+                f"bucket notification: {bucket} has entries this state does not manage ({what}); "
+                f"take them over in {tfvars_name(ctx)} before traffic is turned on, or that "
+                "deploy refuses"
+            )
+    for change in planned:
         buckets = {v.get("bucket") for v in (change.before, change.after) if v}
         if bucket not in buckets:
             other = sorted(str(b) for b in buckets)

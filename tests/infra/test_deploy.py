@@ -109,3 +109,11 @@ def test_a_failing_gh_is_a_refusal_with_its_words(world):
     assert done.returncode == 1
     assert "HTTP 404: Not Found" in done.stderr
     assert planned_or_applied(world) == []
+
+
+def test_output_reads_the_state_on_a_machine_that_never_planned(world):
+    world.state_outputs("stage", {"secret_arn": "arn:aws:secretsmanager:us-west-2:1:secret:x"})
+    done = run(world, "stage", "output", "-raw", "secret_arn")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "arn:aws:secretsmanager:us-west-2:1:secret:x"
+    assert [c["args"][0] for c in world.terraform_calls()] == ["init", "output"]

@@ -28,7 +28,15 @@ from pigeon_tools.deploy.context import ACTIONS, Context, Options
 from pigeon_tools.deploy.plan import Plan
 from pigeon_tools.deploy.refusals import report, run_checks
 from pigeon_tools.deploy.settings import ENVIRONMENTS, SettingsError, load_settings
-from pigeon_tools.deploy.terraform import apply_args, plan_args, plan_dir, plan_file
+from pigeon_tools.deploy.terraform import (
+    apply_args,
+    backend,
+    data_dir,
+    init_args,
+    plan_args,
+    plan_dir,
+    plan_file,
+)
 from pigeon_tools.paths import DIST, ROOT
 
 TERRAFORM_ROOT = ROOT / "terraform" / "environments"
@@ -163,12 +171,28 @@ def write_metadata(ctx: Context) -> None:
     )
 
 
+def output(ctx: Context, args: Sequence[str]) -> int:
+    """terraform output, after an init when this machine has none for the environment yet."""
+    terraform = ctx.terraform()
+    if not (ctx.root / data_dir(ctx.env) / "terraform.tfstate").is_file():
+        try:
+            state = backend(ctx.root, ctx.env, ctx.environ)
+        except SettingsError as error:
+            print(f"deploy: {error}", file=sys.stderr)
+            return 2
+        done = terraform.capture(init_args(state))
+        if done.returncode != 0:
+            print((done.stdout + done.stderr).strip(), file=sys.stderr)
+            return 1
+    return terraform.passthrough(["output", *args])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options, rest = parse(sys.argv[1:] if argv is None else argv)
     environ = dict(os.environ)
     ctx = Context(options=options, checkout=ROOT, root=TERRAFORM_ROOT, dist=DIST, environ=environ)
     if options.action == "output":
-        return ctx.terraform().passthrough(["output", *rest])
+        return output(ctx, rest)
     if options.action == "setting":
         try:
             settings = load_settings(TERRAFORM_ROOT, options.env)

@@ -622,14 +622,16 @@ def check_concurrency(ctx: Context) -> list[Refusal]:
     unreserved = int(limits.get("UnreservedConcurrentExecutions", 0))
     minimum = min(100, limit)  # Lambda keeps 100 unreserved, or the whole quota below 100
     refusals = []
+    asked = 0  # what the plan's earlier functions already take from the unreserved pool
     for change in ctx.plan.of_type("aws_lambda_function"):
         if change.after is None:
             continue
         new = reserved(change.after)
         old = reserved(change.before)
-        if new - old <= unreserved - minimum:
+        asked += new - old
+        if asked <= unreserved - minimum:
             continue
-        room = max(0, unreserved + old - minimum)
+        room = max(0, unreserved - minimum - (asked - new))
         refusals.append(
             Refusal(
                 "account-concurrency",

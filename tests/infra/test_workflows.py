@@ -6,6 +6,8 @@ import re
 
 import yaml
 
+from pigeon_tools.deploy.checks import PREFLIGHTS
+from pigeon_tools.deploy.terraform import Backend, init_args
 from pigeon_tools.paths import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -118,25 +120,79 @@ def test_stage_deploys_this_runs_artifact_after_every_check_on_main():
     }
 
 
-def test_deploy_uses_the_ci_artifact_oidc_and_the_prod_environment():
+def step_using(job: dict, action: str) -> list[dict]:
+    return [s for s in job["steps"] if action in s.get("uses", "")]
+
+
+def test_deploy_plans_then_applies_exactly_that_plan_behind_the_environment():
     on = DEPLOY[True] if True in DEPLOY else DEPLOY["on"]  # YAML 1.1 reads `on` as true
     assert {"workflow_call", "release", "workflow_dispatch", "pull_request"} <= set(on)
-    deploy = DEPLOY["jobs"]["deploy"]
-    assert deploy["environment"] == "${{ inputs.environment || 'prod' }}"
-    assert deploy["concurrency"]["group"] == "deploy-${{ inputs.environment || 'prod' }}"
-    assert deploy["permissions"]["id-token"] == "write"
-    [download] = [s for s in deploy["steps"] if "download-artifact" in s.get("uses", "")]
-    assert download["with"]["name"] == "pigeon-x86_64"
-    assert download["with"]["run-id"] == "${{ env.ARTIFACT_RUN_ID }}"
-    assert any("configure-aws-credentials" in u for u in uses(deploy))
-    assert 'scripts/deploy.sh "$DEPLOY_ENVIRONMENT" "$DEPLOY_ACTION"' in runs(deploy)
-    assert not any("aws-access-key-id" in str(s.get("with", {})) for s in deploy["steps"])
+    plan, apply = DEPLOY["jobs"]["plan"], DEPLOY["jobs"]["apply"]
+    # The plan job: no reviewers (they review its plan), the plan role and the state settings.
+    assert plan["environment"] == "${{ format('{0}-plan', inputs.environment || 'prod') }}"
+    assert apply["environment"] == "${{ inputs.environment || 'prod' }}"
+    assert apply["needs"] == "plan"
+    assert "(inputs.action || 'apply') == 'apply'" in apply["if"]
+    group = "deploy-${{ inputs.environment || 'prod' }}"
+    assert (
+        plan["concurrency"] == apply["concurrency"] == {"group": group, "cancel-in-progress": False}
+    )
+    for job in (plan, apply):
+        assert job["permissions"]["id-token"] == "write"
+        assert job["permissions"]["attestations"] == "read"
+        assert not any("aws-access-key-id" in str(s.get("with", {})) for s in job["steps"])
+    [plan_role] = step_using(plan, "configure-aws-credentials")
+    assert plan_role["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+    [apply_role] = step_using(apply, "configure-aws-credentials")
+    assert apply_role["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+    assert 'scripts/deploy.sh "$DEPLOY_ENVIRONMENT" plan "${allow[@]}"' in runs(plan)
+    assert 'scripts/deploy.sh "$DEPLOY_ENVIRONMENT" apply-saved' in runs(apply)
+    # The artifact of the architecture the environment's tfvars name, from the CI run on main.
+    [artifact] = step_using(plan, "download-artifact")
+    assert artifact["with"]["name"] == "pigeon-${{ steps.settings.outputs.architecture }}"
+    assert artifact["with"]["run-id"] == "${{ steps.run.outputs.id }}"
+    assert "scripts/ci_run_for_commit.sh" in runs(plan)
+    # The saved plan goes from one job to the other as an artifact, hidden folder and all.
+    [upload] = step_using(plan, "upload-artifact")
+    assert upload["with"]["name"] == "plan-${{ env.DEPLOY_ENVIRONMENT }}"
+    assert upload["with"]["path"] == "terraform/environments/.plan/${{ env.DEPLOY_ENVIRONMENT }}/"
+    assert upload["with"]["include-hidden-files"] is True
+    zip_download, plan_download = step_using(apply, "download-artifact")
+    assert zip_download["with"]["run-id"] == "${{ needs.plan.outputs.artifact-run-id }}"
+    assert zip_download["with"]["name"] == "pigeon-${{ needs.plan.outputs.architecture }}"
+    assert plan_download["with"]["name"] == upload["with"]["name"]
+    assert "run-id" not in plan_download["with"]  # this run's plan, no other
+    assert plan_download["with"]["path"].rstrip("/") == upload["with"]["path"].rstrip("/")
 
 
-def test_pull_requests_get_a_plan_per_environment():
+def test_what_a_deploy_may_destroy_is_an_input_passed_to_deploy_sh():
+    on = DEPLOY[True] if True in DEPLOY else DEPLOY["on"]
+    for trigger in ("workflow_call", "workflow_dispatch"):
+        assert on[trigger]["inputs"]["allow-destroy"]["default"] == ""
     plan = DEPLOY["jobs"]["plan"]
+    assert plan["env"]["ALLOW_DESTROY"] == "${{ inputs.allow-destroy }}"
+    assert 'allow+=(--allow-destroy "$address")' in runs(plan)
+
+
+def test_pull_requests_get_a_plan_per_environment_with_the_deploys_settings():
+    plan = DEPLOY["jobs"]["pull-request-plan"]
     assert plan["strategy"]["matrix"]["environment"] == ["stage", "prod"]
-    assert 'scripts/deploy.sh "$PLAN_ENVIRONMENT" plan' in runs(plan)
+    assert plan["environment"] == "${{ format('{0}-plan', matrix.environment) }}"
+    assert 'scripts/deploy.sh "$PLAN_ENVIRONMENT" plan --allow-unattested' in runs(plan)
+    # Never applied, so no state lock (deploy.sh: -lock=false), and no turn to take with deploys
+    # (a shared group would let a pull request cancel a deploy waiting its turn).
+    assert plan["concurrency"]["group"].startswith("pull-request-plan-")
+    assert plan["concurrency"]["cancel-in-progress"] is True
+
+
+def test_no_setting_reaches_terraform_from_a_workflow():
+    """One source per setting: <env>.tfvars. Only secrets come from GitHub (as the Datadog
+    provider's own DD_* variables)."""
+    for name, path in ((p.name, p) for p in WORKFLOWS.glob("*.yml")):
+        text = path.read_text()
+        assert "TF_VAR_" not in text, name
+        assert "-var=" not in text, name
+        assert "-var-file" not in text, name
 
 
 def test_no_caching_in_the_deploy_workflow():
@@ -170,20 +226,13 @@ def test_the_build_job_alone_attests_the_zip_and_its_sbom_with_least_permissions
 
 
 def test_deploy_sh_verifies_attestation_sha_and_build_before_it_plans():
-    script = (ROOT / "scripts" / "deploy.sh").read_text()
-    order = [
-        "gh attestation verify",
-        "pigeon.zip.sha256",
-        'build.py" --verify-only',
-        "tf init",
-        "tf plan",
-    ]
-    positions = [script.index(text) for text in order]
-    assert positions == sorted(positions)
-    deploy = DEPLOY["jobs"]["deploy"]
-    assert deploy["permissions"]["attestations"] == "read"
-    assert "--allow-unattested" not in runs(deploy)  # only PR plans of their own build
-    assert "--allow-unattested" in runs(DEPLOY["jobs"]["plan"])
+    names = [check.name for check in PREFLIGHTS]
+    order = ["provenance", "sha256", "build-checks", "terraform-init"]
+    assert [names.index(n) for n in order] == sorted(names.index(n) for n in order)
+    assert 'exec "$python" -m pigeon_tools.deploy' in (ROOT / "scripts" / "deploy.sh").read_text()
+    for name in ("plan", "apply"):
+        assert "--allow-unattested" not in runs(DEPLOY["jobs"][name])  # PR plans' own builds only
+    assert "--allow-unattested" in runs(DEPLOY["jobs"]["pull-request-plan"])
 
 
 def test_dependabot_proposes_updates_for_the_four_ecosystems_monthly():
@@ -209,14 +258,13 @@ def test_a_workflow_locks_the_providers_monthly_and_by_hand_as_a_pull_request():
     script = (ROOT / "scripts" / "terraform_lock.sh").read_text()
     for platform in ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"):
         assert f"-platform={platform}" in script
-    assert "for dir in environments modules/*" in script
+    assert "dirs=(environments modules/*)" in script
 
 
 def test_ci_and_deploys_init_with_the_lock_file_read_only():
     check = (ROOT / "scripts" / "terraform_check.sh").read_text()
     assert "-lockfile=readonly" in check
-    deploy = (ROOT / "scripts" / "deploy.sh").read_text()
-    assert "init -input=false -reconfigure -lockfile=readonly" in deploy
+    assert "-lockfile=readonly" in init_args(Backend(()))
 
 
 def test_the_test_job_has_terraform_so_no_terraform_test_is_skipped_in_ci():
@@ -224,3 +272,25 @@ def test_the_test_job_has_terraform_so_no_terraform_test_is_skipped_in_ci():
     names = [step.get("uses", "").split("@")[0] for step in steps]
     make_test = next(i for i, step in enumerate(steps) if step.get("run") == "make test")
     assert "hashicorp/setup-terraform" in names[:make_test]
+
+
+def test_a_failed_attestation_says_what_a_private_repository_needs():
+    steps = CI["jobs"]["build"]["steps"]
+    [why] = [s for s in steps if s.get("name") == "Why the attestation failed"]
+    assert why["if"] == (
+        "failure() && (steps.provenance.outcome == 'failure' || steps.sbom.outcome == 'failure')"
+    )
+    ids = {s.get("id") for s in steps}
+    assert {"provenance", "sbom"} <= ids
+    assert "GitHub Enterprise Cloud" in why["env"]["WHY"]
+    assert "docs/ci-cd.md#private-repositories" in why["env"]["WHY"]
+    assert "## Private repositories" in (ROOT / "docs" / "ci-cd.md").read_text()
+
+
+def test_a_lock_pull_request_github_may_not_open_says_which_setting_to_turn_on():
+    steps = LOCK["jobs"]["lock"]["steps"]
+    [why] = [s for s in steps if s.get("name") == "Why the pull request could not be opened"]
+    assert why["if"] == "failure() && steps.pull-request.outcome == 'failure'"
+    setting = "Allow GitHub Actions to create and approve pull requests"
+    assert setting in " ".join(why["env"]["WHY"].split())
+    assert setting in (ROOT / "docs" / "ci-cd.md").read_text()

@@ -137,3 +137,13 @@ def make_function(task_root: Path) -> Iterator[Callable[..., LocalPigeon]]:
     yield make
     for function in made:
         function.close()
+
+
+@pytest.fixture(scope="module")
+def deploy_aws() -> Iterator[tuple[str, object, str]]:
+    """moto and the Lambda account-settings stand-in, for deploy.sh's tests (one per module;
+    support.deploy_world.prepared() empties the account for each test)."""
+    from support.deploy_world import aws_on_loopback
+
+    with aws_on_loopback() as endpoints:
+        yield endpoints

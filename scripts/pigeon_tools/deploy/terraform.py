@@ -1,0 +1,119 @@
+"""The Terraform command lines of a deploy, built from the environment's name alone.
+
+Nothing in them depends on the machine or the checkout: terraform runs with -chdir=the root,
+every path it is given is relative to that root (the var file, the artifact, the plan, the data
+folder), and the same two -var values come from deploy.sh's own checks. A test builds them from
+two checkouts at different paths and compares."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pigeon_tools.deploy.settings import ARTIFACT_DIR, TRAFFIC_ENABLED, SettingsError, artifact_dir
+
+# How long a deploy waits for another one's state lock before it fails.
+LOCK_TIMEOUT = "10m"
+
+
+def plan_dir(env: str) -> str:
+    """Where a saved plan and what it was made from live, relative to the root."""
+    return f".plan/{env}"
+
+
+def plan_file(env: str) -> str:
+    return f"{plan_dir(env)}/tfplan"
+
+
+def data_dir(env: str) -> str:
+    """One .terraform folder per environment (its backend and modules), relative to the root."""
+    return f".terraform/{env}"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The S3 backend's settings, as -backend-config arguments."""
+
+    args: tuple[str, ...]
+
+    def describe(self) -> str:
+        values = dict(a.removeprefix("-backend-config=").partition("=")[::2] for a in self.args)
+        files = [
+            a.removeprefix("-backend-config=")
+            for a in self.args
+            if "=" not in a.removeprefix("-backend-config=")
+        ]
+        where = f"s3://{values['bucket']}" if "bucket" in values else " and ".join(files)
+        return f"{where}, key {values.get('key', '?')}"
+
+
+def backend(root: Path, env: str, environ: Mapping[str, str]) -> Backend:
+    """backend.hcl (not committed) or TF_STATE_BUCKET and TF_STATE_REGION; the state key is
+    ${TF_STATE_KEY_PREFIX:-pigeon}/<env>.tfstate. In GitHub Actions the variables come from the
+    `<env>-plan` environment, so stage and prod may keep their state in different accounts."""
+    key = f"-backend-config=key={environ.get('TF_STATE_KEY_PREFIX') or 'pigeon'}/{env}.tfstate"
+    if (root / "backend.hcl").is_file():
+        return Backend(("-backend-config=backend.hcl", key))
+    bucket, region = environ.get("TF_STATE_BUCKET"), environ.get("TF_STATE_REGION")
+    if not bucket or not region:
+        raise SettingsError(
+            "the state backend is not set: write terraform/environments/backend.hcl (from "
+            "backend.hcl.example), or set TF_STATE_BUCKET and TF_STATE_REGION"
+        )
+    return Backend((f"-backend-config=bucket={bucket}", f"-backend-config=region={region}", key))
+
+
+def init_args(state: Backend) -> list[str]:
+    return ["init", "-input=false", "-reconfigure", "-lockfile=readonly", *state.args]
+
+
+def plan_args(
+    env: str, traffic_enabled: bool, *, lock: bool, extra: Sequence[str] = ()
+) -> list[str]:
+    """`lock=False` for plans that can never be applied (-lock=false: they take no state lock,
+    so they never wait for a deploy or make one wait); deploys wait for the lock."""
+    return [
+        "plan",
+        "-input=false",
+        f"-out={plan_file(env)}",
+        f"-var-file={env}.tfvars",
+        f"-var={TRAFFIC_ENABLED}={'true' if traffic_enabled else 'false'}",
+        f"-var={ARTIFACT_DIR}={artifact_dir(env)}",
+        f"-lock-timeout={LOCK_TIMEOUT}" if lock else "-lock=false",
+        *extra,
+    ]
+
+
+def apply_args(env: str) -> list[str]:
+    return ["apply", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}", plan_file(env)]
+
+
+class Terraform:
+    """terraform -chdir=ROOT, with TF_DATA_DIR per environment."""
+
+    def __init__(self, root: Path, env: str, environ: Mapping[str, str]) -> None:
+        self.root = root
+        self.environ = {**environ, "TF_DATA_DIR": data_dir(env), "TF_IN_AUTOMATION": "1"}
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        return ["terraform", f"-chdir={self.root}", *args]
+
+    def run(self, args: Sequence[str]) -> int:
+        """Output to this process's stderr (stdout stays for what a caller reads)."""
+        sys.stdout.flush()
+        done = subprocess.run(self.command(args), env=self.environ, stdout=sys.stderr, check=False)
+        return done.returncode
+
+    def capture(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(args), env=self.environ, capture_output=True, text=True, check=False
+        )
+
+    def passthrough(self, args: Sequence[str]) -> int:
+        """`deploy.sh ENV output …`: terraform's own stdout, stderr and exit status."""
+        sys.stdout.flush()
+        os.execvpe("terraform", self.command(args), self.environ)  # noqa: S606 (no shell)

@@ -1,0 +1,215 @@
+"""A stand-in `gh` for the deploy tests: `attestation verify`, `run list` and `run download`,
+answered as gh 2.6x answers them (cli/cli pkg/cmd/attestation/verify, pkg/cmd/run), failures
+included; everything else fails loudly.
+
+Its world is $FAKE_GH_DIR:
+    attestations.json   [{"sha256", "repo", "ref", "workflow", "runner"}]: what GitHub stores
+    runs.json           workflow runs as the API lists them (gh's --json field names)
+    artifacts/<run id>/<artifact name>/…   each run's artifacts
+    calls.jsonl         one line per call
+
+Signed in when GH_TOKEN or GITHUB_TOKEN is set, or $GH_CONFIG_DIR/hosts.yml exists, as gh is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+WORLD = Path(os.environ["FAKE_GH_DIR"])
+SLSA = "https://slsa.dev/provenance/v1"
+NOT_SIGNED_IN = (
+    "To get started with GitHub CLI, please run:  gh auth login\n"
+    "Alternatively, populate the GH_TOKEN environment variable with a GitHub API "
+    "authentication token.\n"
+)
+
+
+def load(name: str, default: Any) -> Any:
+    path = WORLD / name
+    return json.loads(path.read_text()) if path.is_file() else default
+
+
+def options(args: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Positional arguments, and every --flag's values (flags without a value: [""])."""
+    positional: list[str] = []
+    flags: dict[str, list[str]] = {}
+    valueless = {"--deny-self-hosted-runners", "--no-public-good", "--all"}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg.startswith("-"):
+            name, equals, value = arg.partition("=")
+            name = {"-R": "--repo", "-n": "--name", "-D": "--dir", "-L": "--limit"}.get(name, name)
+            if not equals and name not in valueless:
+                index += 1
+                value = args[index] if index < len(args) else ""
+            flags.setdefault(name, []).append(value)
+        else:
+            positional.append(arg)
+        index += 1
+    return positional, flags
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text)
+
+
+def signed_in() -> bool:
+    if os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN"):
+        return True
+    config = os.environ.get("GH_CONFIG_DIR") or str(Path.home() / ".config" / "gh")
+    return (Path(config) / "hosts.yml").is_file()
+
+
+def verify(args: list[str]) -> int:
+    positional, flags = options(args)
+    path = Path(positional[0])
+    repo = flags.get("--repo", [""])[0]
+    if not path.is_file():
+        err(
+            f"✗ Loading digest for {path} failed\n\nError: failed to open local artifact: "
+            f"open {path}: no such file or directory\n"
+        )
+        return 1
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    err(f"Loaded digest sha256:{digest} for file://{path}\n")
+    found = [
+        a
+        for a in load("attestations.json", [])
+        if a["sha256"] == digest and a["repo"].lower() == repo.lower()
+    ]
+    if not found:
+        err(
+            "✗ Loading attestations from GitHub API failed\n\nError: failed to fetch "
+            f"attestations from {repo}: HTTP 404: Not Found "
+            f"(https://api.github.com/repos/{repo}/attestations/sha256:{digest}?per_page=30)\n"
+        )
+        return 1
+    err(f"Loaded {len(found)} attestation{'s' if len(found) > 1 else ''} from GitHub API\n")
+    signer = flags.get("--signer-workflow", [""])[0]
+    signer_regex = "^https://" + (
+        signer if re.match(r"^[a-zA-Z0-9-]+\.[a-zA-Z0-9-]+", signer) else f"github.com/{signer}"
+    )
+    source_ref = flags.get("--source-ref", [""])[0]
+    err(
+        "\nThe following policy criteria will be enforced:\n"
+        f"- Predicate type.........................: {SLSA}\n"
+        f"- Source Repository Owner URI............: https://github.com/{repo.split('/')[0]}\n"
+        f"- Source Repository URI..................: https://github.com/{repo}\n"
+        + (f"- Source Repository Ref..................: {source_ref}\n" if source_ref else "")
+        + f"- Subject Alternative Name must match regex: {signer_regex}\n"
+        "- OIDC Issuer must match:................: https://token.actions.githubusercontent.com\n"
+        + (
+            "- Action workflow Runner Environment must match: github-hosted\n"
+            if "--deny-self-hosted-runners" in flags
+            else ""
+        )
+        + "\n"
+    )
+    errors = []
+    for attestation in found:
+        san = f"https://github.com/{attestation['repo']}/{attestation['workflow']}@{attestation['ref']}"
+        if (signer and not re.match(signer_regex, san)) or (
+            "--deny-self-hosted-runners" in flags
+            and attestation.get("runner", "github-hosted") != "github-hosted"
+        ):
+            errors.append('verifying with issuer "sigstore.dev"')
+        elif source_ref and source_ref.lower() != attestation["ref"].lower():
+            errors.append(
+                f"expected SourceRepositoryRef to be {source_ref}, got {attestation['ref']}"
+            )
+        else:
+            err("✓ Verification succeeded!\n\n")
+            err(f"sha256:{digest} was attested by:\nREPO  PREDICATE_TYPE  WORKFLOW\n")
+            err(f"{repo}  {SLSA}  {attestation['workflow']}@{attestation['ref']}\n")
+            return 0
+    err(f"✗ Verification failed\n\nError: {errors[0]}\n")
+    return 1
+
+
+def run_list(args: list[str]) -> int:
+    _, flags = options(args)
+    runs = load("runs.json", [])
+
+    def wanted(run: dict[str, Any]) -> bool:
+        for flag, field in (
+            ("--commit", "headSha"),
+            ("--branch", "headBranch"),
+            ("--event", "event"),
+        ):
+            if flag in flags and run.get(field) != flags[flag][0]:
+                return False
+        if "--status" in flags and flags["--status"][0] not in (
+            run.get("status"),
+            run.get("conclusion"),
+        ):
+            return False
+        if "--workflow" in flags:
+            selector = flags["--workflow"][0]
+            if selector not in (run.get("workflowName"), Path(run.get("path", "")).name):
+                return False
+        return True
+
+    chosen = sorted((r for r in runs if wanted(r)), key=lambda r: r["createdAt"], reverse=True)
+    chosen = chosen[: int(flags.get("--limit", ["20"])[0])]
+    if "--json" not in flags:
+        if not chosen:
+            err("no runs found\n")
+            return 1
+        for run in chosen:
+            print(
+                f"{run['conclusion']}\t{run['displayTitle']}\t{run['workflowName']}\t"
+                f"{run['headBranch']}\t{run['event']}\t{run['databaseId']}"
+            )
+        return 0
+    fields = flags["--json"][0].split(",")
+    print(json.dumps([{f: run.get(f) for f in fields} for run in chosen], indent=2))
+    return 0
+
+
+def run_download(args: list[str]) -> int:
+    positional, flags = options(args)
+    run_id = positional[0]
+    target = Path(flags.get("--dir", ["."])[0])
+    names = flags.get("--name", [])
+    artifacts = WORLD / "artifacts" / run_id
+    chosen = [artifacts / n for n in names] if names else sorted(artifacts.glob("*"))
+    chosen = [c for c in chosen if c.is_dir()]
+    if not chosen:
+        err("no valid artifacts found to download\n")
+        return 1
+    for artifact in chosen:
+        # One artifact named: its files go into the folder itself, as gh does.
+        into = target if len(names) == 1 else target / artifact.name
+        into.mkdir(parents=True, exist_ok=True)
+        for path in artifact.iterdir():
+            shutil.copyfile(path, into / path.name)
+    return 0
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    with (WORLD / "calls.jsonl").open("a") as log:
+        log.write(json.dumps(args) + "\n")
+    if not signed_in():
+        err(NOT_SIGNED_IN)
+        return 4
+    if args[:2] == ["attestation", "verify"]:
+        return verify(args[2:])
+    if args[:2] == ["run", "list"]:
+        return run_list(args[2:])
+    if args[:2] == ["run", "download"]:
+        return run_download(args[2:])
+    err(f"stand-in gh: unsupported: gh {' '.join(args)}\n")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

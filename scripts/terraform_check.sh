@@ -8,9 +8,8 @@ command -v terraform >/dev/null || { echo "terraform_check: terraform is not ins
 terraform version
 terraform fmt -check -recursive -diff .
 missing=()
-dirs=(environments modules/*)
-for example in examples/*; do [ -d "$example" ] && dirs+=("$example"); done
-for dir in "${dirs[@]}"; do
+for dir in environments modules/* examples/*; do
+  [ -d "$dir" ] || continue
   echo "terraform_check: $dir"
   if [ -f "$dir/.terraform.lock.hcl" ]; then
     terraform -chdir="$dir" init -backend=false -input=false -no-color -lockfile=readonly >/dev/null

@@ -8,7 +8,6 @@ import pytest
 
 from pigeon_tools.deploy.sources import Repository, problems
 from pigeon_tools.paths import ROOT
-from pigeon_tools.terraform.hcl import load
 
 VARIABLES = """
 variable "env" { type = string }
@@ -144,15 +143,5 @@ def the_repository() -> Repository:
     )
 
 
-# The committed tfvars are completed by stream T (issue 20, the Terraform side); its root is
-# the one that declares traffic_enabled. Until it has landed this test cannot pass, and says so.
-T_LANDED = "traffic_enabled" in load(ROOT / "terraform" / "environments").variables()
-
-
-@pytest.mark.xfail(
-    not T_LANDED,
-    reason="the root and tfvars of the Terraform side of issue 20 have not landed yet",
-    strict=True,
-)
 def test_the_repository_has_one_source_for_each_setting():
     assert problems(the_repository()) == []

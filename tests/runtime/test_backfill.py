@@ -6,10 +6,12 @@ accepted id exactly once."""
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 
@@ -54,7 +56,7 @@ def run(endpoint: str, *args: str, **options) -> subprocess.Popen:
     env = commands.developer_environment(
         AWS_ENDPOINT_URL_S3=endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS
     )
-    days = ("--bucket", BUCKET, "--from", "2026-11-27", "--to", "2026-11-29")
+    days = ("--env", "prod", "--bucket", BUCKET, "--from", "2026-11-27", "--to", "2026-11-29")
     return subprocess.Popen(
         commands.argv("backfill.py", *days, *args),
         stdout=subprocess.PIPE,
@@ -89,7 +91,7 @@ def test_the_dry_run_counts_accept_defer_and_invalid_per_day(bucket, moto_endpoi
 @pytest.fixture
 def invoke_api(broker, pigeon_url):
     settings = {"PIGEON_ENV": "backfill", "PIGEON_LOG_LEVEL": "WARNING"}
-    args = ("--concurrency", "1", "--timeout", "60")
+    args = ("--concurrency", "1", "--timeout", "60", "--function-name", "pigeon-prod")
     with commands.lambda_endpoint(broker, pigeon_url, "backfill", *args, **settings) as found:
         yield found
 
@@ -127,3 +129,44 @@ def test_an_interrupted_backfill_resumes_and_publishes_each_accepted_id_once(
         f"{listing.group(1) if listing else '?'} keys/s (moto)"
     )
     evidence.figures["ids_checked"] += len(accepted)
+
+
+def test_a_second_ctrl_c_stops_at_once_with_the_summary_and_a_checkpoint_to_resume_from(
+    bucket, moto_endpoint, invoke_api, tmp_path
+):
+    endpoint, _ = invoke_api
+    checkpoint = tmp_path / "checkpoint.json"
+    # One invocation every 5 s: after the first batch, the backfill waits for its rate.
+    common = ("--endpoint-url", endpoint, "--checkpoint", str(checkpoint), "--rate", "0.2")
+    process = run(moto_endpoint, *common, "--batch", "50")
+    lines: list[str] = []
+    stopping = threading.Event()
+
+    def read_stderr() -> None:
+        for line in process.stderr:
+            lines.append(line)
+            if "stopping after the current batch" in line:
+                stopping.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while '"last_key": "v2' not in (checkpoint.read_text() if checkpoint.exists() else ""):
+        assert process.poll() is None, "the backfill ended before it was interrupted"
+        assert time.monotonic() < deadline, "no batch was taken"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)  # Ctrl-C: stop after the current batch …
+    assert stopping.wait(60), "".join(lines)  # (two signals at once would be one)
+    process.send_signal(signal.SIGINT)  # … and again: stop now
+    out = process.stdout.read()
+    process.wait(60)
+    reader.join(60)
+    err = "".join(lines)
+    evidence.seen("backfill", out, err)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    assert "backfill: stopped now; every batch the function took is in the checkpoint" in out
+    assert re.search(r"^backfill: listed \d+ keys with \d+ list calls", out, re.M), out
+    saved = json.loads(checkpoint.read_text())  # written whole
+    assert saved["complete"] is False
+    assert saved["last_key"].startswith("v2/raw_crash/")

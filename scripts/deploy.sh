@@ -15,6 +15,7 @@
 # Backend settings from backend.hcl or TF_STATE_BUCKET and TF_STATE_REGION; the state key is
 # ${TF_STATE_KEY_PREFIX:-pigeon}/<env>.tfstate. In GitHub Actions the plan also goes to the job
 # summary.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage="usage: deploy.sh stage|prod plan|apply|output [--allow-unattested] [options…]"

@@ -6,6 +6,7 @@ examples:
   backfill.py --env prod --from 2026-11-28 --to 2026-11-29 --dry-run   # count; invoke nothing
   backfill.py --env prod --from 2026-11-28 --to 2026-11-29 --rate 10   # pigeon-prod
   backfill.py --bucket B --function NAME --from 2026-11-28             # one day, names given
+  backfill.py --env prod --print-bucket                                # the bucket of --env
   backfill.py --bucket B --function pigeon --from 2026-11-28 --endpoint-url http://127.0.0.1:9001
                                                         # the local runtime's serve
 
@@ -22,7 +23,7 @@ batch taken. A batch in flight at the second Ctrl-C may be sent again.
 
 environment:
   AWS_PROFILE, AWS_ACCESS_KEY_ID, …   the credentials, as for the aws CLI
-  AWS_REGION                          the region (or --region)
+  AWS_REGION, AWS_DEFAULT_REGION      the region (or --region)
   AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_LAMBDA    other endpoints (moto, the local runtime)
 
 exit status: 0 done (or already complete), 1 the function or AWS failed, 2 usage,
@@ -63,7 +64,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--bucket", help="the crash bucket (default with --env: bucket_name of its tfvars)"
     )
-    parser.add_argument("--from", dest="first", type=day, required=True, help="first day")
+    parser.add_argument("--from", dest="first", type=day, help="first day (required)")
     parser.add_argument("--to", dest="last", type=day, help="last day (default: --from)")
     parser.add_argument("--prefix", default="v2/raw_crash/", help="raw-crash key prefix")
     parser.add_argument("--endpoint-url", help="Lambda endpoint (the local runtime's serve)")
@@ -76,8 +77,22 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=0.0, help="invocations a second, 0: no limit")
     parser.add_argument("--dry-run", action="store_true", help="count per day, invoke nothing")
     parser.add_argument("--checkpoint", type=Path, help="the checkpoint file (default: above)")
+    parser.add_argument(
+        "--print-bucket", action="store_true", help="print the bucket (of --env) and exit"
+    )
     args = parser.parse_args()
     args.region = environment.region(args.region)
+    if args.bucket is None and args.env is not None:
+        args.bucket = environment.setting(args.env, "bucket_name")
+        if not args.bucket:
+            tfvars = environment.terraform_root() / f"{args.env}.tfvars"
+            parser.error(f"{tfvars} sets no bucket_name: give --bucket NAME")
+    if args.bucket is None:
+        parser.error("which bucket? give --bucket NAME, or --env stage|prod")
+    if args.print_bucket:
+        return args
+    if args.first is None:
+        parser.error("the following arguments are required: --from")
     args.last = args.last or args.first
     if args.last < args.first:
         parser.error("--to is before --from")
@@ -90,13 +105,6 @@ def arguments() -> argparse.Namespace:
     args.function_name = environment.function(args)
     if args.function_name is None and not args.dry_run:
         parser.error(environment.WHICH_FUNCTION)
-    if args.bucket is None:
-        if args.env is None:
-            parser.error("which bucket? give --bucket NAME, or --env stage|prod")
-        args.bucket = environment.setting(args.env, "bucket_name")
-        if not args.bucket:
-            tfvars = environment.terraform_root() / f"{args.env}.tfvars"
-            parser.error(f"{tfvars} sets no bucket_name: give --bucket NAME")
     if args.checkpoint is None:
         name = f"{args.bucket}_{args.first}_{args.last}.json"
         args.checkpoint = CACHE / "backfill" / name
@@ -105,6 +113,9 @@ def arguments() -> argparse.Namespace:
 
 def main() -> int:
     args = arguments()
+    if args.print_bucket:
+        print(args.bucket)
+        return cli.OK
     import boto3
 
     identity = {"bucket": args.bucket, "prefix": args.prefix}

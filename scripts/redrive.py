@@ -17,7 +17,7 @@ destination record is never touched.
 
 environment:
   AWS_PROFILE, AWS_ACCESS_KEY_ID, …   the credentials, as for the aws CLI
-  AWS_REGION                          the region (or --region)
+  AWS_REGION, AWS_DEFAULT_REGION      the region (or --region)
   AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_LAMBDA   other endpoints (moto, the local runtime)
 
 exit status: 0 done, 1 an event failed again or an AWS error, 2 usage, 130 interrupted.

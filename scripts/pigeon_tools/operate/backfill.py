@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,12 @@ class Backfill:
     def _run(self, dry_run: bool, summary: Summary) -> None:
         after = "" if dry_run else self.checkpoint.last_key
         pending: list[str] = []
-        with Progress(len(self.lister.todo(after)), "backfill", "prefixes") as progress:
-            for _, keys in self.lister.keys(after):
+        listed = self.lister.keys(after)
+        with (
+            closing(listed),
+            Progress(len(self.lister.todo(after)), "backfill", "prefixes") as progress,
+        ):
+            for _, keys in listed:
                 summary.listed += len(keys)
                 self.count(keys, summary)
                 pending += keys

@@ -131,10 +131,12 @@ class Redrive:
         try:
             with Progress(min(total, most or total), "redrive", "events") as progress:
                 while most is None or progress.done < most:
-                    messages = self.receive()[: None if most is None else most - progress.done]
+                    received = self.receive()
+                    # Every message received is released unless deleted, also those past --max.
+                    pending.update((m["MessageId"], m["ReceiptHandle"]) for m in received)
+                    messages = received[: None if most is None else most - progress.done]
                     if not messages:
                         break
-                    pending.update((m["MessageId"], m["ReceiptHandle"]) for m in messages)
                     for message in messages:
                         if self.one(message, dry_run, summary):
                             del pending[message["MessageId"]]

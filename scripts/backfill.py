@@ -145,7 +145,9 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         summary = backfill.run(args.dry_run)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: a Ctrl-C now would cut the summary
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         report(backfill, args)
         print(
             "backfill: stopped now; every batch the function took is in the checkpoint (the one "

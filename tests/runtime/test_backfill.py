@@ -14,10 +14,11 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from pigeon_tools import events, moto_server
+from pigeon_tools import events, moto_server, net
 from support import commands, evidence, moto_s3
 
 BUCKET = "crashstats-backfill"
@@ -107,6 +108,14 @@ def run_until_a_batch_is_taken(process: subprocess.Popen, checkpoint, after: str
         time.sleep(0.05)
 
 
+def waiting_for_its_rate(process: subprocess.Popen) -> bool:
+    """Is the backfill's main thread in its rate's sleep (between two batches)?"""
+    try:
+        return "nanosleep" in Path(f"/proc/{process.pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
 def stop_twice(process: subprocess.Popen) -> tuple[str, str]:
     """Ctrl-C, and once the backfill said it stops after the current batch, Ctrl-C again (two
     signals at once would be one)."""
@@ -147,9 +156,11 @@ def test_an_interrupted_backfill_resumes_and_publishes_each_accepted_id_once(
     stopped_at = json.loads(checkpoint.read_text())
     assert stopped_at["complete"] is False
     paused = time.perf_counter()
-    # Resumed, at one batch every 5 s: after its first batch, Ctrl-C twice stops it at once.
-    second = run(moto_endpoint, *common, "--rate", "0.2")
+    # Resumed, at one batch every 20 s: after its first batch it waits for its rate, and
+    # Ctrl-C twice stops it there at once.
+    second = run(moto_endpoint, *common, "--rate", "0.05")
     run_until_a_batch_is_taken(second, checkpoint, after=stopped_at["last_key"])
+    assert net.wait_until(lambda: waiting_for_its_rate(second), 60, 0.02)
     out, err = stop_twice(second)
     assert second.returncode == 130, out + err
     assert "Traceback" not in err, err

@@ -22,7 +22,7 @@ help: ## list the targets
 install: ## the locked dev dependencies into .venv (pip, from Poetry's hashed export)
 	@scripts/bootstrap.sh >/dev/null
 
-broker: install ## make sure a local RabbitMQ answers on 127.0.0.1:5672
+broker: install ## make sure a local RabbitMQ answers on 127.0.0.1:5672 (PIGEONTOOLS_RABBITMQ_PORT)
 	@$(PY) scripts/rabbitmq.py start
 
 broker-stop: install ## stop the private RabbitMQ node that `make broker` started
@@ -68,10 +68,10 @@ lint: install ## ruff and mypy
 run: build ## the main job: build, local broker, a generated event, one invoke, the queue
 	@scripts/run_local.sh
 
-invoke: build ## invoke the build with the event on stdin (scripts/invoke.sh)
+invoke: build ## invoke the build with an event piped to stdin (scripts/invoke.sh)
 	@scripts/invoke.sh
 
-smoke: build ## smoke test against the local broker (MODE=--docker for the runtime image)
+smoke: build ## smoke test on the running broker (make broker); starts and stops none (MODE=--docker)
 	@scripts/smoke_test.sh $(MODE)
 
 bench: build broker ## benchmarks against same-run baselines: bench/results.json and plots

@@ -1,32 +1,48 @@
 #!/usr/bin/env python3
 """Drain RabbitMQ queues and print each message as ``item: <body>``.
 
-    consume_queue.py socorro.normal socorro.submitter
-    consume_queue.py --declare socorro.normal      # create the queues (durable) if missing
-    consume_queue.py --purge socorro.normal        # empty them without printing
+examples:
+  consume_queue.py socorro.normal socorro.submitter
+  consume_queue.py --declare socorro.normal      # create the queues (durable) if missing
+  consume_queue.py --purge socorro.normal        # empty them without printing
+  consume_queue.py --delete smoke.1234           # delete them
+  consume_queue.py --names                       # the queue names of PIGEON_QUEUES
 
-The broker is PIGEON_RABBITMQ_URL, else the one in pigeon.env, else localhost (of a list of
-nodes, the first). The queues default to those of PIGEON_QUEUES (the same way). Queues that
-exist are kept as they are (a cluster's quorum queues, say).
+The broker (--url's default): PIGEON_RABBITMQ_URL from the environment as given (of a list of
+nodes, the first); else pigeon.env's, on the port `make broker` or `make run` chose
+(PIGEONTOOLS_RABBITMQ_PORT). The queues default to those of PIGEON_QUEUES (environment, else
+pigeon.env). Queues that exist are kept as they are (a cluster's quorum queues, say).
+
+exit status: 0 done, 1 the broker failed or refused, 2 usage.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 import pika
 
-from pigeon_tools import function, queues
+from pigeon_tools import cli, function, queues
+from pigeon_tools.broker import local
+
+
+def refusal(error: BaseException) -> str:
+    """What a broker that answers said, from pika's error (or the errors it wraps)."""
+    found = [error, *getattr(error, "exceptions", [])]
+    refused = (pika.exceptions.ProbableAuthenticationError, pika.exceptions.AuthenticationError)
+    if any(isinstance(e, refused) for e in found):
+        return "refused the login; check the user and password of the URL"
+    if any(isinstance(e, pika.exceptions.ProbableAccessDeniedError) for e in found):
+        return "refused the virtual host; check the URL's vhost and the user's permissions"
+    return f"failed: {' '.join(type(e).__name__ for e in found)}"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.parser(__doc__)
     parser.add_argument("queues", nargs="*", help="default: the queues of PIGEON_QUEUES")
-    parser.add_argument("--url", default=None, help="amqp URL (default: see above)")
+    parser.add_argument("--url", help="amqp URL (default: the broker named above)")
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--declare", action="store_true", help="declare the queues, durable")
     action.add_argument("--purge", action="store_true", help="empty the queues, print nothing")
+    action.add_argument("--delete", action="store_true", help="delete the queues")
     action.add_argument("--names", action="store_true", help="print the configured queue names")
     args = parser.parse_args()
     names = args.queues or function.queue_names()
@@ -34,25 +50,28 @@ def main() -> int:
         parser.error("no queues given and PIGEON_QUEUES is not set")
     if args.names:
         print(" ".join(names))
-        return 0
-    url = args.url or function.broker_url()
+        return cli.OK
+    url = args.url or local.hand_run_url()
     try:
         if args.declare:
             queues.ensure(url, *names)
         elif args.purge:
             queues.purge(url, *names)
+        elif args.delete:
+            queues.delete(url, *names)
         else:
             for name in names:
                 for body in queues.bodies(url, name):
                     print(f"item: {body}")
     except pika.exceptions.ChannelClosedByBroker as error:
-        print(f"consume_queue: {error.reply_text}", file=sys.stderr)
-        return 1
+        raise cli.Failure(f"RabbitMQ refused: {error.reply_text}") from None
     except pika.exceptions.AMQPError as error:
-        print(f"consume_queue: cannot connect to RabbitMQ: {type(error).__name__}", file=sys.stderr)
-        return 1
-    return 0
+        problem = local.unreachable(url)
+        if problem is None:  # it answers, and still: the login, the vhost, …
+            problem = f"the RabbitMQ at {local.where(url)} {refusal(error)}"
+        raise cli.Failure(problem) from None
+    return cli.OK
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "consume_queue")

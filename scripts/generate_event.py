@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Print an S3 event notification exactly as S3 sends it to Lambda.
 
-    generate_event.py --key v2/raw_crash/000/20180313/00007bd0-2d1c-4865-af09-80bc00180313
-    generate_event.py --new-crash-id accept --new-crash-id defer --key junk
+examples:
+  generate_event.py --key v2/raw_crash/000/20180313/00007bd0-2d1c-4865-af09-80bc00180313
+  generate_event.py --new-crash-id accept --new-crash-id defer --key junk
+  generate_event.py --new-crash-id accept | scripts/invoke.sh
 
 Each --key, --crash-id and --new-crash-id adds one record, in order, to one event.
 New crash ids are printed on stderr so that a script can look for them on a queue.
+
+exit status: 0 done, 2 usage.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import sys
 from typing import Any
 
+from pigeon_tools import cli
 from pigeon_tools.events import (
     RAW_CRASH_PREFIX,
     THROTTLE,
@@ -37,7 +42,7 @@ class _AddKey(argparse.Action):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.parser(__doc__)
     parser.add_argument("--key", action=_AddKey, help="an object key (repeatable)")
     parser.add_argument("--crash-id", action=_AddKey, help="the raw-crash key of this crash id")
     parser.add_argument(
@@ -46,15 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(THROTTLE),
         help="a fresh crash id with this throttle result",
     )
-    parser.add_argument("--bucket", default="crashstats-raw")
-    parser.add_argument("--event-name", default="ObjectCreated:Put")
-    parser.add_argument("--region", default="us-west-2")
+    parser.add_argument("--bucket", default="crashstats-raw", help="the bucket of the records")
+    parser.add_argument("--event-name", default="ObjectCreated:Put", help="S3's eventName")
+    parser.add_argument("--region", default="us-west-2", help="the records' awsRegion")
     parser.add_argument("--prefix", default=RAW_CRASH_PREFIX, help="raw-crash key prefix")
     parser.add_argument(
         "--via",
         choices=("s3", "sqs", "sqs+sns", "sns", "eventbridge"),
         default="s3",
-        help="the delivery path: S3 directly (default), an SQS batch of one message (with an "
+        help="the delivery path: S3 directly, an SQS batch of one message (with an "
         "SNS envelope: sqs+sns), SNS, or EventBridge (one event per key)",
     )
     parser.set_defaults(items=[])
@@ -91,4 +96,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "generate_event")

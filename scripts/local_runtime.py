@@ -45,16 +45,24 @@ def say(message: str) -> None:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("invoke", "serve"))
+    parser.add_argument(
+        "command", choices=("invoke", "serve"), help="one event (stdin), or the Invoke API"
+    )
     parser.add_argument("--task-root", type=Path, default=BUILD, help="folder or zip (build/)")
-    parser.add_argument("--handler", default=function.HANDLER)
-    parser.add_argument("--function-name", default="pigeon")
+    parser.add_argument("--handler", default=function.HANDLER, help="module.function to run")
+    parser.add_argument(
+        "--function-name", default="pigeon", help="AWS_LAMBDA_FUNCTION_NAME, and serve's path"
+    )
     parser.add_argument(
         "--env-file", type=Path, default=ENV_FILE, help="the function's environment (pigeon.env)"
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds (Lambda: 1-900)")
     parser.add_argument("--memory", type=int, default=256, help="MB, reported (Lambda: 128-10240)")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-west-2"))
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION", "us-west-2"),
+        help="AWS_REGION for the function (default: AWS_REGION, else us-west-2)",
+    )
     parser.add_argument("--event", type=Path, help="read the event from a file, not stdin")
     parser.add_argument("--port", type=int, default=9001, help="serve: the Invoke API port")
     parser.add_argument(
@@ -86,8 +94,20 @@ def arguments() -> argparse.Namespace:
         "for tests (1: Lambda's)",
     )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--local", dest="mode", action="store_const", const="local")
-    mode.add_argument("--docker", dest="mode", action="store_const", const="docker")
+    mode.add_argument(
+        "--local",
+        dest="mode",
+        action="store_const",
+        const="local",
+        help="the local runtime, no Docker (the default; PIGEONTOOLS_INVOKE_MODE sets another)",
+    )
+    mode.add_argument(
+        "--docker",
+        dest="mode",
+        action="store_const",
+        const="docker",
+        help="invoke: the Lambda runtime image and its emulator (a Docker engine)",
+    )
     parser.set_defaults(mode=os.environ.get("PIGEONTOOLS_INVOKE_MODE", "local"))
     args = parser.parse_args()
     if not 1 <= args.timeout <= 900:

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine (`make run` builds first):
 # a broker, an event for a new accepted crash, one invocation of the built function in a real
-# Lambda runtime, and the message found on the queue.
+# Lambda runtime, and the message found on the queue. The broker: PIGEON_RABBITMQ_URL when set
+# (none is started), else `make broker`'s on PIGEONTOOLS_RABBITMQ_PORT (default 5672), left
+# running for hand invokes (make broker-stop). Options go to scripts/invoke.sh (--docker).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,11 +14,9 @@ if [ -n "${PIGEON_RABBITMQ_URL:-}" ]; then
   # The caller names the broker (`make cluster` prints one): use it, start none.
   echo "run: using the broker(s) of PIGEON_RABBITMQ_URL"
 else
+  # On PIGEONTOOLS_RABBITMQ_PORT (5672): invoke.sh and consume_queue.py, now and in later
+  # hand runs, use the port it chose where pigeon.env names the local default.
   $py scripts/rabbitmq.py start
-  if [ -n "${PIGEONTOOLS_RABBITMQ_PORT:-}" ]; then
-    # The broker is on another port than pigeon.env says: tell the function and the queue tool.
-    export PIGEON_RABBITMQ_URL="amqp://guest:guest@127.0.0.1:$PIGEONTOOLS_RABBITMQ_PORT/%2F"
-  fi
 fi
 queues=$($py scripts/consume_queue.py --names)
 $py scripts/consume_queue.py --declare $queues

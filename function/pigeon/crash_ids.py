@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import NamedTuple
 
 CRASH_ID = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{6}[0-9]{6}")
 THROTTLE_POSITION = -7
@@ -22,8 +23,16 @@ class Decision(StrEnum):
     INVALID = "invalid"
 
 
-def crash_id_from_key(key: str, prefix: str) -> str | None:
-    """The last path part of a raw-crash key, or None when the key is not a raw-crash key."""
+class RawCrashKey(NamedTuple):
+    """The parts of a raw-crash key."""
+
+    entropy: str  # 3 characters (the collector writes the crash id's first 3)
+    date: str  # YYYYMMDD
+    crash_id: str  # the last path part, not yet checked (``classify`` does)
+
+
+def parse_key(key: str, prefix: str) -> RawCrashKey | None:
+    """A raw-crash key's parts, or None when the key is not a raw-crash key."""
     if not key.startswith(prefix):
         return None
     parts = key[len(prefix) :].split("/")
@@ -32,7 +41,13 @@ def crash_id_from_key(key: str, prefix: str) -> str | None:
     entropy, date, crash_id = parts
     if len(entropy) != 3 or len(date) != 8 or not date.isascii() or not date.isdigit():
         return None
-    return crash_id
+    return RawCrashKey(entropy, date, crash_id)
+
+
+def crash_id_from_key(key: str, prefix: str) -> str | None:
+    """The last path part of a raw-crash key, or None when the key is not a raw-crash key."""
+    parsed = parse_key(key, prefix)
+    return parsed.crash_id if parsed else None
 
 
 def classify(crash_id: str) -> Decision:

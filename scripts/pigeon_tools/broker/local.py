@@ -2,7 +2,9 @@
 
 Keep a RabbitMQ that already answers there; else the compose service when a Docker engine
 answers; else a private node of Debian's rabbitmq-server under .cache/rabbitmq (plain AMQP and
-TLS on 5671), which lives on after the command, and is stopped by `make broker-stop` by PID."""
+TLS on 5671), which lives on after the command, and is stopped by `make broker-stop` by PID.
+The port it chose (PIGEONTOOLS_RABBITMQ_PORT) is remembered, so that a later hand invoke or
+queue tool reaches the same broker where pigeon.env names the local default."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import shutil
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from pigeon_tools import docker, net
 from pigeon_tools.broker import node as nodes
@@ -21,6 +25,9 @@ from pigeon_tools.paths import CACHE, ROOT
 
 BASE = CACHE / "rabbitmq"
 STATE = BASE / "state.json"
+CHOSEN = BASE / "port"  # the port the last `start` chose: what hand-run tools then use
+DEFAULT_PORT = 5672
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 NAME = "pigeon-local"
 COMPOSE = ["docker", "compose", "--project-directory", str(ROOT)]
 
@@ -39,7 +46,7 @@ def _port(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    amqp: int = field(default_factory=lambda: _port("PIGEONTOOLS_RABBITMQ_PORT", 5672))
+    amqp: int = field(default_factory=lambda: _port("PIGEONTOOLS_RABBITMQ_PORT", DEFAULT_PORT))
     tls: int = field(default_factory=lambda: _port("PIGEONTOOLS_RABBITMQ_TLS_PORT", 5671))
 
 
@@ -60,6 +67,95 @@ def install() -> None:
 
 def start(ports: Ports | None = None) -> None:
     ports = ports or Ports()
+    _start(ports)
+    CHOSEN.parent.mkdir(parents=True, exist_ok=True)
+    CHOSEN.write_text(f"{ports.amqp}\n")
+
+
+def chosen_port() -> int | None:
+    """The port the last `make broker` / `make run` used, if any."""
+    with suppress(OSError, ValueError):
+        return int(CHOSEN.read_text().strip())
+    return None
+
+
+def on_chosen_port(url: str) -> str:
+    """pigeon.env's local default broker URL moved to the port the tools chose; any other URL
+    (another host, port or scheme) as it is."""
+    parts = urlsplit(url)
+    port = chosen_port()
+    try:
+        local = parts.scheme == "amqp" and parts.hostname in LOCAL_HOSTS
+        default = (parts.port or DEFAULT_PORT) == DEFAULT_PORT
+    except ValueError:
+        return url
+    if not (local and default) or port is None or port == DEFAULT_PORT:
+        return url
+    login, _, _ = parts.netloc.rpartition("@")
+    netloc = f"{login}@{parts.hostname}:{port}" if login else f"{parts.hostname}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def address(url: str) -> tuple[str, int] | None:
+    """(host, port) of a broker URL, or None when it is not one."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname or "127.0.0.1", parts.port or (
+            5671 if parts.scheme == "amqps" else DEFAULT_PORT
+        )
+    except ValueError:
+        return None
+
+
+def where(url: str) -> str:
+    """host:port of a broker URL (never its credentials)."""
+    found = address(url)
+    return f"{found[0]}:{found[1]}" if found else "an invalid URL"
+
+
+def unreachable(setting: str) -> str | None:
+    """Why nothing can be published to the broker of a PIGEON_RABBITMQ_URL value (one line,
+    with what to do), or None when a node of it answers AMQP."""
+    found = [address(url.strip()) for url in setting.split(",") if url.strip()]
+    nodes = [node for node in found if node is not None]
+    if not nodes or any(amqp_answers(port, host, timeout=2.0) for host, port in nodes):
+        return None  # an invalid URL: the function names what is wrong with it
+    where = ", ".join(f"{host}:{port}" for host, port in nodes)
+    host, port = nodes[0]
+    if len(nodes) == 1 and host in LOCAL_HOSTS:
+        hint = "start one with `make broker`"
+        if port != DEFAULT_PORT:
+            hint = f"start one with `PIGEONTOOLS_RABBITMQ_PORT={port} make broker`"
+        return f"no RabbitMQ answers on {where}; {hint}, or set PIGEON_RABBITMQ_URL"
+    return f"no RabbitMQ answers on {where}; check the broker, or set PIGEON_RABBITMQ_URL"
+
+
+def hand_run_setting() -> str:
+    """PIGEON_RABBITMQ_URL as a hand-run tool (invoke.sh, consume_queue.py) gives it: the
+    caller's as given; else pigeon.env's, its local default node on the port the tools chose;
+    "" when neither sets one (a secret instead, say)."""
+    from pigeon.parsers import ConfigError, split_broker_urls
+    from pigeon_tools import function
+
+    given = os.environ.get("PIGEON_RABBITMQ_URL")
+    if given:
+        return given
+    value = function.setting("PIGEON_RABBITMQ_URL")
+    try:
+        urls = split_broker_urls(value, "PIGEON_RABBITMQ_URL") if value else ()
+    except ConfigError:
+        return value  # the function says what is wrong with it
+    return ",".join(on_chosen_port(url) for url in urls)
+
+
+def hand_run_url() -> str:
+    """The one broker a queue tool talks to: the first node of hand_run_setting()."""
+    from pigeon_tools import function
+
+    return hand_run_setting().split(",")[0].strip() or function.LOCAL_BROKER_URL
+
+
+def _start(ports: Ports) -> None:
     if net.listening(ports.amqp):
         if amqp_answers(ports.amqp):
             say(f"a broker is already listening on 127.0.0.1:{ports.amqp}; using it")

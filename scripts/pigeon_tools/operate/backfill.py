@@ -9,14 +9,16 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pigeon.crash_ids import Decision, classify, crash_id_from_key
+from pigeon.crash_ids import classify, parse_key
 from pigeon_tools import events
+from pigeon_tools.cli import interrupts_held
 from pigeon_tools.operate.invoker import Invoker
-from pigeon_tools.operate.listing import ENTROPY, Lister
+from pigeon_tools.operate.listing import Lister
 from pigeon_tools.operate.progress import Progress
 
 
@@ -35,11 +37,13 @@ class Checkpoint:
     def open(cls, path: Path | None, identity: dict[str, str]) -> Checkpoint:
         if path is None or not path.exists():
             return cls(path, identity)
-        saved = json.loads(path.read_text())
-        if saved.get("identity") != identity:
-            raise BackfillError(
-                f"{path} is the checkpoint of another backfill: {saved['identity']}"
-            )
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            raise BackfillError(f"{path} is not a checkpoint (not JSON)") from None
+        if not isinstance(saved, dict) or saved.get("identity") != identity:
+            other = saved.get("identity") if isinstance(saved, dict) else None
+            raise BackfillError(f"{path} is the checkpoint of another backfill: {other}")
         return cls(path, identity, saved.get("last_key", ""), bool(saved.get("complete")))
 
     def save(self) -> None:
@@ -48,8 +52,9 @@ class Checkpoint:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         state = {"identity": self.identity, "last_key": self.last_key, "complete": self.complete}
         partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        partial.write_text(json.dumps(state, indent=2) + "\n")
-        partial.replace(self.path)
+        with interrupts_held():
+            partial.write_text(json.dumps(state, indent=2) + "\n")
+            partial.replace(self.path)
 
 
 @dataclass
@@ -90,14 +95,27 @@ class Backfill:
     ) -> None:
         self.lister, self.invoker, self.checkpoint, self.batch = lister, invoker, checkpoint, batch
         self.stop_requested = False  # set from a signal handler: stop after the current batch
+        self.summary = Summary()
 
     def run(self, dry_run: bool = False) -> Summary:
-        summary, started = Summary(), time.perf_counter()
+        """List and send; `self.summary` holds what was done so far, also after an error."""
+        self.summary = summary = Summary()
+        started = time.perf_counter()
+        try:
+            self._run(dry_run, summary)
+        finally:
+            summary.list_calls, summary.seconds = self.lister.calls, time.perf_counter() - started
+        return summary
+
+    def _run(self, dry_run: bool, summary: Summary) -> None:
         after = "" if dry_run else self.checkpoint.last_key
         pending: list[str] = []
-        start = after[len(self.lister.prefix) : len(self.lister.prefix) + 3] if after else "000"
-        with Progress(len([e for e in ENTROPY if e >= start]), "backfill", "prefixes") as progress:
-            for _, keys in self.lister.keys(after):
+        listed = self.lister.keys(after)
+        with (
+            closing(listed),
+            Progress(len(self.lister.todo(after)), "backfill", "prefixes") as progress,
+        ):
+            for _, keys in listed:
                 summary.listed += len(keys)
                 self.count(keys, summary)
                 pending += keys
@@ -108,20 +126,21 @@ class Backfill:
                 if self.stop_requested:
                     summary.interrupted = True
                     break
-            if pending and not dry_run and not self.stop_requested:
-                self.send(pending, summary)
+            if pending and not dry_run:
+                if self.stop_requested:  # asked for after the last listing: not done yet
+                    summary.interrupted = True
+                else:
+                    self.send(pending, summary)
         if not dry_run and not summary.interrupted:
             self.checkpoint.complete = True
             self.checkpoint.save()
-        summary.list_calls, summary.seconds = self.lister.calls, time.perf_counter() - started
-        return summary
 
     def count(self, keys: list[str], summary: Summary) -> None:
-        prefix = self.lister.prefix
-        for key in keys:
-            crash_id = crash_id_from_key(key, prefix)
-            decision = classify(crash_id) if crash_id else Decision.INVALID
-            summary.per_day[key[len(prefix) + 4 : len(prefix) + 12]][decision.value] += 1
+        for key in keys:  # raw-crash keys of the range: the lister keeps no other
+            parsed = parse_key(key, self.lister.prefix)
+            assert parsed is not None
+            decision = classify(parsed.crash_id)
+            summary.per_day[parsed.date][decision.value] += 1
 
     def send(self, keys: list[str], summary: Summary) -> None:
         assert self.invoker is not None

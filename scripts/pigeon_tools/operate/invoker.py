@@ -64,6 +64,11 @@ class Invoker:
         self.function = function
         self.pace = Pace(rate)
 
+    def check(self) -> None:
+        """Lambda's DryRun: the function exists and these credentials may invoke it (else
+        botocore's error), before any work that would end at the first invoke."""
+        self.client.invoke(FunctionName=self.function, InvocationType="DryRun", Payload=b"{}")
+
     def invoke(self, event: Any) -> Answer:
         self.pace.wait()
         response = self.client.invoke(

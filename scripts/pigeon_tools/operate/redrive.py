@@ -2,19 +2,21 @@
 up on (`requestPayload` the event, `responsePayload` the error). Each event is invoked again;
 its message is deleted only after that invoke succeeded. A failed one is made visible again when
 the run ends, and named in the summary; a message that is not a destination record is left
-alone. A run stops at an empty queue, at --max, or at Ctrl-C; what it did not delete stays on
-the queue for the next run."""
+alone. A run stops at an empty queue, at --max, or at Ctrl-C; what it did not delete is made
+visible again at once, for the next run."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pigeon.crash_ids import Decision, classify, crash_id_from_key
 from pigeon.delivery import unwrap
 from pigeon.events import NotAnS3Notification, S3Object
+from pigeon_tools.cli import interrupts_held
 from pigeon_tools.operate.invoker import Invoker
 from pigeon_tools.operate.progress import Progress
 
@@ -36,6 +38,10 @@ class Summary:
     failed: dict[str, str] = field(default_factory=dict)  # message id -> error
     skipped: dict[str, str] = field(default_factory=dict)  # message id -> why
     planned: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.redriven or self.failed or self.skipped or self.planned)
 
     def lines(self, dry_run: bool) -> list[str]:
         if dry_run:
@@ -93,6 +99,7 @@ class Redrive:
     ) -> None:
         self.sqs, self.queue_url, self.invoker = sqs, queue_url, invoker
         self.prefix, self.names, self.visibility = prefix, names, visibility_timeout
+        self.summary = Summary()
 
     def waiting(self) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -117,38 +124,54 @@ class Redrive:
         )
 
     def run(self, dry_run: bool = False, most: int | None = None) -> Summary:
-        summary, held = Summary(), list[str]()
+        """Drain the queue; `self.summary` holds what was done so far, also after Ctrl-C."""
+        self.summary = summary = Summary()
+        pending: dict[str, str] = {}  # message id -> receipt: received, not deleted
         total = self.waiting()
         try:
             with Progress(min(total, most or total), "redrive", "events") as progress:
                 while most is None or progress.done < most:
-                    messages = self.receive()[: None if most is None else most - progress.done]
+                    received = self.receive()
+                    # Every message received is released unless deleted, also those past --max.
+                    pending.update((m["MessageId"], m["ReceiptHandle"]) for m in received)
+                    messages = received[: None if most is None else most - progress.done]
                     if not messages:
                         break
                     for message in messages:
-                        self.one(message, dry_run, summary, held)
+                        if self.one(message, dry_run, summary):
+                            del pending[message["MessageId"]]
                         progress.advance(note=f"{len(summary.failed)} failed")
-        finally:
-            for receipt in held:  # listed, failed or skipped: on the queue again at once
-                self.release(receipt)
+        except BaseException:
+            self.release_all(pending.values(), failing=True)
+            raise
+        self.release_all(pending.values())
         return summary
 
-    def one(
-        self, message: dict[str, Any], dry_run: bool, summary: Summary, held: list[str]
-    ) -> None:
+    def release_all(self, receipts: Iterable[str], failing: bool = False) -> None:
+        """Listed, failed, skipped, or not reached before a stop: visible again at once, for
+        the next run (the rest of a received batch is not hidden for the timeout). While
+        another error ends the run, one here is not the news: those come back by themselves."""
+        for receipt in list(receipts):
+            try:
+                self.release(receipt)
+            except Exception:
+                if not failing:
+                    raise
+
+    def one(self, message: dict[str, Any], dry_run: bool, summary: Summary) -> bool:
+        """Handle one message; True when it was deleted (its event invoked successfully)."""
         found = parse(message, self.prefix, self.names)
         if isinstance(found, str):
             summary.skipped[message["MessageId"]] = found
-            held.append(message["ReceiptHandle"])
-            return
+            return False
         if dry_run or self.invoker is None:
             summary.planned[found.error_type].extend(found.crash_ids)
-            held.append(found.receipt)
-            return
+            return False
         answer = self.invoker.invoke(found.event)
-        if answer.ok:
+        if not answer.ok:
+            summary.failed[found.message_id] = answer.error  # released at the end, not retried
+            return False
+        with interrupts_held():  # deleted and counted, or neither
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=found.receipt)
             summary.redriven.append(found.message_id)
-        else:
-            summary.failed[found.message_id] = answer.error
-            held.append(found.receipt)  # released at the end of the run, not retried in it
+        return True

@@ -1,11 +1,13 @@
 """scripts/redrive.py drains an on-failure queue in moto's SQS, holding Lambda destination
-records as Lambda writes them, through the built zip in the stay-open local runtime, to a real
-broker: exactly the failed events' ids are published, an interrupted redrive loses nothing,
-and with the broker still down the queue stays as it was."""
+records as Lambda writes them, through the built zip in the stay-open local runtime (serving
+pigeon-prod, the function `--env prod` names), to a real broker: exactly the failed events' ids
+are published, an interrupted redrive says what it did and loses nothing, and with the broker
+still down the queue stays as it was."""
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -65,9 +67,8 @@ def failed_events(moto_endpoint):
 @pytest.fixture
 def invoke_api(broker, pigeon_url):
     settings = {"PIGEON_CONNECT_TIMEOUT": "2", "PIGEON_PUBLISH_TIMEOUT": "3"}
-    with commands.lambda_endpoint(
-        broker, pigeon_url, "redrive", "--timeout", "30", **settings
-    ) as found:
+    args = ("--timeout", "30", "--function-name", "pigeon-prod")
+    with commands.lambda_endpoint(broker, pigeon_url, "redrive", *args, **settings) as found:
         yield found
 
 
@@ -75,7 +76,7 @@ def redrive(endpoint: str, url: str, *args: str) -> subprocess.Popen:
     env = commands.developer_environment(
         AWS_ENDPOINT_URL_SQS=endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS
     )
-    argv = commands.argv("redrive.py", "--queue-url", url, "--visibility-timeout", "5", *args)
+    argv = commands.argv("redrive.py", "--env", "prod", "--queue-url", url, *args)
     return subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
@@ -94,6 +95,11 @@ def waiting(sqs, url: str) -> int:
     return sum(int(v) for v in found.values())
 
 
+def visible(sqs, url: str) -> int:
+    names = ["ApproximateNumberOfMessages"]
+    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"][names[0]])
+
+
 def test_a_dry_run_lists_the_ids_by_error_and_invokes_nothing(failed_events, moto_endpoint):
     sqs, url, accepted = failed_events
     out = finish(redrive(moto_endpoint, url, "--dry-run"), 0)
@@ -110,15 +116,18 @@ def test_the_redrive_publishes_exactly_the_failed_events_ids(
 ):
     sqs, url, accepted = failed_events
     endpoint, queue = invoke_api
+    out = finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint, "--max", "2"), 0)
+    assert "redriven: 2" in out
+    assert visible(sqs, url) == 11  # what it received past --max is not hidden for 300 s
     out = finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint), 0)
-    assert "redriven: 12" in out
+    assert "redriven: 10" in out
     assert "failed: 0" in out
     assert Counter(broker.bodies(queue)) == Counter(accepted)
     assert waiting(sqs, url) == 1  # the stray message stays for a person to look at
     evidence.figures["ids_checked"] += len(accepted)
 
 
-def test_an_interrupted_redrive_started_again_loses_nothing(
+def test_an_interrupted_redrive_says_what_it_did_and_started_again_loses_nothing(
     failed_events, moto_endpoint, broker, invoke_api
 ):
     sqs, url, accepted = failed_events
@@ -129,10 +138,16 @@ def test_an_interrupted_redrive_started_again_loses_nothing(
         assert first.poll() is None, "the redrive ended before it was interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    first.send_signal(signal.SIGINT)
-    finish(first, 130)
-    assert waiting(sqs, url) > 1  # it stopped half-way
-    time.sleep(5)  # the message it held comes back after its visibility timeout
+    first.send_signal(signal.SIGINT)  # Ctrl-C
+    out, err = first.communicate(timeout=180)
+    evidence.seen("redrive", out, err)
+    assert first.returncode == 130, out + err
+    assert "Traceback" not in err
+    redriven = int(re.search(r"^redrive: redriven: (\d+)$", out, re.M).group(1))
+    assert 2 <= redriven < 12, out  # the summary of what it did before the stop
+    assert "interrupted: what was not redriven is on the queue again" in err
+    # Nothing it had received stays hidden for the visibility timeout: all of it is back.
+    assert visible(sqs, url) == 13 - redriven
     finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint), 0)
     on_queue = broker.bodies(queue)
     assert set(on_queue) == set(accepted)  # nothing lost; an event in flight may come twice

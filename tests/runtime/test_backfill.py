@@ -6,16 +6,19 @@ accepted id exactly once."""
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from pigeon_tools import events, moto_server
+from pigeon_tools import events, moto_server, net
 from support import commands, evidence, moto_s3
 
 BUCKET = "crashstats-backfill"
@@ -54,7 +57,7 @@ def run(endpoint: str, *args: str, **options) -> subprocess.Popen:
     env = commands.developer_environment(
         AWS_ENDPOINT_URL_S3=endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS
     )
-    days = ("--bucket", BUCKET, "--from", "2026-11-27", "--to", "2026-11-29")
+    days = ("--env", "prod", "--bucket", BUCKET, "--from", "2026-11-27", "--to", "2026-11-29")
     return subprocess.Popen(
         commands.argv("backfill.py", *days, *args),
         stdout=subprocess.PIPE,
@@ -89,9 +92,53 @@ def test_the_dry_run_counts_accept_defer_and_invalid_per_day(bucket, moto_endpoi
 @pytest.fixture
 def invoke_api(broker, pigeon_url):
     settings = {"PIGEON_ENV": "backfill", "PIGEON_LOG_LEVEL": "WARNING"}
-    args = ("--concurrency", "1", "--timeout", "60")
+    args = ("--concurrency", "1", "--timeout", "60", "--function-name", "pigeon-prod")
     with commands.lambda_endpoint(broker, pigeon_url, "backfill", *args, **settings) as found:
         yield found
+
+
+def run_until_a_batch_is_taken(process: subprocess.Popen, checkpoint, after: str = "") -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        saved = json.loads(checkpoint.read_text()) if checkpoint.exists() else {}
+        if saved.get("last_key", "") > after:
+            return
+        assert process.poll() is None, "the backfill ended before it was interrupted"
+        assert time.monotonic() < deadline, "no batch was taken"
+        time.sleep(0.05)
+
+
+def waiting_for_its_rate(process: subprocess.Popen) -> bool:
+    """Is the backfill's main thread in its rate's sleep (between two batches)?"""
+    try:
+        return "nanosleep" in Path(f"/proc/{process.pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def stop_twice(process: subprocess.Popen) -> tuple[str, str]:
+    """Ctrl-C, and once the backfill said it stops after the current batch, Ctrl-C again (two
+    signals at once would be one)."""
+    lines: list[str] = []
+    stopping = threading.Event()
+
+    def read_stderr() -> None:
+        for line in process.stderr:
+            lines.append(line)
+            if "stopping after the current batch" in line:
+                stopping.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    process.send_signal(signal.SIGINT)
+    assert stopping.wait(60), "".join(lines)
+    process.send_signal(signal.SIGINT)
+    out = process.stdout.read()
+    process.wait(60)
+    reader.join(60)
+    err = "".join(lines)
+    evidence.seen("backfill", out, err)
+    return out, err
 
 
 def test_an_interrupted_backfill_resumes_and_publishes_each_accepted_id_once(
@@ -102,28 +149,44 @@ def test_an_interrupted_backfill_resumes_and_publishes_each_accepted_id_once(
     common = ("--endpoint-url", endpoint, "--checkpoint", str(checkpoint), "--batch", "200")
     started = time.perf_counter()
     first = run(moto_endpoint, *common)
-    deadline = time.monotonic() + 120
-    while '"last_key": "v2' not in (checkpoint.read_text() if checkpoint.exists() else ""):
-        assert first.poll() is None, "the backfill ended before it was interrupted"
-        assert time.monotonic() < deadline, "no batch was taken"
-        time.sleep(0.05)
+    run_until_a_batch_is_taken(first, checkpoint)
     first.send_signal(signal.SIGINT)  # Ctrl-C: stop after the current batch
     out = finish(first, status=130)
     assert "stopped; run the same command again to resume" in out
-    stopped_at = checkpoint.read_text()
-    assert '"complete": false' in stopped_at
+    stopped_at = json.loads(checkpoint.read_text())
+    assert stopped_at["complete"] is False
+    paused = time.perf_counter()
+    # Resumed, at one batch every 20 s: after its first batch it waits for its rate, and
+    # Ctrl-C twice stops it there at once.
+    second = run(moto_endpoint, *common, "--rate", "0.05")
+    run_until_a_batch_is_taken(second, checkpoint, after=stopped_at["last_key"])
+    assert net.wait_until(lambda: waiting_for_its_rate(second), 60, 0.02)
+    out, err = stop_twice(second)
+    assert second.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    assert "backfill: stopped now; every batch the function took is in the checkpoint" in out
+    assert re.search(r"^backfill: listed \d+ keys with \d+ list calls", out, re.M), out
+    again_at = json.loads(checkpoint.read_text())  # written whole
+    assert again_at["complete"] is False
+    assert again_at["last_key"] > stopped_at["last_key"]
+    resumed = time.perf_counter()
     out = finish(run(moto_endpoint, *common))
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - resumed + paused - started
     on_queue = broker.bodies(queue)
     accepted = [i for ids in bucket.values() for i in ids if i[-7] == "0"]
-    assert Counter(on_queue) == Counter(accepted)  # every accepted id once: none sent twice
+    assert set(on_queue) == set(accepted)  # nothing lost
+    twice = Counter(on_queue) - Counter(accepted)
+    # A graceful stop sends nothing twice; only a batch in flight at the second Ctrl-C may be.
+    assert sum(twice.values()) <= 200, twice
+    assert all(events.raw_crash_key(i) > stopped_at["last_key"] for i in twice), twice
     assert '"complete": true' in checkpoint.read_text()
     again = finish(run(moto_endpoint, *common))
     assert "already complete" in again
     listing = re.search(r"\((\d+) keys/s\)", out)
     evidence.notes.setdefault("rows", {})["backfill"] = (
-        f"{len(accepted):,} accepted of 21,000 crashes over 3 days, interrupted and resumed: "
-        f"0 lost, 0 twice; {len(accepted) / elapsed:,.0f} ids/s end to end, listing "
+        f"{len(accepted):,} accepted of 21,000 crashes over 3 days, stopped (Ctrl-C, then "
+        f"Ctrl-C twice) and resumed: 0 lost, {sum(twice.values())} twice; "
+        f"{len(accepted) / elapsed:,.0f} ids/s end to end, listing "
         f"{listing.group(1) if listing else '?'} keys/s (moto)"
     )
     evidence.figures["ids_checked"] += len(accepted)

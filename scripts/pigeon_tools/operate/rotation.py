@@ -1,0 +1,297 @@
+"""Rotating the broker's password without an outage: the alternating-users strategy of AWS's
+rotation templates. The broker has two users for Pigeon; the secret names one. A rotation gives
+the OTHER user a new password, tests it, then points the secret at it, in the templates' four
+steps:
+
+1. create: a new version of the secret, staged AWSPENDING: the other user, a new password
+   (Secrets Manager's GetRandomPassword); a pending version left by a stopped rotation is used;
+2. set: that user gets that password on the broker (created if missing, with the current
+   user's tags and permissions);
+3. test: every node of the pending version accepts the login;
+4. finish: AWSCURRENT moves to the pending version (the old one becomes AWSPREVIOUS).
+
+No running container notices: its open connection stays, and its cached login (the previous
+user) still works. A container that starts reads the new user. The previous user's password
+only changes at the NEXT rotation; a container still holding it then is refused once, reads
+the secret again (pigeon.credentials) and connects as the current user.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from pigeon.credentials import urls_from_secret
+from pigeon.parsers import ConfigError
+
+STEPS = ("create", "set", "test", "finish")
+
+
+class RotationError(RuntimeError):
+    """A step could not be done; the message says which and why (never a password)."""
+
+
+@dataclass(frozen=True)
+class Login:
+    """A version of the secret: its id, JSON value and the user it names."""
+
+    version: str
+    value: dict[str, Any]
+
+    @property
+    def user(self) -> str:
+        return user_of(self.value)
+
+    @property
+    def password(self) -> str:
+        return password_of(self.value)
+
+    def urls(self) -> tuple[str, ...]:
+        try:
+            return urls_from_secret(self.value)
+        except ConfigError as error:
+            raise RotationError(f"the secret's version {self.version}: {error}") from None
+
+
+def _userinfo(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return unquote(parts.username or ""), unquote(parts.password or "")
+
+
+def _url_list(value: dict[str, Any]) -> list[str]:
+    if isinstance(value.get("url"), str):
+        return [u.strip() for u in value["url"].split(",") if u.strip()]
+    if isinstance(value.get("urls"), list):
+        return [str(u) for u in value["urls"]]
+    return []
+
+
+def user_of(value: dict[str, Any]) -> str:
+    """The broker user a secret value names, in any of its forms (one user for every node)."""
+    if "username" in value and not _url_list(value):
+        return str(value["username"])
+    users = {_userinfo(url)[0] for url in _url_list(value)}
+    if len(users) != 1:
+        raise RotationError("the secret's URLs name no user, or more than one")
+    return users.pop()
+
+
+def password_of(value: dict[str, Any]) -> str:
+    if "password" in value and not _url_list(value):
+        return str(value["password"])
+    return _userinfo(_url_list(value)[0])[1]
+
+
+def with_login(value: dict[str, Any], user: str, password: str) -> dict[str, Any]:
+    """The same secret value (every other field kept) naming another user and password."""
+
+    def moved(url: str) -> str:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        login = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+    changed = dict(value)
+    if isinstance(value.get("url"), str):
+        changed["url"] = ",".join(moved(url) for url in _url_list(value))
+    elif isinstance(value.get("urls"), list):
+        changed["urls"] = [moved(url) for url in _url_list(value)]
+    else:
+        changed["username"], changed["password"] = user, password
+    return changed
+
+
+class Rabbitmqctl:
+    """The broker's users through rabbitmqctl (a command prefix: `rabbitmqctl -n rabbit@host`,
+    `ssh broker sudo rabbitmqctl`, …). Passwords go on stdin, never on a command line."""
+
+    def __init__(self, command: str, env: dict[str, str] | None = None) -> None:
+        self.command = shlex.split(command)
+        self.env = env
+
+    def run(self, *args: str, secret: str | None = None) -> str:
+        done = subprocess.run(
+            [*self.command, *args],
+            input=None if secret is None else secret + "\n",
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            said = " ".join((done.stderr or done.stdout).split())[:300]
+            raise RotationError(f"rabbitmqctl {args[0]} failed (exit {done.returncode}): {said}")
+        return done.stdout
+
+    def users(self) -> dict[str, list[str]]:
+        listed = json.loads(self.run("list_users", "--formatter", "json", "--quiet"))
+        return {entry["user"]: list(entry.get("tags", [])) for entry in listed}
+
+    def permissions(self, user: str) -> list[dict[str, str]]:
+        found = self.run("list_user_permissions", "--formatter", "json", "--quiet", user)
+        return list(json.loads(found))
+
+    def set_login(self, user: str, password: str, like: str) -> None:
+        """`user` logs in with `password` and may do what `like` may."""
+        users = self.users()
+        if like not in users:
+            raise RotationError(f"the broker has no user {like} (the secret's current user)")
+        if user in users:
+            self.run("change_password", user, secret=password)
+        else:
+            self.run("add_user", user, secret=password)
+        self.run("set_user_tags", user, *users[like])
+        for grant in self.permissions(like):
+            self.run(
+                "set_permissions", "-p", grant["vhost"], user,
+                grant["configure"], grant["write"], grant["read"],
+            )  # fmt: skip
+
+
+def login_works(url: str, timeout: float = 10.0) -> str | None:
+    """None when the node accepts the login of `url`, else why not (no credentials in it)."""
+    import pika
+
+    parameters = pika.URLParameters(url)
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = parameters.stack_timeout = timeout
+    try:
+        connection = pika.BlockingConnection(parameters)
+    except pika.exceptions.AMQPError as error:
+        found = [error, *getattr(error, "exceptions", [])]
+        refused = (pika.exceptions.ProbableAuthenticationError, pika.exceptions.AuthenticationError)
+        if any(isinstance(e, refused) for e in found):
+            return "the login was refused"
+        return f"no connection ({type(error).__name__})"
+    try:
+        connection.channel().close()
+    finally:
+        connection.close()
+    return None
+
+
+class Rotation:
+    def __init__(
+        self,
+        secrets: Any,
+        secret_id: str,
+        users: tuple[str, str],
+        broker: Rabbitmqctl,
+        say: Callable[[str], None] = print,
+        check_login: Callable[[str], str | None] = login_works,
+    ) -> None:
+        self.secrets, self.secret_id, self.users = secrets, secret_id, users
+        self.broker, self.say, self.check_login = broker, say, check_login
+
+    def stages(self) -> dict[str, list[str]]:
+        described = self.secrets.describe_secret(SecretId=self.secret_id)
+        return dict(described.get("VersionIdsToStages", {}))
+
+    def login(self, stage: str) -> Login | None:
+        version = next((v for v, s in self.stages().items() if stage in s), None)
+        if version is None:
+            return None
+        found = self.secrets.get_secret_value(SecretId=self.secret_id, VersionId=version)
+        try:
+            value = json.loads(found["SecretString"])
+        except (KeyError, ValueError):
+            raise RotationError(f"the secret's {stage} version is not JSON") from None
+        if not isinstance(value, dict):
+            raise RotationError(f"the secret's {stage} version is not a JSON object")
+        return Login(version, value)
+
+    def current(self) -> Login:
+        found = self.login("AWSCURRENT")
+        if found is None:
+            raise RotationError("the secret has no AWSCURRENT version: set its value first")
+        if found.user not in self.users:
+            raise RotationError(
+                f"the secret names the user {found.user}, not one of --users "
+                f"{','.join(self.users)}: name it among them"
+            )
+        return found
+
+    def other(self, current: Login) -> str:
+        return self.users[1] if current.user == self.users[0] else self.users[0]
+
+    def pending(self) -> Login | None:
+        found = self.login("AWSPENDING")
+        current = self.login("AWSCURRENT")
+        if found is None or (current is not None and found.version == current.version):
+            return None
+        return found
+
+    def create(self) -> Login:
+        current = self.current()
+        found = self.pending()
+        if found is not None:
+            if found.user != self.other(current):
+                raise RotationError(
+                    f"a pending version ({found.version}) names {found.user}, not "
+                    f"{self.other(current)}: remove its AWSPENDING stage, then rotate again"
+                )
+            self.say(f"create: the pending version {found.version} ({found.user}) is kept")
+            return found
+        password = self.secrets.get_random_password(
+            PasswordLength=32, ExcludePunctuation=True, RequireEachIncludedType=True
+        )["RandomPassword"]
+        value = with_login(current.value, self.other(current), password)
+        version = str(uuid.uuid4())
+        self.secrets.put_secret_value(
+            SecretId=self.secret_id,
+            ClientRequestToken=version,
+            SecretString=json.dumps(value),
+            VersionStages=["AWSPENDING"],
+        )
+        self.say(f"create: version {version} staged AWSPENDING for user {self.other(current)}")
+        return Login(version, value)
+
+    def _pending_or_fail(self) -> tuple[Login, Login]:
+        current, found = self.current(), self.pending()
+        if found is None:
+            raise RotationError("no pending version: run the create step first")
+        return current, found
+
+    def set(self) -> None:
+        current, found = self._pending_or_fail()
+        self.broker.set_login(found.user, found.password, like=current.user)
+        self.say(f"set: {found.user} has the pending password on the broker (as {current.user})")
+
+    def test(self) -> None:
+        _, found = self._pending_or_fail()
+        for url in found.urls():
+            problem = self.check_login(url)
+            host = url.rpartition("@")[2].split("/")[0]
+            if problem:
+                raise RotationError(f"test: {host}: {problem} for {found.user}; nothing switched")
+            self.say(f"test: {host} accepts {found.user}")
+
+    def finish(self) -> None:
+        current, found = self._pending_or_fail()
+        self.secrets.update_secret_version_stage(
+            SecretId=self.secret_id,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=found.version,
+            RemoveFromVersionId=current.version,
+        )
+        self.secrets.update_secret_version_stage(
+            SecretId=self.secret_id, VersionStage="AWSPENDING", RemoveFromVersionId=found.version
+        )
+        self.say(
+            f"finish: AWSCURRENT is {found.version} ({found.user}); {current.user} keeps its "
+            "password until the next rotation"
+        )
+
+    def run(self, steps: tuple[str, ...] = STEPS) -> None:
+        for step in steps:
+            if step == "create":
+                self.create()
+            else:
+                getattr(self, step)()

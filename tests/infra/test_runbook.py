@@ -439,12 +439,6 @@ def test_what_the_runbook_says_it_does_happens(session, site, broker):
     assert login_works(url) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream C's scripts/deploy.sh: `output` must init the backend read-only, with no "
-    "attestation (issue 25, item 1); until it lands, output stops at 'Backend "
-    "initialization required'",
-)
 def test_on_a_fresh_laptop_the_first_block_reads_the_outputs(site):
     """No .terraform folder: deploy.sh ENV output must init the backend itself (read-only:
     the lock file as committed, no artifact, no attestation), then answer."""

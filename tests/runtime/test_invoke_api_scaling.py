@@ -283,7 +283,15 @@ def test_an_s3_event_that_fails_ends_on_the_failure_queue_and_redrive_publishes_
         assert record["responsePayload"]["errorType"] == "PublishError"
         broker.declare(queue)  # the operator fixes what failed, then redrives
         done = commands.run(
-            "redrive.py", "--queue-url", url, "--endpoint-url", api.base, env=env, timeout=180
+            "redrive.py",
+            "--function",
+            "pigeon",
+            "--queue-url",
+            url,
+            "--endpoint-url",
+            api.base,
+            env=env,
+            timeout=180,
         )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "redriven: 1" in done.stdout

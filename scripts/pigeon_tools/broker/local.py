@@ -145,7 +145,7 @@ def hand_run_setting() -> str:
         urls = split_broker_urls(value, "PIGEON_RABBITMQ_URL") if value else ()
     except ConfigError:
         return value  # the function says what is wrong with it
-    return ",".join(on_chosen_port(url) for url in urls)
+    return ",".join(on_chosen_port(node.url) for node in urls)
 
 
 def hand_run_url() -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from pigeon.credentials import urls_from_secret
+from pigeon.credentials import nodes_from_secret
 from pigeon.parsers import ConfigError
 
 STEPS = ("create", "set", "test", "finish")
@@ -54,7 +54,7 @@ class Login:
 
     def urls(self) -> tuple[str, ...]:
         try:
-            return urls_from_secret(self.value)
+            return tuple(node.url for node in nodes_from_secret(self.value))
         except ConfigError as error:
             raise RotationError(f"the secret's version {self.version}: {error}") from None
 

@@ -10,6 +10,8 @@ ZIZMOR := zizmor==1.32.0
 YAMLLINT := yamllint==1.38.0
 PIP_AUDIT := pip-audit==2.10.1
 MODE ?= --local
+# pytest-xdist workers for `make test`: one per core, at least 2 (docs/testing.md).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -lt 2 ] && n=2; echo $$n)
 
 .PHONY: help install broker broker-stop cluster cluster-stop clean build reproducible audit test test-fast lint \
 	run invoke smoke bench checkov terraform-test lint-workflows docs
@@ -54,7 +56,7 @@ test: build ## everything: lint, build, every test (starts its own RabbitMQ node
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	@$(MAKE) --no-print-directory checkov lint-workflows
-	POETRY=$$(scripts/bootstrap.sh) $(VENV)/bin/pytest
+	POETRY=$$(scripts/bootstrap.sh) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: build ## the unit tests: no broker, no runtime
 	$(VENV)/bin/pytest tests/unit

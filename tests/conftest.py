@@ -11,9 +11,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-RELIABILITY_REPORT = ROOT / "reports" / "reliability.json"
-# Kinds of tests that talk to a real broker or runtime; the secret scan expects them to run.
-LIVE_KINDS = ("component", "runtime", "reliability")
 
 # The tests import build/ and must leave it as the zip has it: no __pycache__ in it.
 sys.dont_write_bytecode = True
@@ -51,36 +48,9 @@ for name, value in function.environment(
     os.environ.setdefault(name, value)
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
 
-pytest_plugins = ["support.fixtures"]
+pytest_plugins = ["support.fixtures", "support.evidence_plugin"]
 
 
 def kind(item: pytest.Item) -> str:
     """The folder a test lives in: unit, component, runtime, reliability or infra."""
     return Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `last` (the secret scan) run after everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    from support import evidence
-
-    evidence.seen(
-        f"{report.nodeid} ({report.when})", report.capstdout, report.capstderr, report.longreprtext
-    )
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    from support import evidence
-
-    evidence.written = evidence.write_report(RELIABILITY_REPORT)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from support import evidence
-
-    if evidence.written:
-        where = f"{RELIABILITY_REPORT.relative_to(ROOT)} and docs/reliability.md"
-        terminalreporter.write_line(f"reliability figures written to {where}")

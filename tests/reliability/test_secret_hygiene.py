@@ -5,6 +5,10 @@ level at which the AWS SDK would log the secret's value."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -14,6 +18,8 @@ from pigeon_tools import moto_server
 from pigeon_tools.events import event, new_crash_id, raw_crash_key
 from pigeon_tools.lambda_local.spec import LoggingConfig
 from support import evidence
+
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def test_the_scan_finds_a_planted_secret():
@@ -30,22 +36,56 @@ def test_the_scan_finds_a_planted_secret():
         evidence.TEXTS[:] = saved[1]
 
 
-@pytest.mark.last
-def test_no_secret_appears_in_anything_captured_this_session(request):
-    """Runs last. With the broker and fault tests in the session, it must have seen the secrets
-    and the failures that would leak them (login refused, unroutable, connection errors)."""
-    live = {"component", "runtime", "reliability"}  # the kinds that talk to a broker
-    items = request.session.items
-    session_ran_broker_tests = any(live & set(Path(str(i.path)).parts) for i in items)
-    if session_ran_broker_tests:
-        assert evidence.SECRETS, "no secret was registered"
-        assert evidence.TEXTS, "nothing was registered for the scan"
-    assert evidence.leaks() == []
-    evidence.notes["secret_scan"] = {
-        "texts": len(evidence.TEXTS),
-        "secrets": len(evidence.SECRETS),
-        "leaks": 0,
-    }
+# A session of its own: the leak, a test that makes (and keeps) a secret, and a quiet one, each
+# alone in its file so that xdist may run them on different workers.
+SESSION = {
+    "test_prints_it": (
+        'SECRET = evidence.secret("pw-session-" + "y" * 12)  # made in the worker that prints\n'
+        "def test_prints_it():\n"
+        '    print("connecting to amqp://pigeon:" + SECRET + "@broker/")\n'
+    ),
+    "test_makes_one": (
+        "def test_makes_one():\n"
+        '    evidence.secret("pw-other-" + "z" * 12)\n'
+        '    evidence.seen("runtime log", "connected")\n'
+    ),
+    "test_keeps_quiet": "def test_keeps_quiet():\n    print('nothing to see')\n",
+}
+
+
+def run_session(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    (folder / "conftest.py").write_text('pytest_plugins = ["support.evidence_plugin"]\n')
+    path = os.pathsep.join([str(TESTS), str(TESTS.parent / "scripts")])
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, str(folder)],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("spread", [["-n", "2"], ["-p", "no:xdist"]], ids=["xdist", "serial"])
+@pytest.mark.parametrize("leaking", [True, False], ids=["leak", "clean"])
+def test_a_session_that_leaks_a_secret_fails_however_it_is_spread(tmp_path, spread, leaking):
+    """The session's scan (support/evidence_plugin.py) in parallel workers and in one process:
+    a leak fails the session and says where, without the secret; a clean one passes and counts
+    what every worker scanned."""
+    for name, body in SESSION.items():
+        if leaking or name != "test_prints_it":
+            (tmp_path / f"{name}.py").write_text(f"from support import evidence\n\n{body}")
+    done = run_session(tmp_path, *spread)
+    summary = done.stdout[done.stdout.find("secret scan") :]
+    if leaking:
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert summary.startswith(
+            "secret scan: FAILED: a secret in test_prints_it.py::test_prints_it (call): pw-s…"
+        )
+        assert "y" * 12 not in done.stdout + done.stderr
+    else:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert re.match(r"secret scan: [1-9]\d* texts, 1 secrets watched, 0 leaks", summary)
 
 
 def test_at_debug_through_the_built_zip_the_secret_stays_out_of_the_logs(

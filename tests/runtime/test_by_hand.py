@@ -75,7 +75,8 @@ def test_with_no_broker_the_invoke_names_where_it_looked_and_how_to_start_one(qu
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """The scripts and pigeon.env of this checkout in a folder of their own, with this
-    checkout's .venv, build/ and runtime client: what the tools remember goes into its .cache."""
+    checkout's .venv, build/, runtime client and terraform/: what the tools remember goes into
+    its .cache."""
     target = tmp_path / "pigeon"
     shutil.copytree(
         ROOT / "scripts", target / "scripts", ignore=shutil.ignore_patterns("__pycache__")
@@ -83,7 +84,8 @@ def checkout(tmp_path: Path) -> Path:
     for name in ("pigeon.env", "poetry.lock"):  # the lock names the runtime client's folder
         shutil.copy2(ROOT / name, target / name)
     (target / ".cache").mkdir()
-    for name in (".venv", "build", ".cache/lambda-runtime"):
+    # terraform/: the function module is the one source of Lambda's logging configuration
+    for name in (".venv", "build", ".cache/lambda-runtime", "terraform"):
         (target / name).symlink_to(ROOT / name)
     return target
 

@@ -4,6 +4,7 @@ under .cache (never into the dev venv) with pip --require-hashes."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import os
@@ -38,11 +39,23 @@ class Runtime:
 
 
 def install(python: str) -> Path:
+    """The runtime client's folder for this lock, installed once: concurrent callers (two
+    terminals, parallel test workers) wait for the one that installs, and none replaces a folder
+    another is running from."""
     lock = (ROOT / "poetry.lock").read_bytes()
     tag = hashlib.sha256(lock).hexdigest()[:12]
     target = CACHE / "lambda-runtime" / f"{os.uname().machine}-{tag}"
     if (target / "awslambdaric").is_dir():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".install.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not (target / "awslambdaric").is_dir():
+            _install(target)
+    return target
+
+
+def _install(target: Path) -> None:
     print(
         f"local-runtime: installing the runtime client (group 'runtime') into {target}",
         file=sys.stderr,
@@ -74,7 +87,5 @@ def install(python: str) -> Path:
         )
         if done.returncode:
             raise RuntimeSetupError(f"pip failed:\n{done.stderr[-2000:]}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)  # a half-made folder of an interrupted install
         partial.rename(target)
-    return target

@@ -79,8 +79,13 @@ class Module:
 
 
 def load(path: Path) -> Module:
+    """The module in `path`; a folder without Terraform files is an error that names it (a copy
+    of the scripts without terraform/ next to them, say), not an empty module."""
+    files = sorted(path.glob("*.tf"))
+    if not files:
+        raise FileNotFoundError(f"no Terraform module at {path} (no *.tf files)")
     module = Module(path)
-    for tf in sorted(path.glob("*.tf")):
+    for tf in files:
         text = tf.read_text()
         module.files[tf.name] = text
         with tf.open() as handle:

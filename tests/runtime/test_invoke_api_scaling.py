@@ -9,6 +9,7 @@ import json
 import os
 import re
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -381,3 +382,43 @@ def test_a_frozen_environment_misses_its_heartbeats_and_the_next_invoke_reconnec
         assert connections() == 1  # reopened by this invoke
     assert sorted(broker.bodies(queue)) == sorted(ids)
     evidence.figures["ids_checked"] += len(ids)
+
+
+def test_stopping_serve_with_events_in_flight_and_queued_names_every_one(tmp_path):
+    """SIGTERM to `serve` while one Event invocation runs (and never ends by itself) and
+    another waits: the stop drains, then retires the environment, and names both events. With
+    no retries, the attempt the stop cuts short would otherwise be its last: dropped."""
+    import signal
+    import subprocess
+
+    log_path = tmp_path / "serve.log"
+    task = ("--task-root", str(FUNCTIONS), "--handler", "fleet.handle", "--function-name", "probe")
+    options = ("--concurrency", "1", "--maximum-retry-attempts", "0")
+    with log_path.open("w+") as log:
+        server = subprocess.Popen(
+            commands.argv("local_runtime.py", "serve", "--port", "0", *task, *options), stderr=log
+        )
+        try:
+            found = None
+            for _ in range(600):
+                found = re.search(r"(http://127\.0\.0\.1:\d+\S+/invocations)", log_path.read_text())
+                if found or server.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert found, log_path.read_text()
+            api = Api(found.group(1))
+            held = api.invoke_event({"action": "hold", "release": str(tmp_path / "never")})
+            api.wait(lambda s: s["async"]["running"] == 1)
+            waiting = api.invoke_event({"action": "ident"})
+            api.wait(lambda s: s["async"]["queued"] == 1)
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(60) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    text = log_path.read_text()
+    assert "stopped with 2 Event invocation(s) not done" in text, text
+    assert f"not done {held}: " in text
+    assert f"not done {waiting}: " in text
+    assert "dropped" not in text

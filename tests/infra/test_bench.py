@@ -8,6 +8,8 @@ import math
 import statistics
 import subprocess
 import sys
+import uuid
+import zipfile
 
 import pytest
 
@@ -156,3 +158,57 @@ def test_render_names_a_results_file_it_cannot_read(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "--render: cannot read" in done.stderr
+
+
+def test_the_cold_phases_add_up_to_the_total_even_when_they_overshoot_it():
+    from pigeon_tools.bench import figures
+
+    under = figures.with_rest({"a": 40.0, "b": 50.0}, 100.0)
+    over = figures.with_rest({"a": 70.0, "b": 50.0}, 100.0)
+    assert math.isclose(sum(under.values()), 100.0)
+    assert math.isclose(sum(over.values()), 100.0)  # never clamped to 0: that would add 20
+    assert math.isclose(over[figures.REST], -20.0)
+    assert figures.negative_rests({"u": under, "o": over}) == {"o": pytest.approx(20.0)}
+
+
+def test_what_the_bytecode_adds_to_the_zip_is_counted_exactly():
+    from pigeon_tools.bench import figures
+    from pigeon_tools.paths import ZIP
+
+    found = figures.zip_figures(ZIP)
+    sizes = found["bytes"]
+    # The writer gives the very zip back when it keeps everything: the difference is exact.
+    assert figures.zip_without(ZIP, lambda _name: True) == ZIP.stat().st_size == sizes["zip"]
+    assert sizes["zip"] == sizes["zip_without_bytecode"] + sizes["bytecode_in_zip"]
+    assert sizes["unzipped"] == sizes["unzipped_without_bytecode"] + sizes["bytecode_unzipped"]
+    with zipfile.ZipFile(ZIP) as archive:
+        pycs = [i for i in archive.infolist() if i.filename.endswith(".pyc")]
+    assert sizes["bytecode_unzipped"] == sum(i.file_size for i in pycs)
+    # More than the compressed bytes alone: each entry has a header and a directory record.
+    assert sizes["bytecode_in_zip"] > sum(i.compress_size for i in pycs)
+
+
+def test_cold_phases_measure_each_phase_of_a_first_publish(broker, pigeon_url):
+    from pigeon_tools import function, queues
+    from pigeon_tools.python import python313
+
+    queue = f"bench.phases.{uuid.uuid4().hex[:8]}"
+    queues.declare(broker.url, queue)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "build")}
+    env.update(function.environment(pigeon_url, queue, PIGEON_ENV="bench"))
+    script = ROOT / "scripts" / "pigeon_tools" / "bench" / "cold_phases.py"
+    done = subprocess.run(
+        [python313(), "-S", "-B", str(script), queue],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    phases = json.loads(done.stdout)
+    assert list(phases) == [
+        "pigeon.handler import",
+        "first-publish imports (pika)",
+        "connect",
+        "publish and confirm",
+    ]
+    assert all(ms > 0 for ms in phases.values())
+    assert len(queues.bodies(broker.url, queue)) == 1
+    queues.delete(broker.url, queue)

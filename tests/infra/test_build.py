@@ -14,6 +14,7 @@ import subprocess
 import sys
 import types
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,38 @@ def test_the_zip_holds_exactly_build_dir():
 
 def test_version_json():
     info = json.loads(zipfile.ZipFile(ZIP).read("version.json"))
-    assert set(info) == {"build", "commit", "version"}
+    assert set(info) == {"build", "commit", "python", "version"}
     assert info["version"]
+    assert info["python"] == bytecode.compiler(python313()).version  # the compiling release
+
+
+def workflow_pythons() -> dict[str, str]:
+    import yaml
+
+    found = {}
+    for workflow in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        text = workflow.read_text()
+        env = (yaml.safe_load(text) or {}).get("env") or {}
+        if "setup-python" in text:
+            found[workflow.name] = str(env.get("PYTHON_VERSION"))
+    return found
+
+
+def test_the_workflows_pin_the_exact_python_release_the_build_expects():
+    pins = workflow_pythons()
+    assert pins, "no workflow sets up Python"
+    assert set(pins.values()) == {bytecode.PINNED_PYTHON}, pins
+    assert bytecode.PINNED_PYTHON.startswith(bytecode.TARGET + ".")
+    assert bytecode.PINNED_PYTHON.count(".") == 2  # a patch release, not a minor one
+    for name in pins:  # and every setup-python uses it
+        text = (ROOT / ".github" / "workflows" / name).read_text()
+        versions = [
+            line.split(":", 1)[1].strip()
+            for line in text.splitlines()
+            if line.strip().startswith("python-version:")
+        ]
+        assert versions, name
+        assert set(versions) == {"${{ env.PYTHON_VERSION }}"}, (name, versions)
 
 
 def rewrite(source: Path, target: Path, name: str, change) -> None:
@@ -236,8 +267,36 @@ def test_verify_rejects_a_pyc_that_is_not_what_its_source_compiles_to(tmp_path):
 
     done = verify(changed_zip(tmp_path, edit))
     assert done.returncode == 1
-    assert "pigeon/routing.py: it is not what its source compiles to" in done.stderr
+    assert "pigeon/routing.py: its source hash is not the source's: a stale .pyc" in done.stderr
     assert "Python 3.13" in done.stderr
+
+
+def test_verify_names_a_checked_hash_pyc_whose_code_was_changed_but_not_its_hash(tmp_path):
+    def edit(root: Path) -> None:  # the header is right for the source; the code is another's
+        source = (root / "pigeon" / "routing.py").read_bytes()
+        code = compile(source + b"\nTAMPERED = 1\n", "/var/task/pigeon/routing.py", "exec")
+        header = importlib.util.MAGIC_NUMBER + (0b11).to_bytes(4, "little")
+        (root / PYC).write_bytes(header + importlib.util.source_hash(source) + marshal.dumps(code))
+
+    done = verify(changed_zip(tmp_path, edit))
+    assert done.returncode == 1
+    assert "pigeon/routing.py: it is not what its source compiles to (checked-hash)" in done.stderr
+
+
+def test_a_check_that_passed_is_not_reused_for_a_pyc_changed_since(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with zipfile.ZipFile(ZIP) as archive:
+        first = bytecode.SourceCheck.plan(archive, python313(), cache)
+    with archives.extracted(ZIP) as root:
+        first.run(root)
+
+    def edit(root: Path) -> None:
+        (root / PYC).write_bytes((root / PYC).read_bytes() + b"\0")
+
+    with zipfile.ZipFile(changed_zip(tmp_path, edit)) as archive:
+        again = bytecode.SourceCheck.plan(archive, python313(), cache)
+    assert again.todo == ["pigeon/routing.py"]
 
 
 def test_verify_rejects_a_py_without_its_pyc_and_a_pyc_without_its_py(tmp_path):
@@ -288,6 +347,19 @@ def test_the_bytecode_check_validates_checked_hash_and_refuses_timestamp_bytecod
         assert found == {}
     else:
         assert found["pigeon/routing.py"].startswith(problem)
+
+
+def test_the_import_check_covers_the_secrets_manager_path_boto3_from_its_bytecode(tmp_path):
+    from pigeon_tools.build.verify import import_from
+
+    root = archives.extract(ZIP, tmp_path / "root")
+    for module in ("boto3/session", "botocore/client"):  # imported only with a secret ARN
+        folder, _, name = module.rpartition("/")
+        (root / folder / "__pycache__" / f"{name}.cpython-313.pyc").unlink()
+    with pytest.raises(BuildError, match="not with the zip's bytecode") as failed:
+        import_from(root, python313())
+    assert f"{root}/boto3/session.py" in str(failed.value)
+    assert f"{root}/botocore/client.py" in str(failed.value)
 
 
 def test_the_import_check_fails_when_the_handler_is_compiled_from_source(tmp_path):
@@ -509,3 +581,53 @@ def test_verify_rejects_an_sbom_that_does_not_describe_the_zip(tmp_path):
     assert done.returncode == 1
     assert "pika 1.4.4 is in the zip but not in the SBOM" in done.stderr
     assert "left-pad 1.3.0 is in the SBOM but not in the zip" in done.stderr
+
+
+def one_file_tree(root: Path, source: bytes = b"def f():\n    return 1\n") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "m.py").write_bytes(source)
+    return root / "__pycache__" / "m.cpython-313.pyc"
+
+
+def test_the_bytecode_cache_is_keyed_by_mode_task_root_and_the_exact_compiler(
+    tmp_path, monkeypatch
+):
+    cache, python = tmp_path / "cache", python313()
+    pyc = one_file_tree(tmp_path / "root")
+    assert bytecode.compile_tree(tmp_path / "root", python, cache).reused == 0
+    assert bytecode.compile_tree(tmp_path / "root", python, cache).reused == 1
+    checked = bytecode.compile_tree(tmp_path / "root", python, cache, mode="checked-hash")
+    assert checked.reused == 0
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b11
+    moved = bytecode.compile_tree(tmp_path / "root", python, cache, prefix="/opt/task")
+    assert moved.reused == 0
+    code = marshal.loads(pyc.read_bytes()[16:])  # noqa: S302 (the build's own output)
+    assert code.co_filename == "/opt/task/m.py"
+    real = bytecode.compiler(python)
+    for other in (
+        real.identity.replace(real.identity.split("\n")[0], "f40d0d0a"),  # another magic
+        real.identity.replace(real.version, "3.13.99"),  # another patch release
+    ):
+        monkeypatch.setattr(bytecode, "compiler", lambda _p, o=other: replace(real, identity=o))
+        assert bytecode.compile_tree(tmp_path / "root", python, cache).reused == 0
+
+
+def test_a_source_with_a_dot_in_its_name_is_skipped_with_the_reason(tmp_path):
+    one_file_tree(tmp_path)
+    (tmp_path / "six.moves.py").write_bytes(b"x = 1\n")
+    done = bytecode.compile_tree(tmp_path, python313())
+    assert done.files == 1
+    assert list(done.skipped) == ["six.moves.py"]
+    assert "no import can name it" in done.skipped["six.moves.py"]
+    assert not list((tmp_path / "__pycache__").glob("six*"))
+    names = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()]
+    assert bytecode.check_pairs(names) == []
+
+
+def test_a_source_that_does_not_compile_fails_the_build_naming_the_file(tmp_path):
+    one_file_tree(tmp_path)
+    (tmp_path / "vendored").mkdir()
+    (tmp_path / "vendored" / "py2.py").write_bytes(b"print 'hello'\n")
+    with pytest.raises(BuildError) as failed:
+        bytecode.compile_tree(tmp_path, python313())
+    assert "vendored/py2.py: does not compile with this Python" in str(failed.value)

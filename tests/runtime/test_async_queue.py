@@ -143,3 +143,43 @@ def test_serve_refuses_an_on_failure_queue_that_does_not_exist(moto_endpoint):
     done = serve("--on-failure", "arn:aws:sqs:us-west-2:123456789012:missing", env=env)
     assert done.returncode == 2
     assert "the on-failure destination arn:aws:sqs:us-west-2:123456789012:missing" in done.stderr
+
+
+def test_stopping_with_events_in_flight_queued_and_awaiting_a_retry_loses_none(tmp_path):
+    """Shut down as local_runtime.py does (close, drain, the fleet's close, unfinished): the
+    event whose attempt the fleet's close kills, the one still queued behind it and the one
+    waiting for its retry are all reported, none given up on or dropped."""
+    fleet = Fleet(FunctionSpec(FUNCTIONS, "fleet.handle", name="probe", timeout_s=30), limit=1)
+    queue = EventQueue(fleet, AsyncConfig(maximum_retry_attempts=1), note=lambda _: None)
+    try:
+        retrying = queue.submit(failing(tmp_path))  # fails, its retry a minute away
+        assert net.wait_until(lambda: queue.stats()["awaiting_retry"] == 1, 60, 0.01)
+        hold = json.dumps({"action": "hold", "release": str(tmp_path / "never")}).encode()
+        in_flight = queue.submit(hold)
+        assert net.wait_until(lambda: queue.stats()["running"] == 1, 60, 0.01)
+        queued = queue.submit(b'{"action": "ident"}')
+        queue.close()
+        assert not queue.drain(0.2)  # the held one does not end by itself
+    finally:
+        fleet.close()  # kills the attempt in flight
+    left = dict(queue.unfinished())
+    assert set(left) == {retrying, in_flight, queued}
+    assert left[in_flight] == hold
+    stats = queue.stats()
+    assert (stats["given_up"], stats["dropped"], stats["succeeded"]) == (0, 0, 0)
+
+
+def test_stopping_lets_the_attempts_in_flight_finish_first(tmp_path):
+    fleet = Fleet(FunctionSpec(FUNCTIONS, "fleet.handle", name="probe", timeout_s=30), limit=1)
+    queue = EventQueue(fleet, note=lambda _: None)
+    release = tmp_path / "release"
+    try:
+        queue.submit(json.dumps({"action": "hold", "release": str(release)}).encode())
+        assert net.wait_until(lambda: queue.stats()["running"] == 1, 60, 0.01)
+        queue.close()
+        release.touch()  # it ends while the queue drains
+        assert queue.drain(30)
+    finally:
+        fleet.close()
+    assert queue.unfinished() == []
+    assert queue.stats()["succeeded"] == 1

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import secrets
 
+import pika
+
 from pigeon_tools.bench import burst
 
 
@@ -45,3 +47,51 @@ def test_a_small_burst_loses_nothing_and_holds_one_connection_per_environment(
     burst.plot(figure, tmp_path / "burst.png")
     assert (tmp_path / "burst.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any("burst at concurrency 2" in note for note in notes)
+
+
+def test_the_connection_peak_counts_a_spike_shorter_than_any_sampling_interval(broker):
+    password = secrets.token_urlsafe(12)
+    broker.ctl("add_user", burst.USER, password)
+    broker.ctl("set_permissions", "-p", "/", burst.USER, ".*", ".*", ".*")
+    counted = burst.BurstBroker(broker.node, password)
+    url = counted.function_url
+    try:
+        kept = pika.BlockingConnection(pika.URLParameters(url))  # open before the count starts
+        counted.start_sampling()
+        spike = [pika.BlockingConnection(pika.URLParameters(url)) for _ in range(3)]
+        for connection in spike:  # all four were open together for a moment only
+            connection.close()
+        other = pika.BlockingConnection(pika.URLParameters(broker.url))  # another user's
+        assert counted.peak() == 4
+        kept.close()
+        other.close()
+        counted.start_sampling()  # again, from nothing open
+        pika.BlockingConnection(pika.URLParameters(url)).close()
+        assert counted.peak() == 1
+    finally:
+        broker.ctl("delete_user", burst.USER)
+
+
+def figure_run(ids_per_s: float, limit: float, single: float) -> dict[str, object]:
+    at = {
+        "concurrency": 2, "ids_per_s": ids_per_s, "limit_ids_per_s": limit, "seconds": 10.0,
+        "cores_busy": 1.0, "cpu_ms_per_id": {"function runtimes": 1.0},
+        "cpu_s": {"function runtimes": 5.0, "serve process (Invoke and Runtime APIs)": 1.0},
+    }  # fmt: skip
+    one = {**at, "concurrency": 1, "ids_per_s": ids_per_s / 2}
+    return {
+        "by_concurrency": {"1": one, "2": at},
+        "machine_cores": 2,
+        "single_environment_ids_per_s": single,
+    }
+
+
+def test_the_burst_conclusions_follow_the_measured_ratios():
+    far = burst.flattening(figure_run(100.0, 1000.0, 50.0))
+    assert "2.00x" in far  # against the baseline: 100 / 50
+    assert "0.10x" in far  # against the limit: 100 / 1000
+    assert "the broker is not the limit" in far
+    near = burst.flattening(figure_run(900.0, 1000.0, 1200.0))
+    assert "so the broker is the limit" in near
+    assert "fewer ids/s than one environment" in near
+    assert "the broker is not the limit" not in near

@@ -4,6 +4,11 @@ run, and it is thawed for the next invoke, warm. A frozen environment can still 
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -57,3 +62,62 @@ def test_without_freezing_the_threads_run_between_invocations():
             assert other.invoke(b'{"action": "ident"}').ok
         assert state(pid) in ("S", "R")
         assert box.invoke(b'{"action": "gaps"}').json()["largest_gap_s"] < 1.0
+
+
+def group(pgid: int) -> list[tuple[int, str]]:
+    """The live processes of process group `pgid` (pid, state); zombies are gone for good."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            found.append((int(stat.parent.name), fields[0]))
+    return found
+
+
+def test_a_frozen_environment_whose_runtime_is_killed_leaves_nothing_stopped_behind():
+    with sandbox() as box:
+        first = box.invoke(b'{"action": "spawn"}').json()
+        pid, child = first["pid"], first["child"]
+        assert net.wait_until(lambda: state(child) == "T" and state(pid) == "T", 10, 0.005)
+        os.kill(pid, signal.SIGKILL)  # the OOM killer, say: the runtime dies, frozen
+        assert net.wait_until(lambda: state(pid) in ("", "Z"), 10, 0.005)
+        assert state(child) == "T"  # its child is still in the group, stopped
+        again = box.invoke(b'{"action": "ident"}')
+        assert again.ok
+        assert again.report.cold  # a new runtime, and the old group is gone
+        assert group(pid) == []
+        assert again.json()["pid"] != pid
+    assert group(again.json()["pid"]) == []
+
+
+RUNNER = """
+import json, sys, time
+from pathlib import Path
+from pigeon_tools.lambda_local.sandbox import Sandbox
+from pigeon_tools.lambda_local.spec import FunctionSpec
+box = Sandbox(FunctionSpec(Path(sys.argv[1]), "fleet.handle", timeout_s=10))
+print(json.dumps(box.invoke(b'{"action": "spawn"}').json()), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_frozen_environment_does_not_outlive_the_process_that_ran_it():
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(FUNCTIONS)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "scripts")},
+    )
+    try:
+        assert runner.stdout is not None
+        found = json.loads(runner.stdout.readline())
+        pid, child = found["pid"], found["child"]
+        assert net.wait_until(lambda: state(pid) == "T" and state(child) == "T", 10, 0.005)
+    finally:
+        runner.kill()  # no close, no retire: the runner is simply gone
+        runner.wait()
+    assert net.wait_until(lambda: group(pid) == [], 10, 0.01), group(pid)

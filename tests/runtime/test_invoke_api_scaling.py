@@ -9,6 +9,7 @@ import json
 import os
 import re
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -339,3 +340,85 @@ def test_frozen_environments_reconnect_without_leaking_connections(broker, tmp_p
     assert done["async"]["succeeded"] == len(sent)
     assert sorted(broker.bodies(queue)) == sorted(sent)
     evidence.figures["ids_checked"] += len(sent)
+
+
+def test_a_frozen_environment_misses_its_heartbeats_and_the_next_invoke_reconnects(broker):
+    """As in Lambda: the connection a frozen environment holds sends no heartbeat, the broker
+    closes it (missed heartbeats; nobody else closes it here), and the next invoke, thawed, not
+    cold, opens another and publishes."""
+    from pigeon_tools.lambda_local.sandbox import Sandbox
+    from pigeon_tools.lambda_local.spec import FunctionSpec
+    from pigeon_tools.paths import ROOT
+
+    user, password = f"beat-{uuid.uuid4().hex[:6]}", evidence.secret(uuid.uuid4().hex)
+    broker.ctl("add_user", user, password)
+    broker.ctl("set_permissions", "-p", "/", user, ".*", ".*", ".*")
+    queue = f"beat.{uuid.uuid4().hex[:8]}"
+    broker.declare(queue)
+    url = broker.url_with(user, password)
+    # 5 s: the broker gives up after two missed (~10 s); long enough for rabbitmqctl to see it.
+    url += ("&" if "?" in url else "?") + "heartbeat=5"
+    settings = function.environment(url, queue, PIGEON_ENV="beat")
+
+    def connections() -> int:
+        return broker.ctl("list_connections", "user").split().count(user)
+
+    ids = [events.new_crash_id("accept") for _ in range(2)]
+    spec = FunctionSpec(ROOT / "build", function.HANDLER, name="pigeon", timeout_s=30,
+                        environment=settings)  # fmt: skip
+    with Sandbox(spec) as box:
+        first = box.invoke(json.dumps(events.for_crash_ids([ids[0]])).encode())
+        assert first.ok, first.payload
+        assert net.wait_until(lambda: box.frozen, 10, 0.005)
+        assert connections() == 1
+        assert box.process is not None
+        pid = box.process.pid
+        assert net.wait_until(lambda: connections() == 0, 60, 0.2)  # closed by the broker
+        assert box.frozen  # frozen all along: the function closed nothing
+        assert Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+        second = box.invoke(json.dumps(events.for_crash_ids([ids[1]])).encode())
+        assert second.ok, second.payload
+        assert not second.report.cold
+        assert connections() == 1  # reopened by this invoke
+    assert sorted(broker.bodies(queue)) == sorted(ids)
+    evidence.figures["ids_checked"] += len(ids)
+
+
+def test_stopping_serve_with_events_in_flight_and_queued_names_every_one(tmp_path):
+    """SIGTERM to `serve` while one Event invocation runs (and never ends by itself) and
+    another waits: the stop drains, then retires the environment, and names both events. With
+    no retries, the attempt the stop cuts short would otherwise be its last: dropped."""
+    import signal
+    import subprocess
+
+    log_path = tmp_path / "serve.log"
+    task = ("--task-root", str(FUNCTIONS), "--handler", "fleet.handle", "--function-name", "probe")
+    options = ("--concurrency", "1", "--maximum-retry-attempts", "0")
+    with log_path.open("w+") as log:
+        server = subprocess.Popen(
+            commands.argv("local_runtime.py", "serve", "--port", "0", *task, *options), stderr=log
+        )
+        try:
+            found = None
+            for _ in range(600):
+                found = re.search(r"(http://127\.0\.0\.1:\d+\S+/invocations)", log_path.read_text())
+                if found or server.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert found, log_path.read_text()
+            api = Api(found.group(1))
+            held = api.invoke_event({"action": "hold", "release": str(tmp_path / "never")})
+            api.wait(lambda s: s["async"]["running"] == 1)
+            waiting = api.invoke_event({"action": "ident"})
+            api.wait(lambda s: s["async"]["queued"] == 1)
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(60) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    text = log_path.read_text()
+    assert "stopped with 2 Event invocation(s) not done" in text, text
+    assert f"not done {held}: " in text
+    assert f"not done {waiting}: " in text
+    assert "dropped" not in text

@@ -391,6 +391,11 @@ def explain(rows: list[dict[str, Any]], results: dict[str, Any]) -> list[str]:
             why = "cold phases with bytecode: " + ", ".join(
                 f"{k} {v:.0f} ms" for k, v in phases.items()
             )
+            why += f" (together {sum(phases.values()):.0f} ms, the measured cold start"
+            overshoot = [v for v in phases.values() if v < 0]
+            if overshoot:  # the residual, never clamped
+                why += f"; the phases measured apart overshoot it by {-overshoot[0]:.0f} ms"
+            why += ")"
             imports = diagnosis.get("slowest_imports_secret" if secret else "slowest_imports", [])
             why += "; slowest imports (cumulative): " + ", ".join(
                 f"{module} {cumulative:.0f} ms" for module, _own, cumulative in imports[:3]

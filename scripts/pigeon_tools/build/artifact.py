@@ -70,14 +70,21 @@ def _build(arch: str, in_docker: bool, layout: Layout) -> Path:
     sbom_path = layout.dist_dir / SBOM_NAME
     staged_sbom = staging(sbom_path)
     try:
-        info = task_root(tree, layout.source, staged)
-        files, reused, version = bytecode.compile_tree(
-            staged, bytecode.target_python(), layout.cache
-        )
+        python = bytecode.target_python()
+        compiler = bytecode.compiler(python)
+        if compiler.version != bytecode.PINNED_PYTHON:
+            step(
+                f"warning: compiling with Python {compiler.version}, not the release CI pins "
+                f"({bytecode.PINNED_PYTHON}): the bytecode, so the zip, may differ from CI's"
+            )
+        info = task_root(tree, layout.source, staged, compiler.version)
+        done = bytecode.compile_tree(staged, python, layout.cache)
         step(
-            f"bytecode: {files} .py files, {bytecode.MODE} .pyc by Python {version}, code "
-            f"naming {bytecode.TASK_ROOT}/… ({reused} from the cache)"
+            f"bytecode: {done.files} .py files, {bytecode.MODE} .pyc by Python {done.version}, "
+            f"code naming {bytecode.TASK_ROOT}/… ({done.reused} from the cache)"
         )
+        for name, why in done.skipped.items():
+            step(f"bytecode: skipped {name}: {why}")
         step(f"zip: {shown} (commit {info['commit'][:12]}, version {info['version']})")
         write_zip(staged, staged_zip)
         cached = sbom.write(requirements, layout.source, staged_sbom, layout.cache)

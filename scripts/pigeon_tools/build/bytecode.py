@@ -5,8 +5,14 @@ in the zip every cold start compiles every module it imports. The build compiles
 the target Python (3.13, its magic number) into an unchecked-hash .pyc whose code objects name
 the file as Lambda sees it (/var/task/...); docs/build.md says why unchecked. The compiling is
 pigeon_tools/build/compiler.py's, in the target interpreter, a fresh process state per file, so
-that the bytes depend on the compiler, the path and the source only. They are cached by those
-three; a check that passed is cached by those and the .pyc's bytes.
+that the bytes depend on the compiler, the mode, the prefix, the path and the source only. They
+are cached by all five (the compiler: its exact release, its magic number, its cache tag and
+compiler.py's digest); a check that passed is cached by those and the .pyc's bytes.
+
+A source whose file name has a dot before .py (`six.moves.py`) is never compiled: no import
+statement can name it (`import six.moves` reads six/moves.py), so the runtime never reads its
+.pyc; the build reports each one it skips, with that reason. A source that does not compile
+fails the build, naming the file: the interpreter could never import it either.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from pigeon_tools.build.steps import BuildError
 TASK_ROOT = "/var/task"  # where Lambda extracts the zip: the paths the code objects name
 MODE = "unchecked-hash"
 TARGET = "3.13"
+# The exact release CI compiles with (the workflows' PYTHON_VERSION, a test holds them equal):
+# another 3.13 release may marshal other bytes. version.json records the one that compiled.
+PINNED_PYTHON = "3.13.0"
 TARGET_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER of 3.13
 CACHE_TAG = "cpython-313"
 COMPILER = Path(__file__).with_name("compiler.py")
@@ -42,10 +51,13 @@ class Compiler:
 
     python: str
     version: str  # 3.13.0
-    identity: str  # the full sys.version and the compiler script's digest
+    identity: str  # its magic number, cache tag, full sys.version and compiler.py's digest
 
-    def key(self, *parts: bytes) -> str:
+    def key(self, *parts: bytes, mode: str = MODE, prefix: str = TASK_ROOT) -> str:
+        """A cache key of `parts` compiled by this compiler in `mode`, naming `prefix`/…"""
         digest = hashlib.sha256(self.identity.encode())
+        for part in (mode.encode(), prefix.encode()):
+            digest.update(len(part).to_bytes(8, "little") + part)
         for part in parts:
             digest.update(len(part).to_bytes(8, "little") + part)
         return digest.hexdigest()[:32]
@@ -76,7 +88,7 @@ def compiler(python: str) -> Compiler:
             f"python{TARGET} runtime needs a Python {TARGET} (PIGEONTOOLS_PYTHON)"
         )
     script = hashlib.sha256(COMPILER.read_bytes()).hexdigest()
-    return Compiler(python, version.split()[0], f"{version}\n{script}")
+    return Compiler(python, version.split()[0], f"{magic}\n{tag}\n{version}\n{script}")
 
 
 def pyc_name(source: str) -> str:
@@ -99,7 +111,15 @@ def source_name(pyc: str) -> str | None:
 
 
 def is_source(name: str) -> bool:
-    return name.endswith(".py") and "__pycache__/" not in f"/{name}"
+    """A .py the runtime can import by name, so one that must have its .pyc."""
+    return name.endswith(".py") and "__pycache__/" not in f"/{name}" and not skipped(name)
+
+
+def skipped(name: str) -> str:
+    """Why a .py gets no .pyc (an empty string: it gets one)."""
+    if name.endswith(".py") and "." in name.rpartition("/")[2].removesuffix(".py"):
+        return "a dot in its module name: no import can name it, the runtime never reads it"
+    return ""
 
 
 def is_bytecode(name: str) -> bool:
@@ -111,10 +131,23 @@ def sources(root: Path) -> list[str]:
     return sorted(name for name in found if is_source(name))
 
 
-def run(compiler: Compiler, action: str, root: Path, names: list[str]) -> dict[str, str]:
+def skipped_sources(root: Path) -> dict[str, str]:
+    """The .py files under `root` that get no .pyc, with the reason."""
+    found = (p.relative_to(root).as_posix() for p in root.rglob("*.py") if p.is_file())
+    return {name: why for name in sorted(found) if (why := skipped(name))}
+
+
+def run(
+    compiler: Compiler,
+    action: str,
+    root: Path,
+    names: list[str],
+    mode: str = MODE,
+    prefix: str = TASK_ROOT,
+) -> dict[str, str]:
     """Run the compiler on `names` (paths under `root`); its problems, by path."""
-    command = [compiler.python, "-S", "-s", "-B", str(COMPILER), action, str(root), TASK_ROOT]
-    command += [str(JOBS), MODE] if action == "compile" else [str(JOBS)]
+    command = [compiler.python, "-S", "-s", "-B", str(COMPILER), action, str(root), prefix]
+    command += [str(JOBS), mode] if action == "compile" else [str(JOBS)]
     done = subprocess.run(
         command,
         input="\0".join(names),
@@ -136,12 +169,30 @@ def _listed(problems: dict[str, str], limit: int = 10) -> str:
     return "\n  " + "\n  ".join(shown) + more
 
 
-def compile_tree(root: Path, python: str, cache: Path | None = None) -> tuple[int, int, str]:
-    """Compile every .py under `root` beside it (__pycache__). (files, of them from the cache,
-    the compiler's version)."""
+@dataclass(frozen=True)
+class Compiled:
+    """What compile_tree did."""
+
+    files: int
+    reused: int  # of them, from the cache
+    version: str  # the compiler's exact release
+    skipped: dict[str, str]  # source: why it has no .pyc
+
+
+def compile_tree(
+    root: Path,
+    python: str,
+    cache: Path | None = None,
+    mode: str = MODE,
+    prefix: str = TASK_ROOT,
+) -> Compiled:
+    """Compile every .py under `root` beside it (__pycache__), code naming `prefix`/…"""
     target = compiler(python)
     names = sources(root)
-    keys = {name: target.key(name.encode(), (root / name).read_bytes()) for name in names}
+    keys = {
+        name: target.key(name.encode(), (root / name).read_bytes(), mode=mode, prefix=prefix)
+        for name in names
+    }
     store = cache / "bytecode" if cache else None
     missing = []
     for name in names:
@@ -151,7 +202,7 @@ def compile_tree(root: Path, python: str, cache: Path | None = None) -> tuple[in
             shutil.copyfile(cached, root / pyc_name(name))
         else:
             missing.append(name)
-    problems = run(target, "compile", root, missing) if missing else {}
+    problems = run(target, "compile", root, missing, mode, prefix) if missing else {}
     if problems:
         raise BuildError(
             f"files that Python {target.version} cannot compile (so it could never import them):"
@@ -168,7 +219,7 @@ def compile_tree(root: Path, python: str, cache: Path | None = None) -> tuple[in
         for old in store.iterdir():
             if old.name not in wanted and not old.name.startswith("."):
                 old.unlink(missing_ok=True)
-    return len(names), len(names) - len(missing), target.version
+    return Compiled(len(names), len(names) - len(missing), target.version, skipped_sources(root))
 
 
 def check_pairs(names: list[str]) -> list[str]:

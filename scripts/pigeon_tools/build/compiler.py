@@ -12,9 +12,9 @@ in two files are enough). The caller fixes the environment (PYTHONHASHSEED=0, no
 
 Code objects name their files as Lambda sees them: PREFIX/path (/var/task/pigeon/handler.py).
 `compile` writes each path's __pycache__ file, MODE unchecked-hash or checked-hash. `check`
-reads each one: an unchecked-hash .pyc is compiled again and compared byte for byte, a
-checked-hash one is validated as the interpreter would (its source hash), a timestamp one is
-refused. Each problem is a line on stdout: the path, a tab, what is wrong.
+reads each one: its source hash must be its source's, and it is compiled again in its own mode
+and compared byte for byte (checked or unchecked); a timestamp one is refused. Each problem is
+a line on stdout: the path, a tab, what is wrong.
 Nothing is imported beyond what the interpreter loaded at startup, so that state stays small.
 """
 
@@ -46,17 +46,19 @@ def compiled(source: bytes, prefix: str, name: str, mode: str) -> tuple[bytes, s
 
 
 def check(source: bytes, found: bytes, prefix: str, name: str) -> str:
-    """The problem of a .pyc against its source, or an empty string."""
+    """The problem of a .pyc against its source, or an empty string. Either hash-based mode is
+    compiled again in that mode and compared byte for byte: a checked-hash .pyc whose header
+    holds the right hash but whose code was changed is as wrong as an unchecked one."""
     if found[:4] != MAGIC:
         return f"its magic number {found[:4]!r} is not this Python's {MAGIC!r}"
     flags = int.from_bytes(found[4:8], "little")
-    if flags == FLAGS["checked-hash"]:  # validated as the import system does
-        valid = found[8:16] == _imp.source_hash(RAW_MAGIC, source)
-        return "" if valid else "its source hash is not the source's: a stale .pyc"
-    if flags != FLAGS["unchecked-hash"]:
+    mode = next((mode for mode, bits in FLAGS.items() if bits == flags), "")
+    if not mode:
         return "it is not hash-based: a timestamp .pyc is checked against the file's mtime"
-    data, problem = compiled(source, prefix, name, "unchecked-hash")
-    return problem or ("" if found == data else "it is not what its source compiles to")
+    if found[8:16] != _imp.source_hash(RAW_MAGIC, source):
+        return f"its source hash is not the source's: a stale .pyc ({mode}; the source changed)"
+    data, problem = compiled(source, prefix, name, mode)
+    return problem or ("" if found == data else f"it is not what its source compiles to ({mode})")
 
 
 def one(action: str, root: str, prefix: str, mode: str, name: str) -> str:

@@ -24,9 +24,10 @@ def copy_function(source: Path, target: Path) -> None:
     )
 
 
-def version_info(source: Path) -> dict[str, str]:
+def version_info(source: Path, python: str) -> dict[str, str]:
     """version.json: from PIGEONTOOLS_BUILD_VERSION, _COMMIT and _ID (CI sets them), else the
-    pyproject version, the git HEAD (or unknown) and `local`: a rebuild is identical."""
+    pyproject version, the git HEAD (or unknown) and `local`: a rebuild is identical. `python`:
+    the exact Python release that compiled the bytecode."""
     project = tomllib.loads((source / "pyproject.toml").read_text())["project"]
     commit = os.environ.get("PIGEONTOOLS_BUILD_COMMIT", "")
     if not commit and (source / ".git").exists():
@@ -41,15 +42,17 @@ def version_info(source: Path) -> dict[str, str]:
         "version": os.environ.get("PIGEONTOOLS_BUILD_VERSION", "") or str(project["version"]),
         "commit": commit or "unknown",
         "build": os.environ.get("PIGEONTOOLS_BUILD_ID", "") or "local",
+        "python": python,
     }
 
 
-def task_root(tree: Path, source: Path, target: Path) -> dict[str, str]:
-    """Assemble the task root in `target`; returns its version info."""
+def task_root(tree: Path, source: Path, target: Path, python: str) -> dict[str, str]:
+    """Assemble the task root in `target`, bytecode to be compiled by Python `python` (its
+    exact release); returns its version info."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(tree, target)
     copy_function(source, target)
-    info = version_info(source)
+    info = version_info(source, python)
     (target / "version.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
 

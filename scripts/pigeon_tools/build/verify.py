@@ -73,8 +73,11 @@ def check_compiled(archive: zipfile.ZipFile, arch: str) -> list[str]:
 
 
 # Run with -S -B from the task root, as Lambda runs it: sys.path is the task root ('' = cwd),
-# then the standard library; nothing is written. Any module of the task root that the import
-# system compiles from source instead of reading its .pyc is named, and fails the check.
+# then the standard library; nothing is written. The handler is imported, then the Secrets
+# Manager path of a function configured with a secret ARN (imported only then: boto3 and
+# botocore, and a client made as the function makes one; nothing is sent). Any module of the
+# task root that the import system compiles from source instead of reading its .pyc is named,
+# and fails the check.
 IMPORT_CHECK = """
 import importlib, importlib._bootstrap_external as external, os, sys
 compiled = []
@@ -88,9 +91,19 @@ handler = getattr(importlib.import_module(module), name)
 assert callable(handler), "handler is not callable"
 where = importlib.import_module(module.partition(".")[0]).__file__
 assert where.startswith(os.getcwd()), where
+from pigeon import credentials
+credentials.SecretsManagerSource(sys.argv[2])
+import boto3, botocore.config
+client = boto3.session.Session().client("secretsmanager", region_name=sys.argv[2].split(":")[3],
+    config=botocore.config.Config(**credentials.client_config(60.0)))
+assert boto3.__file__.startswith(os.getcwd()), boto3.__file__
 ours = sorted(p for p in compiled if p.startswith(os.getcwd()))
 assert not ours, "compiled from source, not read from its .pyc: " + ", ".join(ours[:5])
 """
+
+
+# Only parsed (its region): the check makes a client, never a request.
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:pigeon-import-check-AbCdEf"  # noqa: S105
 
 
 def check_import(zip_path: Path, python: str, handler: str = function.HANDLER) -> None:
@@ -103,7 +116,7 @@ def import_from(root: Path, python: str, handler: str = function.HANDLER) -> Non
     """Import the handler from a task root alone, with its bytecode, as Lambda does."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(root), **function.environment()}
     done = subprocess.run(
-        [python, "-S", "-B", "-c", IMPORT_CHECK, handler],
+        [python, "-S", "-B", "-c", IMPORT_CHECK, handler, SECRET_ARN],
         env=env,
         cwd=root,
         capture_output=True,

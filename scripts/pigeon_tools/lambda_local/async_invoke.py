@@ -10,6 +10,11 @@ Documented: docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling
 
 `time_scale` multiplies the retry delays and the maximum event age, so that tests can run
 Lambda's rules in milliseconds (0.001: 60 ms and 120 ms); 1.0 is Lambda's clock.
+
+Stopping loses no event: `close` stops taking events, `drain` lets the attempts in flight
+finish, and `unfinished` names every event not done: queued, awaiting a retry, or in flight
+when the fleet closed. An attempt that fails once the queue is closed (the fleet's close kills
+the environment under it) is not counted as an attempt, is never given up on, and is reported.
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ class EventQueue:
         self._due: list[tuple[float, int, Queued]] = []  # a heap by due time, then arrival
         self._order = itertools.count()
         self._running = 0
+        self._in_flight: dict[int, Queued] = {}  # by id(): what the workers are attempting
         self._changed = threading.Condition()
         self._closed = False
         self._workers = [
@@ -138,7 +144,9 @@ class EventQueue:
                 now = time.monotonic()
                 if self._due and self._due[0][0] <= now:
                     self._running += 1
-                    return heapq.heappop(self._due)[2]
+                    event = heapq.heappop(self._due)[2]
+                    self._in_flight[id(event)] = event
+                    return event
                 self._changed.wait(self._due[0][0] - now if self._due else None)
             return None
 
@@ -156,6 +164,7 @@ class EventQueue:
             finally:
                 with self._changed:
                     self._running -= 1
+                    self._in_flight.pop(id(event), None)
                     self._changed.notify_all()
 
     def _attempt(self, event: Queued) -> None:
@@ -169,11 +178,16 @@ class EventQueue:
             self._give_up(event, EVENT_AGE_EXCEEDED)
             return
         outcome = self.fleet.invoke(sandbox, event.payload, event.request_id)
-        event.attempts, event.last = event.attempts + 1, outcome
         if outcome.ok:
+            event.attempts, event.last = event.attempts + 1, outcome
             with self._changed:
                 self.counts.succeeded += 1
             return
+        with self._changed:
+            if self._closed:  # cut short by the shutdown, or failed during it: not done
+                self._push(event, time.monotonic())
+                return
+        event.attempts, event.last = event.attempts + 1, outcome
         error = _error_text(outcome)
         if event.attempts > self.config.maximum_retry_attempts:
             self.note(f"{event.request_id}: attempt {event.attempts} failed ({error})")
@@ -232,20 +246,34 @@ class EventQueue:
             }
 
     def close(self) -> None:
-        """Stop taking events (attempts already running finish, or fail when the fleet
-        closes)."""
+        """Stop taking events (attempts already running go on: `drain` waits for them; those
+        the fleet's close cuts short are put back, not done)."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
 
+    def drain(self, timeout: float) -> bool:
+        """After close: wait up to `timeout` seconds for the attempts in flight to end; True
+        when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                self._changed.wait(left)
+            return not self._running
+
     def unfinished(self, timeout: float = 10.0) -> list[tuple[str, bytes]]:
-        """After close: the events not done, (request id, payload): they would be lost with
-        this process (Lambda's queue is durable, this one is in memory)."""
+        """After close (and the fleet's close): the events not done, (request id, payload),
+        the queued and those awaiting a retry, then any attempt still in flight after
+        `timeout`: they would be lost with this process (Lambda's queue is durable, this one
+        is in memory)."""
         deadline = time.monotonic() + timeout
         for worker in self._workers:
             worker.join(max(0.0, deadline - time.monotonic()))
         with self._changed:
-            return [(e.request_id, e.payload) for _, _, e in sorted(self._due)]
+            waiting = [e for _, _, e in sorted(self._due)]
+            queued = {id(e) for e in waiting}
+            running = [e for key, e in self._in_flight.items() if key not in queued]
+            return [(e.request_id, e.payload) for e in waiting + running]
 
 
 def _error_text(outcome: Outcome) -> str:

@@ -28,6 +28,7 @@ PREFIX = "/2015-03-31/functions/"
 LOG_TAIL_BYTES = 4096
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+DRAIN_S = 10.0  # on stop, how long the Event invocations in flight may take to finish
 
 
 class InvokeAPI(QuietServer):
@@ -44,9 +45,12 @@ class InvokeAPI(QuietServer):
     def stats(self) -> dict[str, object]:
         return {**self.fleet.stats(), "async": self.events.stats()}
 
-    def close(self) -> list[tuple[str, bytes]]:
-        """Stop everything; the Event invocations that did not finish (request id, event)."""
+    def close(self, drain_s: float = DRAIN_S) -> list[tuple[str, bytes]]:
+        """Stop everything: no new Event invocation is started, those in flight have `drain_s`
+        seconds to finish, then the environments are retired; the Event invocations that did
+        not finish (request id, event), none lost."""
         self.events.close()
+        self.events.drain(drain_s)
         self.fleet.close()
         left = self.events.unfinished()
         self.server_close()

@@ -10,6 +10,13 @@ Its lifecycle, as Lambda's:
   happens by itself and the next invoke is cold again;
 - retire: killed for good (Lambda reclaims the environment); a start under way is stopped.
 
+Nothing of an environment outlives it, frozen or not: kill takes the whole process group (the
+runtime's children too, stopped with it, even once the runtime itself is dead), a runtime that
+died is reaped the same way before the next cold start, and a guard (`sh`, in a session of its
+own, so neither frozen nor sent the runner's Ctrl-C) kills the group when the process running
+the sandbox dies without a word: it reads a pipe only that process holds, and the kernel closes
+it then.
+
 A context manager: leaving the `with` block retires it."""
 
 from __future__ import annotations
@@ -62,6 +69,22 @@ def error_json(message: str, error_type: str, request_id: str = "") -> bytes:
     return json.dumps({**body, "stackTrace": []}).encode()
 
 
+# The guard: wait for the runner's end of the pipe to close, then kill the group ($1).
+GUARD = "trap '' HUP INT TERM; read -r _; kill -s KILL -- \"-$1\" 2>/dev/null; exit 0"
+
+
+def guard(pgid: int) -> subprocess.Popen[bytes]:
+    """A process that kills process group `pgid` once this process is gone (or kills it now
+    when this process closes the guard's stdin)."""
+    return subprocess.Popen(
+        ["/bin/sh", "-c", GUARD, "sandbox-guard", str(pgid)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def peak_rss_mb(pid: int) -> int:
     """VmHWM: the process's peak resident memory, as Lambda's Max Memory Used reports it."""
     try:
@@ -87,6 +110,7 @@ class Sandbox:
         self.freezes = freeze  # frozen between invocations, as Lambda does
         self.api: RuntimeAPI | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self._guard: subprocess.Popen[bytes] | None = None
         self.init_ms: float | None = None
         self.frozen = False
         self.retired = False
@@ -170,6 +194,7 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+            self._guard = guard(process.pid)
         assert process.stdout is not None
         threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
         while not api.first_next.is_set() and not api.init_error_event.is_set():
@@ -230,6 +255,8 @@ class Sandbox:
 
     def _invoke(self, event: bytes, request_id: str) -> Outcome:
         timeout, cold = self.spec.timeout_s, not self.warm
+        if cold and self.process is not None:
+            self.kill()  # a runtime that died (killed, crashed): what it left, its Runtime API
         if cold:
             self._log("INIT_START Runtime Version: python:3.13.local\tRuntime Version ARN: local\n")
             init_error = self._start(time.monotonic() + max(timeout, 10.0))
@@ -305,15 +332,22 @@ class Sandbox:
         self.kill()
 
     def kill(self) -> None:
-        """SIGKILL ends the runtime's process group whether it is frozen or not; the next
-        invoke is a cold start (unless retired)."""
+        """SIGKILL ends the runtime's process group whether it is frozen or not, and whether
+        the runtime itself is still there or not (its children are in the group, and the group
+        id stays theirs while any is); the next invoke is a cold start (unless retired)."""
         with self._state:
             process, self.frozen = self.process, False
-            if process is not None and process.poll() is None:
-                with suppress(ProcessLookupError):
+            watcher, self._guard = self._guard, None
+            if process is not None:
+                with suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signal.SIGKILL)
         if process is not None:
             process.wait()
+        if watcher is not None:
+            watcher.kill()  # its work is done: never let it signal a group id used again
+            watcher.wait()
+            if watcher.stdin is not None:
+                watcher.stdin.close()
         if self.api is not None:
             self.api.close()
             self.api = None

@@ -6,10 +6,13 @@ the event says what to do.
 - {"action": "gaps"}: the longest pause of a background thread ticking every millisecond,
   since the last call (a frozen environment's threads do not run);
 - {"action": "attempt", "log": PATH, "fail": N}: append the request id to PATH, and fail the
-  first N attempts of this request.
+  first N attempts of this request;
+- {"action": "spawn"}: start a child process (`sleep`, in the runtime's process group) and say
+  its pid, as a function that runs a tool does.
 """
 
 import os
+import subprocess
 import threading
 import time
 
@@ -38,6 +41,8 @@ def handle(event, context):
         # The pause still running counts too: the ticker may not have run since the thaw.
         found["largest_gap_s"] = max(_gap["largest"], time.monotonic() - _gap["last"])
         _gap["largest"] = 0.0
+    elif action == "spawn":
+        found["child"] = subprocess.Popen(["sleep", "600"]).pid
     elif action == "attempt":
         with open(event["log"], "a") as log:
             log.write(f"{context.aws_request_id} {time.monotonic()}\n")

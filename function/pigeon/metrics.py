@@ -52,7 +52,11 @@ CATALOG: dict[str, Metric] = {
         Metric(IGNORED, "Records that are not raw-crash keys, other event sources or names."),
         Metric(INVALID, "Malformed records, bad crash ids, events that are not S3 notifications."),
         Metric(PUBLISHED, "Messages confirmed by the broker.", ("queue",)),
-        Metric(PUBLISH_ERROR, "Invocations that failed because messages were not confirmed."),
+        Metric(
+            PUBLISH_ERROR,
+            "Invocations in which messages were not confirmed: they fail (Lambda retries), or with"
+            " SQS delivery they report those messages as item failures.",
+        ),
         Metric(
             ITEM_FAILURE,
             "SQS messages reported in batchItemFailures (ids not confirmed, or a message that"

@@ -57,14 +57,18 @@ class Pigeon:
             result = summary.as_dict()
             if delivery.batch:  # SQS: Lambda retries exactly these messages
                 result["batchItemFailures"] = [{"itemIdentifier": item} for item in failed]
+                if failed:
+                    counts.incr(metrics.ITEM_FAILURE, len(failed))
             return result
         finally:
+            counted = counts.summary_fields()
             counts.flush()
             self.log.info(
                 "invocation summary",
                 extra={
                     **{k: v for k, v in summary.as_dict().items() if k != "published"},
                     "published": sum(len(ids) for ids in summary.published.values()),
+                    **counted,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 },
             )

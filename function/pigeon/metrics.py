@@ -28,6 +28,9 @@ class Metric:
     short: str
     doc: str
     tags: tuple[str, ...] = ()
+    # The field of the `invocation summary` log line that carries the same count (whatever the
+    # sink), for CloudWatch: a metric filter on the log group turns it into a CloudWatch metric.
+    summary_field: str | None = None
 
 
 # The catalog, declared once. docs/metrics.md is generated from it, and the dashboards and
@@ -39,6 +42,7 @@ IGNORED = "ignored"
 INVALID = "invalid"
 PUBLISHED = "published"
 PUBLISH_ERROR = "publish_error"
+ITEM_FAILURE = "item_failure"
 CATALOG: dict[str, Metric] = {
     metric.short: metric
     for metric in (
@@ -48,7 +52,17 @@ CATALOG: dict[str, Metric] = {
         Metric(IGNORED, "Records that are not raw-crash keys, other event sources or names."),
         Metric(INVALID, "Malformed records, bad crash ids, events that are not S3 notifications."),
         Metric(PUBLISHED, "Messages confirmed by the broker.", ("queue",)),
-        Metric(PUBLISH_ERROR, "Invocations that failed because messages were not confirmed."),
+        Metric(
+            PUBLISH_ERROR,
+            "Invocations in which messages were not confirmed: they fail (Lambda retries), or with"
+            " SQS delivery they report those messages as item failures.",
+        ),
+        Metric(
+            ITEM_FAILURE,
+            "SQS messages reported in batchItemFailures (ids not confirmed, or a message that"
+            " cannot be read): SQS delivers them again, then moves them to the dead-letter queue.",
+            summary_field="item_failures",
+        ),
     )
 }
 
@@ -145,6 +159,14 @@ class Metrics:
         if unknown:
             raise KeyError(f"metric {short!r} has no tag {unknown[0].partition(':')[0]!r}")
         self.counts[(short, tags)] += value
+
+    def summary_fields(self) -> dict[str, int]:
+        """The counts the invocation summary carries (catalog metrics with a summary_field)."""
+        return {
+            metric.summary_field: sum(v for (s, _), v in self.counts.items() if s == metric.short)
+            for metric in CATALOG.values()
+            if metric.summary_field
+        }
 
     def flush(self) -> None:
         for (short, tags), value in sorted(self.counts.items()):

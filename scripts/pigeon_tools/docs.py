@@ -87,12 +87,21 @@ def configuration() -> str:
     return f"{page}\n{BROKER_GUIDE}"
 
 
+def _summary_field(field: str | None) -> str:
+    if not field:
+        return ""
+    return (
+        f" Also `{field}` of the `invocation summary` log line, whatever the sink: a metric"
+        " filter on the log group makes it the CloudWatch metric the alarms use."
+    )
+
+
 def metrics() -> str:
     from pigeon.metrics import CATALOG, NAMESPACE
 
     rows = [
         f"| `{NAMESPACE}.{m.short}` | {', '.join(f'`{t}`' for t in m.tags) or '-'} "
-        f"| {_cell(m.doc)} |"
+        f"| {_cell(m.doc)}{_summary_field(m.summary_field)} |"
         for m in CATALOG.values()
     ]
     intro = (

@@ -33,5 +33,7 @@ module "pigeon" {
   datadog_enabled = var.datadog_enabled
   datadog_notify  = var.datadog_notify
 
+  silence_window_minutes = var.silence_window_minutes
+
   secret_recovery_window_in_days = var.secret_recovery_window_in_days
 }

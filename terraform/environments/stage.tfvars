@@ -19,11 +19,15 @@ event_names = ["s3:ObjectCreated:Put"]
 # SNS topics the CloudWatch alarms notify (stage may page no one).
 alarm_actions = ["arn:aws:sns:us-west-2:111111111111:socorro-stage-alerts"] # EDIT
 
-# Datadog off until its keys are in CI's secret store: then datadog_enabled = true, and for the
-# extension metrics_sink = "dogstatsd" with datadog_api_key_secret_arn.
+# Datadog off until its keys are in CI's secret store: then datadog_enabled = true, and the
+# metrics need a way there: the extension (metrics_sink = "dogstatsd" with
+# datadog_api_key_secret_arn) or the Forwarder (metrics_sink = "log" with datadog_forwarder_arn).
 datadog_enabled = false
 datadog_notify  = ["@slack-socorro-stage"]
 datadog_api_url = "https://api.datadoghq.com/"
+
+# The silence alarm: no invocation for this long pages (stage may be quiet for hours).
+silence_window_minutes = 240
 
 secret_recovery_window_in_days = 7
 
@@ -39,6 +43,7 @@ function = {
   metrics_sink                       = "log" # "dogstatsd": the Datadog extension
   datadog_api_key_secret_arn         = null  # with dogstatsd: arn:aws:secretsmanager:…:secret:datadog-api-key-…
   datadog_api_key_secret_kms_key_arn = null
+  datadog_forwarder_arn              = null # with log: arn:aws:lambda:…:function:DatadogForwarder (docs/deploy.md, Datadog)
   datadog_site                       = "datadoghq.com"
   datadog_extension_version          = 105
 

@@ -90,6 +90,7 @@ variable "function" {
     log_level                          = string
     datadog_api_key_secret_arn         = string
     datadog_api_key_secret_kms_key_arn = string
+    datadog_forwarder_arn              = string
     datadog_site                       = string
     datadog_extension_version          = number
     environment_variables              = map(string)
@@ -159,7 +160,7 @@ variable "alarm_actions" {
 }
 
 variable "datadog_enabled" {
-  description = "Create the Datadog dashboard and monitors: the Datadog provider then needs DD_API_KEY and DD_APP_KEY in the environment (CI's secret store)."
+  description = "Create the Datadog dashboard and monitors: the Datadog provider then needs DD_API_KEY and DD_APP_KEY in the environment (CI's secret store), and the metrics a way there (function.metrics_sink = dogstatsd, or log with function.datadog_forwarder_arn)."
   type        = bool
 }
 
@@ -171,6 +172,11 @@ variable "datadog_notify" {
 variable "datadog_api_url" {
   description = "Datadog API URL of your site."
   type        = string
+}
+
+variable "silence_window_minutes" {
+  description = "The silence alarm and monitor fire when nothing invokes the function for this long (5, 10, 15, 30, 60, 120, 240 or 1440): the longest quiet the bucket has on a normal day."
+  type        = number
 }
 
 variable "secret_recovery_window_in_days" {

@@ -67,8 +67,14 @@ def test_an_sqs_batch_with_the_broker_down_fails_the_messages_with_accepted_ids(
     healthy_broker.stop_app()
     accept, defer = events.new_crash_id("accept"), events.new_crash_id("defer")
     batch = events.sqs_batch([events.for_crash_ids([accept]), events.for_crash_ids([defer])])
-    result = make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2")(batch)
+    run = make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2")
+    result = run(batch)
     assert result["batchItemFailures"] == [{"itemIdentifier": batch["Records"][0]["messageId"]}]
+    # No exception, so Lambda's Errors stays at 0: what the alarms see is the item_failure
+    # metric, and its count in the invocation summary (CloudWatch's metric filter reads it).
+    assert run.metrics()["socorro.pigeon.item_failure|env:test"] == 1
+    [summary] = [line for line in run.log_lines() if line["message"] == "invocation summary"]
+    assert summary["item_failures"] == 1
 
 
 def test_other_paths_still_raise_so_that_lambda_retries_the_event(healthy_broker):
@@ -101,6 +107,7 @@ def test_sqs_messages_pigeon_cannot_read_fail_so_that_they_reach_the_dead_letter
         r["messageId"] for r in bad
     ]
     assert sorted(broker.bodies(queue)) == sorted([good, bridged])
+    assert run.metrics()["socorro.pigeon.item_failure|env:test"] == len(bad)
     warned = [line for line in run.log_lines() if line.get("message_id")]
     assert [line["message_id"] for line in warned] == [r["messageId"] for r in bad]
 

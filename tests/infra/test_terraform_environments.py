@@ -341,6 +341,7 @@ def test_the_tags_the_function_sends_are_the_ones_the_monitors_and_dashboard_use
         "var.function_name": f"pigeon-{env}",
         "var.notify": [],
         "var.accepted_window": "last_30m",
+        "var.silence_window_minutes": 60,
     }
     locals_ = DATADOG.locals()
     tags = set(validate.evaluate_in(locals_, "${local.base_tags}", datadog_values))

@@ -15,6 +15,7 @@ def test_the_catalog_names_every_counter_under_one_namespace():
         "invalid",
         "published",
         "publish_error",
+        "item_failure",
     }
     assert metrics.metric_name("accept") == "socorro.pigeon.accept"
 
@@ -74,3 +75,11 @@ def test_dogstatsd_loads_only_the_client_and_leaves_datadog_importable():
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_summary_carries_the_counts_of_metrics_with_a_summary_field():
+    counts = metrics.Metrics(metrics.NullSink(), "prod")
+    assert counts.summary_fields() == {"item_failures": 0}
+    counts.incr("item_failure", 3)
+    counts.incr("accept")
+    assert counts.summary_fields() == {"item_failures": 3}

@@ -58,6 +58,7 @@ variables {
   datadog_notify  = []
   datadog_api_url = "https://api.datadoghq.com/"
 
+  silence_window_minutes         = 240
   secret_recovery_window_in_days = 7
 
   function = {
@@ -70,6 +71,7 @@ variables {
     metrics_sink                       = "log"
     datadog_api_key_secret_arn         = null
     datadog_api_key_secret_kms_key_arn = null
+    datadog_forwarder_arn              = null
     datadog_site                       = "datadoghq.com"
     datadog_extension_version          = 105
     environment_variables              = {}

@@ -13,6 +13,42 @@ variable "failure_queue_name" {
   type        = string
 }
 
+variable "log_group_name" {
+  description = "The function's log group (the function module's log_group_name): with SQS delivery, a metric filter reads item_failures from its invocation summary lines."
+  type        = string
+}
+
+variable "delivery" {
+  description = "How notifications reach the function, as the pigeon module's delivery: with sqs, the item-failures metric filter and alarm are added."
+  type        = string
+  default     = "direct"
+  nullable    = false
+
+  validation {
+    condition     = contains(["direct", "sqs"], var.delivery)
+    error_message = "delivery must be direct or sqs."
+  }
+}
+
+variable "silence_window_minutes" {
+  description = "The silence alarm fires when the function is not invoked for this long: the longest quiet the bucket has on a normal day. One of 5, 10, 15, 30, 60, 120, 240 or 1440 (windows both CloudWatch and Datadog monitors take)."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = contains([5, 10, 15, 30, 60, 120, 240, 1440], var.silence_window_minutes)
+    error_message = "silence_window_minutes must be 5, 10, 15, 30, 60, 120, 240 or 1440."
+  }
+}
+
+variable "traffic_enabled" {
+  description = "The traffic gate: while it is closed nothing invokes the function by design, and the silence alarm notifies no one."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "alarm_actions" {
   description = "ARNs (SNS topics) told when an alarm fires, and when it recovers."
   type        = list(string)
@@ -69,6 +105,13 @@ variable "failure_queue_threshold" {
   description = "Messages visible on the on-failure queue that fire its alarm: any means a crash id waits for a human."
   type        = number
   default     = 0
+}
+
+variable "item_failures_threshold" {
+  description = "With SQS delivery: SQS messages reported as failed in a period that fire the item-failures alarm."
+  type        = number
+  default     = 0
+  nullable    = false
 }
 
 variable "tags" {

@@ -6,6 +6,11 @@ locals {
   env      = "env:${var.env}"
   function = "functionname:${lower(var.function_name)}"
   notify   = join(" ", var.notify)
+  # The silence window as a monitor's time window: last_30m, last_2h, last_1d.
+  silence_window = (
+    var.silence_window_minutes < 60 ? "last_${var.silence_window_minutes}m" :
+    var.silence_window_minutes < 1440 ? "last_${var.silence_window_minutes / 60}h" : "last_1d"
+  )
   # Unified service tagging: service is the same in every environment, env tells them apart.
   # The function sends the same pair (DD_SERVICE, DD_ENV and PIGEON_ENV's env tag).
   base_tags = concat(["service:${var.service}", local.env], var.tags)
@@ -28,8 +33,11 @@ locals {
       queries = { throttled = "sum:socorro.pigeon.throttled{${local.env}} by {queue}.as_count()" }
     },
     {
-      title   = "Publish errors (invocations that raised; Lambda retries them)"
-      queries = { publish_error = "sum:socorro.pigeon.publish_error{${local.env}}.as_count()" }
+      title = "Publish errors (invocations that failed), and SQS messages reported as failed"
+      queries = {
+        publish_error = "sum:socorro.pigeon.publish_error{${local.env}}.as_count()"
+        item_failure  = "sum:socorro.pigeon.item_failure{${local.env}}.as_count()"
+      }
     },
     {
       title = "Records: invalid and ignored"
@@ -124,6 +132,27 @@ resource "datadog_monitor" "accepted_stopped" {
   tags                = local.base_tags
 }
 
+# With SQS delivery the function reports failures per message and does not fail: the Lambda
+# errors monitor stays quiet, this one does not.
+resource "datadog_monitor" "item_failures" {
+  name    = "Pigeon ${var.env}: SQS messages failed"
+  type    = "query alert"
+  query   = "sum(last_5m):sum:socorro.pigeon.item_failure{${local.env}}.as_count() > 0"
+  message = <<-EOT
+    With SQS delivery, Pigeon reported messages as failed (batchItemFailures): their crash ids
+    were not confirmed, or the message cannot be read. SQS delivers them again, then moves them
+    to the dead-letter queue. Look at the function's logs for the error and the crash ids.
+    ${local.notify}
+  EOT
+
+  monitor_thresholds {
+    critical = 0
+  }
+  notify_no_data      = false
+  require_full_window = false
+  tags                = local.base_tags
+}
+
 resource "datadog_monitor" "lambda_errors" {
   name    = "Pigeon ${var.env}: Lambda errors"
   type    = "query alert"
@@ -136,6 +165,34 @@ resource "datadog_monitor" "lambda_errors" {
     critical = 0
   }
   notify_no_data      = false
+  require_full_window = false
+  tags                = local.base_tags
+}
+
+# Silence: no invocation at all. The accepted-stopped monitor divides by invocations, so zero
+# invocations give it no data and it stays quiet; this one alerts on the missing data itself
+# (Datadog's AWS integration writes no aws.lambda.invocations point when nothing ran).
+# Only once the traffic gate is open: before that, the quiet is by design.
+resource "datadog_monitor" "no_invocations" {
+  count   = var.traffic_enabled ? 1 : 0
+  name    = "Pigeon ${var.env}: no invocations"
+  type    = "query alert"
+  query   = "sum(${local.silence_window}):sum:aws.lambda.invocations{${local.function}}.as_count() < 1"
+  message = <<-EOT
+    The Pigeon function has not been invoked for ${var.silence_window_minutes} minutes, while
+    the bucket normally gets crashes: no event reaches it. Check the bucket's notification, the
+    delivery queue's event source mapping and the traffic gate (docs/operations.md, "No crash
+    arrives"), then backfill the gap. ${local.notify}
+  EOT
+
+  monitor_thresholds {
+    critical = 1
+  }
+  # No data is the alert: after twice the window (Datadog's advice for a no-data timeframe),
+  # and the AWS integration's metrics arrive late, so evaluation waits 15 minutes.
+  notify_no_data      = true
+  no_data_timeframe   = 2 * var.silence_window_minutes
+  evaluation_delay    = 900
   require_full_window = false
   tags                = local.base_tags
 }

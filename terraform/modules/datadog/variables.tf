@@ -37,6 +37,25 @@ variable "accepted_window" {
   }
 }
 
+variable "silence_window_minutes" {
+  description = "The no-invocations monitor's window: no invocation this long (the alarms module's silence_window_minutes; Datadog alerts once data has been missing twice as long)."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = contains([5, 10, 15, 30, 60, 120, 240, 1440], var.silence_window_minutes)
+    error_message = "silence_window_minutes must be 5, 10, 15, 30, 60, 120, 240 or 1440."
+  }
+}
+
+variable "traffic_enabled" {
+  description = "The traffic gate: the no-invocations monitor exists only once it is open (before, nothing invokes the function by design)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags for the dashboard's monitors, as key:value strings."
   type        = list(string)

@@ -53,6 +53,16 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = var.tags
 }
 
+# metrics_sink = "log" reaches Datadog through the Datadog Forwarder: every line of the log
+# group (the metrics' MONITORING lines among them) goes to it.
+resource "aws_cloudwatch_log_subscription_filter" "datadog" {
+  count           = var.datadog_forwarder_arn == null ? 0 : 1
+  name            = "${var.name}-datadog-forwarder"
+  log_group_name  = aws_cloudwatch_log_group.this.name
+  filter_pattern  = ""
+  destination_arn = var.datadog_forwarder_arn
+}
+
 resource "aws_sqs_queue" "on_failure" {
   name                      = "${var.name}-on-failure"
   message_retention_seconds = var.failure_queue_retention_seconds

@@ -202,6 +202,17 @@ variable "datadog_api_key_secret_kms_key_arn" {
   }
 }
 
+variable "datadog_forwarder_arn" {
+  description = "With metrics_sink = log: the Datadog Forwarder's Lambda ARN (installed once per account and region, from Datadog's CloudFormation stack or Terraform module, which lets CloudWatch Logs invoke it). The module subscribes the function's log group to it, so the metric lines reach Datadog. Null: no subscription, the lines stay in CloudWatch Logs."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.datadog_forwarder_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.datadog_forwarder_arn))
+    error_message = "datadog_forwarder_arn must be the Forwarder's Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME), without a version or alias."
+  }
+}
+
 variable "datadog_site" {
   description = "DD_SITE: the Datadog site the extension sends to."
   type        = string

@@ -52,6 +52,7 @@ module "function" {
   log_level                          = var.function.log_level
   datadog_api_key_secret_arn         = var.function.datadog_api_key_secret_arn
   datadog_api_key_secret_kms_key_arn = var.function.datadog_api_key_secret_kms_key_arn
+  datadog_forwarder_arn              = var.function.datadog_forwarder_arn
   datadog_site                       = var.function.datadog_site
   datadog_extension_version          = var.function.datadog_extension_version
   environment_variables              = var.function.environment_variables
@@ -122,8 +123,13 @@ module "alarms" {
   function_name      = module.function.function_name
   function_timeout   = module.function.timeout
   failure_queue_name = module.function.failure_queue_name
+  log_group_name     = module.function.log_group_name
+  delivery           = var.delivery
+  traffic_enabled    = var.traffic_enabled
   alarm_actions      = var.alarm_actions
   tags               = local.tags
+
+  silence_window_minutes = var.silence_window_minutes
 }
 
 module "datadog" {
@@ -135,4 +141,7 @@ module "datadog" {
   function_name = module.function.function_name
   notify        = var.datadog_notify
   tags          = ["team:socorro"]
+
+  silence_window_minutes = var.silence_window_minutes
+  traffic_enabled        = var.traffic_enabled
 }

@@ -73,6 +73,7 @@ variable "function" {
     log_level                          = optional(string)
     datadog_api_key_secret_arn         = optional(string)
     datadog_api_key_secret_kms_key_arn = optional(string)
+    datadog_forwarder_arn              = optional(string)
     datadog_site                       = optional(string)
     datadog_extension_version          = optional(number)
     environment_variables              = optional(map(string))
@@ -138,16 +139,31 @@ variable "alarm_actions" {
 }
 
 variable "datadog_enabled" {
-  description = "Create the Datadog dashboard and monitors (needs the Datadog provider's keys)."
+  description = "Create the Datadog dashboard and monitors (needs the Datadog provider's keys). Pigeon's metrics must then reach Datadog: function.metrics_sink = dogstatsd (the extension), or log with function.datadog_forwarder_arn."
   type        = bool
   default     = false
   nullable    = false
+
+  validation {
+    condition = !var.datadog_enabled || (
+      coalesce(var.function.metrics_sink, "log") == "dogstatsd" ||
+      (coalesce(var.function.metrics_sink, "log") == "log" && var.function.datadog_forwarder_arn != null)
+    )
+    error_message = "datadog_enabled makes monitors on Pigeon's metrics, and nothing sends them to Datadog: set function.metrics_sink = \"dogstatsd\" (the Datadog extension, with datadog_api_key_secret_arn), or keep metrics_sink = \"log\" and give function.datadog_forwarder_arn (the Datadog Forwarder reads the log group). Or datadog_enabled = false."
+  }
 }
 
 variable "datadog_notify" {
   description = "Datadog @-handles the monitors notify."
   type        = list(string)
   default     = []
+  nullable    = false
+}
+
+variable "silence_window_minutes" {
+  description = "The silence alarm (CloudWatch) and monitor (Datadog) fire when nothing invokes the function for this long: the longest quiet the bucket has on a normal day (the alarms module's silence_window_minutes)."
+  type        = number
+  default     = 60
   nullable    = false
 }
 

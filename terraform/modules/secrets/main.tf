@@ -1,4 +1,5 @@
-# The broker connection secret, encrypted with its own KMS key (rotation on).
+# The broker connection secret, encrypted with its own customer-managed KMS key, with the key's
+# automatic yearly rotation on (enable_key_rotation; not a rotation of the password).
 #
 # Terraform creates the secret but never writes its value, so the password never lands in
 # Terraform state. Set the value out of band (README, Deploy):

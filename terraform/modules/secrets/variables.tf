@@ -11,7 +11,7 @@ variable "name" {
 variable "description" {
   description = "Description of the secret."
   type        = string
-  default     = "RabbitMQ connection for Pigeon, JSON: url (an amqps URL with its credentials), or host, username, password, port, virtual_host and tls."
+  default     = "RabbitMQ connection for Pigeon, JSON in one form: url (an amqps URL with its credentials), urls (a list of them, one per node), or host, username, password, port, virtual_host and tls."
 }
 
 variable "recovery_window_in_days" {

@@ -4,6 +4,7 @@ variables {
   function_name      = "pigeon-test"
   function_timeout   = 30
   failure_queue_name = "pigeon-test-on-failure"
+  log_group_name     = "/aws/lambda/pigeon-test"
   alarm_actions      = ["arn:aws:sns:us-west-2:123456789012:pager"]
 }
 
@@ -34,5 +35,39 @@ run "alarms_notify_and_treat_missing_data_explicitly" {
   assert {
     condition     = contains(tolist(aws_cloudwatch_metric_alarm.failure_queue.alarm_actions), "arn:aws:sns:us-west-2:123456789012:pager")
     error_message = "the queue alarm notifies"
+  }
+}
+
+run "silence_breaches_on_missing_data_over_the_window" {
+  command = apply
+
+  variables {
+    silence_window_minutes = 240
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.silence.metric_name == "Invocations" && aws_cloudwatch_metric_alarm.silence.treat_missing_data == "breaching"
+    error_message = "no invocation is no data point: it breaches"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.silence.period == 3600 && aws_cloudwatch_metric_alarm.silence.evaluation_periods == 4 && aws_cloudwatch_metric_alarm.silence.datapoints_to_alarm == 4
+    error_message = "4 hours: four hourly periods, all empty"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.item_failures) == 0
+    error_message = "item failures only with SQS delivery"
+  }
+}
+
+run "sqs_delivery_alarms_on_item_failures" {
+  command = apply
+
+  variables {
+    delivery = "sqs"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.item_failures[0].pattern == "{ $.item_failures > 0 }" && aws_cloudwatch_metric_alarm.item_failures[0].metric_name == "ItemFailures"
+    error_message = "the invocation summary's item_failures, as a metric, alarmed on"
   }
 }

@@ -4,6 +4,8 @@ variables {
   env           = "test"
   function_name = "Pigeon-Test"
   notify        = ["@pagerduty-socorro"]
+
+  silence_window_minutes = 120
 }
 
 run "dashboard_and_monitors" {
@@ -28,5 +30,9 @@ run "dashboard_and_monitors" {
   assert {
     condition     = alltrue([for m in [datadog_monitor.publish_errors, datadog_monitor.accepted_stopped, datadog_monitor.lambda_errors] : contains(m.tags, "service:pigeon") && contains(m.tags, "env:test")])
     error_message = "unified service tagging: service:pigeon (the function's DD_SERVICE) and env:<env> (DD_ENV)"
+  }
+  assert {
+    condition     = datadog_monitor.no_invocations[0].query == "sum(last_2h):sum:aws.lambda.invocations{functionname:pigeon-test}.as_count() < 1" && datadog_monitor.no_invocations[0].notify_no_data
+    error_message = "silence: no invocations over the window, alerting on no data"
   }
 }

@@ -71,11 +71,38 @@ run "datadog_can_be_turned_on" {
 
   variables {
     datadog_enabled = true
+    function = {
+      queues                = "socorro.normal"
+      datadog_forwarder_arn = "arn:aws:lambda:us-west-2:123456789012:function:DatadogForwarder"
+    }
   }
 
   assert {
     condition     = length(module.datadog) == 1
     error_message = "the dashboard and monitors"
+  }
+}
+
+run "datadog_without_a_way_for_the_metrics_is_refused" {
+  command = plan
+
+  variables {
+    datadog_enabled = true
+  }
+
+  expect_failures = [var.datadog_enabled]
+}
+
+run "sqs_delivery_adds_the_item_failures_alarm_and_every_mode_has_the_silence_alarm" {
+  command = plan
+
+  variables {
+    delivery = "sqs"
+  }
+
+  assert {
+    condition     = contains(keys(output.alarm_arns), "pigeon-test-item-failures") && contains(keys(output.alarm_arns), "pigeon-test-no-invocations")
+    error_message = "the alarms of SQS delivery"
   }
 }
 

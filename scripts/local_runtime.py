@@ -27,11 +27,12 @@ import sys
 import threading
 from pathlib import Path
 
-from pigeon_tools import docker, function, lambda_image
-from pigeon_tools.envfile import EnvFileError
+from pigeon_tools import docker
+from pigeon_tools.lambda_local import function, lambda_image
 from pigeon_tools.lambda_local import spec as task_roots
 from pigeon_tools.lambda_local.async_invoke import AsyncConfig, EventQueue
 from pigeon_tools.lambda_local.destinations import DestinationError, SqsDestination
+from pigeon_tools.lambda_local.envfile import EnvFileError
 from pigeon_tools.lambda_local.fleet import IDLE_TIMEOUT_S, Fleet
 from pigeon_tools.lambda_local.invoke_api import PREFIX, InvokeAPI
 from pigeon_tools.lambda_local.runtime_package import RuntimeSetupError

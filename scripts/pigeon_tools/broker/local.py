@@ -135,7 +135,7 @@ def hand_run_setting() -> str:
     caller's as given; else pigeon.env's, its local default node on the port the tools chose;
     "" when neither sets one (a secret instead, say)."""
     from pigeon.parsers import ConfigError, split_broker_urls
-    from pigeon_tools import function
+    from pigeon_tools.lambda_local import function
 
     given = os.environ.get("PIGEON_RABBITMQ_URL")
     if given:
@@ -150,7 +150,7 @@ def hand_run_setting() -> str:
 
 def hand_run_url() -> str:
     """The one broker a queue tool talks to: the first node of hand_run_setting()."""
-    from pigeon_tools import function
+    from pigeon_tools.lambda_local import function
 
     return hand_run_setting().split(",")[0].strip() or function.LOCAL_BROKER_URL
 

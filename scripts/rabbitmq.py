@@ -62,7 +62,13 @@ def main() -> int:
     parser = cli.parser(__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
-        commands.add_parser(name, help=text, description=text)
+        commands.add_parser(  # `rabbitmq.py start --help` says as much as `--help`
+            name,
+            help=text,
+            description=text,
+            epilog=parser.epilog,
+            formatter_class=cli.HelpFormatter,
+        )
     args = parser.parse_args()
     try:
         COMMANDS[args.command][0]()

@@ -9,7 +9,7 @@
 # cluster) is left as it was: its own queue smoke.PID is deleted at the end.
 # Options: --docker | --local (as scripts/invoke.sh). The broker: PIGEON_RABBITMQ_URL, else
 # pigeon.env's (on the port `make broker` chose).
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

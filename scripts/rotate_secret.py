@@ -14,8 +14,11 @@ node accepts the login), finish (AWSCURRENT moves; the old version becomes AWSPR
 Running containers keep their connection and their cached user, which still works; new ones
 read the new user. The previous user's password changes at the next rotation only, and a
 container still holding it is refused once, reads the secret again and connects. Each step can
-be run again: a stopped rotation carries on with its pending version. Passwords go to
-rabbitmqctl on stdin and are never printed.
+be run again: a stopped rotation carries on with its pending version (give --token, the
+version id create printed, and every step works on that version only: AWS's
+ClientRequestToken). finish tests the pending login on every node again before it switches.
+A second rotation of the secret from this machine is refused while one runs (a lock file in
+.cache/rotation/). Passwords go to rabbitmqctl on stdin and are never printed.
 
 environment:
   AWS_PROFILE, AWS_ACCESS_KEY_ID, …   credentials that may read, write and stage the secret
@@ -28,9 +31,12 @@ exit status: 0 rotated (or the step done), 1 a step failed (nothing switched bef
 
 from __future__ import annotations
 
+import re
+
 from pigeon_tools import cli
 from pigeon_tools.operate import environment
 from pigeon_tools.operate.rotation import STEPS, Rabbitmqctl, Rotation, RotationError
+from pigeon_tools.paths import CACHE
 
 HINTS = {
     "DescribeSecret": "--env (the secret pigeon-ENV/rabbitmq) or --secret-id, and the region",
@@ -54,6 +60,9 @@ def main() -> int:
     parser.add_argument(
         "--step", choices=(*STEPS, "all"), default="all", help="one step, or the four in order"
     )
+    parser.add_argument(
+        "--token", help="the rotation's version id (ClientRequestToken): resume that rotation"
+    )
     parser.add_argument("--region", help="AWS region (default: AWS_REGION, else boto3's)")
     args = parser.parse_args()
     users = tuple(u.strip() for u in args.users.split(","))
@@ -69,9 +78,11 @@ def main() -> int:
         (users[0], users[1]),
         Rabbitmqctl(args.ctl),
         say=lambda line: print(f"rotate_secret: {line}", flush=True),
+        token=args.token,
     )
+    lock = CACHE / "rotation" / (re.sub(r"[^A-Za-z0-9_.-]", "_", secret_id) + ".lock")
     try:
-        rotation.run(STEPS if args.step == "all" else (args.step,))
+        rotation.run(STEPS if args.step == "all" else (args.step,), lock=lock)
     except RotationError as error:
         raise cli.Failure(str(error)) from None
     return cli.OK

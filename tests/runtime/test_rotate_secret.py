@@ -286,3 +286,85 @@ def test_the_other_user_gets_exactly_the_current_users_tags_and_permissions(acco
     assert grants(second) == grants(first)
     assert tags(second) == tags(first) == ["monitoring"]
     broker.ctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="module")
+def managed_broker(tmp_path_factory, epmd):
+    """A node with RabbitMQ's management plugin on a port of its own: what Amazon MQ offers
+    instead of rabbitmqctl."""
+    from pigeon_tools import net
+    from pigeon_tools.broker import node as nodes
+    from support.broker import Broker
+
+    base = tmp_path_factory.mktemp("managed")
+    api = net.free_port()
+    node = nodes.Node(
+        f"pigeon-mgmt-{net.free_port()}", net.free_port(), base, epmd.port, home=base,
+        config=f"management.tcp.port = {api}\nmanagement.tcp.ip = 127.0.0.1",
+        plugins=("rabbitmq_management",),
+    )  # fmt: skip
+    node.start().wait_ready(120)
+    assert net.wait_until(lambda: net.listening(api), 120, 0.2), "no management listener"
+    yield Broker(node), f"http://127.0.0.1:{api}"
+    node.stop()
+
+
+def test_amazon_mq_rotates_through_the_management_api_and_the_new_login_publishes(
+    managed_broker, moto_endpoint, faithful_secrets_manager
+):
+    """No rabbitmqctl on PATH: --management-url does the set step over HTTP, with the current
+    user's tags and per-vhost permissions; after the rotation the new login publishes."""
+    from pigeon_tools import queues
+
+    broker, api = managed_broker
+    first, second = f"mq_a_{uuid.uuid4().hex[:6]}", f"mq_b_{uuid.uuid4().hex[:6]}"
+    vhost = f"crashes-{uuid.uuid4().hex[:6]}"
+    password = evidence.secret("pw-" + secrets.token_urlsafe(18))
+    broker.ctl("add_vhost", vhost)
+    broker.ctl("add_user", first, password)
+    broker.ctl("set_user_tags", first, "monitoring")
+    broker.ctl("set_permissions", "-p", "/", first, ".*", ".*", ".*")
+    broker.ctl("set_permissions", "-p", vhost, first, "^$", "^amq\\.default$", "^$")
+    client = moto_server.client("secretsmanager", moto_endpoint)
+    value = {"host": broker.host, "port": broker.port, "tls": False, "username": first,
+             "password": password}  # fmt: skip
+    arn = client.create_secret(
+        Name=f"pigeon-mq/{uuid.uuid4().hex[:6]}", SecretString=json.dumps(value)
+    )["ARN"]
+    env = commands.developer_environment(
+        AWS_ENDPOINT_URL=moto_endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS,
+        PIGEONTOOLS_RABBITMQ_ADMIN_USER="guest", PIGEONTOOLS_RABBITMQ_ADMIN_PASSWORD="guest",
+    )  # fmt: skip
+    env["PATH"] = "/usr/bin:/bin"  # the CLI tools' rabbitmqctl is not what this uses
+    done = commands.run(
+        "rotate_secret.py", "--secret-id", arn, "--users", f"{first},{second}",
+        "--management-url", api, "--ctl", "/nonexistent/rabbitmqctl", env=env, timeout=300,
+    )  # fmt: skip
+    evidence.seen("rotate_secret", done.stdout, done.stderr)
+    assert done.returncode == 0, done.stdout + done.stderr
+    new = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
+    evidence.secret(new["password"])
+    assert new["username"] == second
+    listed = {u["user"]: sorted(u["tags"]) for u in json.loads(
+        broker.ctl("list_users", "--formatter", "json", "--quiet"))}  # fmt: skip
+    assert listed[second] == listed[first] == ["monitoring"]
+
+    def grants(user: str) -> list[dict]:
+        found = broker.ctl("list_user_permissions", "--formatter", "json", "--quiet", user)
+        return sorted(json.loads(found), key=lambda g: g["vhost"])
+
+    assert grants(second) == grants(first)
+    url = broker.url_with(new["username"], new["password"])
+    queue = f"rotated.{uuid.uuid4().hex[:6]}"
+    queues.declare(url, queue)  # as the new user: its permissions on / are A's
+    crash_id = events.new_crash_id("accept")
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish("", queue, crash_id.encode())
+    finally:
+        connection.close()
+    assert queues.bodies(url, queue) == [crash_id]

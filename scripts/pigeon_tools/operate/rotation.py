@@ -24,6 +24,7 @@ the secret again (pigeon.credentials) and connects as the current user.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shlex
@@ -169,6 +170,74 @@ class Rabbitmqctl:
                 self.run("clear_permissions", "-p", grant["vhost"], user)
 
 
+class ManagementApi:
+    """The broker's users through RabbitMQ's management HTTP API (`/api/users`,
+    `/api/permissions`): Amazon MQ for RabbitMQ, which has no rabbitmqctl. `base` is the
+    console's URL (https://b-….mq.REGION.amazonaws.com); an administrator's login does it."""
+
+    def __init__(self, base: str, user: str, password: str, timeout: float = 30.0) -> None:
+        if urlsplit(base).scheme not in ("http", "https"):
+            raise RotationError(f"--management-url must be an http(s) URL, not {base!r}")
+        self.base, self.timeout = base.rstrip("/"), timeout
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        import urllib.error
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 (http(s) only: checked above)
+            self.base + path, data=data, method=method, headers=self.headers
+        )
+        what = f"{method} {path.split('?')[0]}"
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            said = " ".join(error.read().decode("utf-8", "replace").split())[:200]
+            raise RotationError(
+                f"the management API refused {what} (HTTP {error.code}): {said}"
+            ) from None
+        except OSError as error:
+            raise RotationError(f"the management API did not answer {what}: {error}") from None
+        return json.loads(raw) if raw.strip() else None
+
+    @staticmethod
+    def _name(text: str) -> str:
+        return quote(text, safe="")
+
+    def users(self) -> dict[str, list[str]]:
+        found = {}
+        for entry in self.call("GET", "/api/users"):
+            tags = entry.get("tags", [])
+            found[entry["name"]] = tags.split(",") if isinstance(tags, str) else list(tags)
+        return {user: [t for t in tags if t] for user, tags in found.items()}
+
+    def permissions(self, user: str) -> list[dict[str, str]]:
+        return list(self.call("GET", f"/api/users/{self._name(user)}/permissions"))
+
+    def set_login(self, user: str, password: str, like: str) -> None:
+        """`user` logs in with `password` and may do what `like` may (tags and permissions)."""
+        users = self.users()
+        if like not in users:
+            raise RotationError(f"the broker has no user {like} (the secret's current user)")
+        self.call(
+            "PUT", f"/api/users/{self._name(user)}",
+            {"password": password, "tags": ",".join(users[like])},
+        )  # fmt: skip
+        grants = self.permissions(like)
+        for grant in grants:
+            where = f"/api/permissions/{self._name(grant['vhost'])}/{self._name(user)}"
+            rights = {k: grant[k] for k in ("configure", "write", "read")}
+            self.call("PUT", where, rights)
+        wanted = {grant["vhost"] for grant in grants}
+        for grant in self.permissions(user):  # exactly `like`'s set: none left over
+            if grant["vhost"] not in wanted:
+                where = f"/api/permissions/{self._name(grant['vhost'])}/{self._name(user)}"
+                self.call("DELETE", where)
+
+
 def login_works(url: str, timeout: float = 10.0) -> str | None:
     """None when the node accepts the login of `url`, else why not (no credentials in it)."""
     import pika
@@ -197,7 +266,7 @@ class Rotation:
         secrets: Any,
         secret_id: str,
         users: tuple[str, str],
-        broker: Rabbitmqctl,
+        broker: Rabbitmqctl | ManagementApi,
         say: Callable[[str], None] = print,
         check_login: Callable[[str], str | None] = login_works,
         token: str | None = None,

@@ -9,7 +9,7 @@ CHECKOV := checkov==3.3.30
 ZIZMOR := zizmor==1.32.0
 YAMLLINT := yamllint==1.38.0
 PIP_AUDIT := pip-audit==2.10.1
-MODE ?= --local
+MODE ?=
 
 .PHONY: help install broker broker-stop cluster cluster-stop clean build reproducible audit test test-fast lint \
 	run invoke smoke bench checkov terraform-test lint-workflows docs
@@ -71,7 +71,7 @@ run: build ## the main job: build, local broker, a generated event, one invoke, 
 invoke: build ## invoke the build with an event piped to stdin (scripts/invoke.sh)
 	@scripts/invoke.sh
 
-smoke: build ## smoke test on the running broker (make broker); starts and stops none (MODE=--docker)
+smoke: build ## smoke test on the running broker (make broker); starts and stops none (MODE=--local|--docker)
 	@scripts/smoke_test.sh $(MODE)
 
 bench: build broker ## benchmarks against same-run baselines: bench/results.json and plots

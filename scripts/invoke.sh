@@ -50,5 +50,5 @@ if [ -z "$env_file" ]; then
   url=$("$root/.venv/bin/python" "$root/scripts/rabbitmq.py" url)
   [ -z "$url" ] || export PIGEON_RABBITMQ_URL=$url
 fi
-export PIGEONTOOLS_INVOKE_MODE=${PIGEONTOOLS_INVOKE_MODE:-auto}
+# The mode: --local/--docker, else PIGEONTOOLS_INVOKE_MODE, else local_runtime.py's default.
 exec "$root/.venv/bin/python" "$root/scripts/local_runtime.py" invoke --task-root "$root/build" "$@"

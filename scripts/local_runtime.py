@@ -27,7 +27,7 @@ import sys
 import threading
 from pathlib import Path
 
-from pigeon_tools import docker
+from pigeon_tools import docker, variables
 from pigeon_tools.lambda_local import function, lambda_image
 from pigeon_tools.lambda_local import spec as task_roots
 from pigeon_tools.lambda_local.async_invoke import AsyncConfig, EventQueue
@@ -100,7 +100,8 @@ def arguments() -> argparse.Namespace:
         dest="mode",
         action="store_const",
         const="local",
-        help="the local runtime, no Docker (the default; PIGEONTOOLS_INVOKE_MODE sets another)",
+        help="the local runtime, no Docker (default: PIGEONTOOLS_INVOKE_MODE, else auto: "
+        "Docker when an engine answers, else local)",
     )
     mode.add_argument(
         "--docker",
@@ -109,7 +110,7 @@ def arguments() -> argparse.Namespace:
         const="docker",
         help="invoke: the Lambda runtime image and its emulator (a Docker engine)",
     )
-    parser.set_defaults(mode=os.environ.get("PIGEONTOOLS_INVOKE_MODE", "local"))
+    parser.set_defaults(mode=os.environ.get("PIGEONTOOLS_INVOKE_MODE") or variables.INVOKE_MODE)
     args = parser.parse_args()
     if not 1 <= args.timeout <= 900:
         parser.error("--timeout must be from 1 to 900 seconds")

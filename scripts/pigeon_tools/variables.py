@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PREFIX = "PIGEONTOOLS_"
+INVOKE_MODE = "auto"  # the one default invoke mode of invoke.sh, local_runtime.py, make smoke
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,10 @@ VARIABLES = (
     ),
     Variable(
         "PIGEONTOOLS_INVOKE_MODE",
-        "`auto`",
+        f"`{INVOKE_MODE}`",
         "The runtime of a hand invoke: `local`, `docker`, or `auto` (Docker when an engine "
         "answers, else local); `--local`/`--docker` override it.",
-        "invoke.sh, local_runtime.py",
+        "invoke.sh, local_runtime.py, smoke_test.sh (make smoke)",
     ),
     Variable(
         "PIGEONTOOLS_ENV_FILE",

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Run the built function in a real Lambda runtime: the local runtime (no Docker) by default.
+"""Run the built function in a real Lambda runtime: the local runtime (no Docker), or the Lambda
+runtime image with a Docker engine.
 
-    local_runtime.py invoke [options] < event.json     one event; result on stdout, exit 1 on error
-    local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, scaled as Lambda
+examples:
+  local_runtime.py invoke [options] < event.json     one event; result on stdout, exit 1 on error
+  local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, scaled as Lambda
 
 Locally the function runs as in Lambda's python3.13 runtime: `python3.13 -m awslambdaric
 HANDLER` (Amazon's runtime interface client) in a clean process whose sys.path is the task root
@@ -15,6 +17,10 @@ Duration, the timeout enforced by killing the runtime, errors as Lambda's error 
 recently used, freezes idle ones (SIGSTOP) and retires those idle for --idle-timeout; Event
 invocations go through a queue with Lambda's retries (2, after 1 and 2 minutes; scaled by
 --async-time-scale), --maximum-event-age and the --on-failure SQS queue.
+
+environment: PIGEONTOOLS_INVOKE_MODE (local, docker or auto: the default of invoke's mode).
+
+exit status: 0 done, 1 the function failed (invoke), 2 usage or setup, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import sys
 import threading
 from pathlib import Path
 
-from pigeon_tools import docker, variables
+from pigeon_tools import cli, docker, variables
 from pigeon_tools.lambda_local import function, lambda_image
 from pigeon_tools.lambda_local import spec as task_roots
 from pigeon_tools.lambda_local.async_invoke import AsyncConfig, EventQueue
@@ -45,7 +51,7 @@ def say(message: str) -> None:
 
 
 def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.parser(__doc__)
     parser.add_argument(
         "command", choices=("invoke", "serve"), help="one event (stdin), or the Invoke API"
     )
@@ -210,4 +216,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "local-runtime")

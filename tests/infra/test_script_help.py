@@ -27,6 +27,9 @@ SCRIPTS = sorted(
 # Entry points built on pigeon_tools.cli: their help carries the docstring's epilog.
 CLI_TOOLS = {
     "backfill.py",
+    "build.py",
+    "docs.py",
+    "local_runtime.py",
     "consume_queue.py",
     "generate_event.py",
     "rabbitmq.py",

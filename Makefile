@@ -9,7 +9,7 @@ CHECKOV := checkov==3.3.30
 ZIZMOR := zizmor==1.32.0
 YAMLLINT := yamllint==1.38.0
 PIP_AUDIT := pip-audit==2.10.1
-MODE ?= --local
+MODE ?=
 # pytest-xdist workers for `make test`: one per core, at least 2 (docs/testing.md).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -lt 2 ] && n=2; echo $$n)
 
@@ -73,7 +73,7 @@ run: build ## the main job: build, local broker, a generated event, one invoke, 
 invoke: build ## invoke the build with an event piped to stdin (scripts/invoke.sh)
 	@scripts/invoke.sh
 
-smoke: build ## smoke test on the running broker (make broker); starts and stops none (MODE=--docker)
+smoke: build ## smoke test on the running broker (make broker); starts and stops none (MODE=--local|--docker)
 	@scripts/smoke_test.sh $(MODE)
 
 bench: build broker ## benchmarks against same-run baselines: bench/results.json and plots

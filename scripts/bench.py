@@ -35,10 +35,11 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from pigeon_tools import docs, function, moto_server
+from pigeon_tools import docs, moto_server
 from pigeon_tools.bench import burst, cost, figures, report
 from pigeon_tools.bench.workbench import Workbench
 from pigeon_tools.broker import local
+from pigeon_tools.lambda_local import function
 from pigeon_tools.lambda_local.runtime_package import Runtime
 from pigeon_tools.paths import ROOT, ZIP
 

@@ -6,7 +6,7 @@
 # Poetry's own installer is never used: it needs the per-release JSON API that many package
 # indexes (company mirrors, PEP 503/691 simple-only ones) do not serve. Any index pip can use works.
 # Prints the path of the poetry it uses as its last line.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

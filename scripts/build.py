@@ -1,22 +1,29 @@
 #!/usr/bin/env python3
 """Build the Lambda artifact: build/ (the task root), dist/pigeon.zip and its .sha256.
 
-    scripts/build.py [--arch x86_64|arm64] [--docker auto|always|never]
-    scripts/build.py --verify-only dist/pigeon.zip [--arch …]
+examples:
+  build.py                                   # build/, dist/pigeon.zip (make build)
+  build.py --arch arm64 --docker never       # for arm64, pip's platform flags
+  build.py --verify-only dist/pigeon.zip     # the checks only, on an existing zip
 
 Steps: export the locked main dependencies with hashes; install them for the Lambda platform
 (in the runtime build image when Docker is there, else with pip's platform flags: both pick the
 same wheels); add function/pigeon and version.json; zip reproducibly; write the CycloneDX SBOM
 (dist/pigeon.cdx.json) from the same export; check the zip and the SBOM.
+
+environment: PIGEONTOOLS_ARCH, PIGEONTOOLS_BUILD_DOCKER (the defaults of --arch, --docker);
+PIGEONTOOLS_BUILD_VERSION, _COMMIT, _ID (version.json; CI sets them).
+
+exit status: 0 built (or verified), 1 a step failed, 2 usage, 130 interrupted.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
+from pigeon_tools import cli
 from pigeon_tools.build.artifact import SBOM_NAME, VERSION_NAME, Layout, build
 from pigeon_tools.build.export import locked_requirements
 from pigeon_tools.build.install import ARCHES
@@ -26,14 +33,18 @@ from pigeon_tools.paths import ROOT
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.parser(__doc__)
     parser.add_argument(
-        "--arch", choices=sorted(ARCHES), default=os.environ.get("PIGEONTOOLS_ARCH", "x86_64")
+        "--arch",
+        choices=sorted(ARCHES),
+        default=os.environ.get("PIGEONTOOLS_ARCH", "x86_64"),
+        help="the function's architecture",
     )
     parser.add_argument(
         "--docker",
         choices=("auto", "always", "never"),
         default=os.environ.get("PIGEONTOOLS_BUILD_DOCKER", "auto"),
+        help="install in the runtime build image (auto: when an engine answers)",
     )
     parser.add_argument("--source", type=Path, default=ROOT, help="the project checkout")
     parser.add_argument("--build-dir", type=Path, help="default: SOURCE/build")
@@ -82,4 +93,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "build")

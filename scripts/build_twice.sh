@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproducibility gate: build from scratch twice (no cached export, dependency tree or import
 # check between them) and compare the zip's sha256.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf build dist .cache/build

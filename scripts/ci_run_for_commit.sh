@@ -2,7 +2,7 @@
 # Print the id of the newest successful `ci` run of a push to main for a commit (needs gh,
 # signed in): its artifact is what deploys. Pull-request runs of the same commit never count.
 #   scripts/ci_run_for_commit.sh COMMIT_SHA
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-python3}

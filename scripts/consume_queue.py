@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import pika
 
-from pigeon_tools import cli, function, queues
+from pigeon_tools import cli, queues
 from pigeon_tools.broker import local
+from pigeon_tools.lambda_local import function
 
 
 def refusal(error: BaseException) -> str:

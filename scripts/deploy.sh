@@ -7,7 +7,7 @@
 #   scripts/deploy.sh stage setting region            a setting from stage.tfvars
 # The checks are scripts/pigeon_tools/deploy (boto3 for the AWS reads): this runs them with the
 # dev venv's Python (`make install`), or $PYTHON.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-$root/.venv/bin/python}

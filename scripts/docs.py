@@ -4,22 +4,22 @@ function's code), the bench and reliability tables in docs/performance.md and
 docs/reliability.md (from bench/results.json and reports/reliability.json), and the Inputs and
 Outputs tables of each Terraform module's README.
 
-    docs.py           rewrite what is out of date
-    docs.py --check   exit 1 if anything is out of date (the tests run this)
+examples:
+  docs.py           rewrite what is out of date (make docs)
+  docs.py --check   exit 1 if anything is out of date (the tests run this)
+
+exit status: 0 current (or rewritten), 1 out of date (--check), 2 usage.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-
-from pigeon_tools import docs
+from pigeon_tools import cli, docs
 from pigeon_tools.paths import ROOT
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true")
+    parser = cli.parser(__doc__)
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     args = parser.parse_args()
     stale = docs.stale(write=not args.check)
     for path in stale:
@@ -29,4 +29,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "docs")

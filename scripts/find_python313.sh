@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Print the path of a Python 3.13 interpreter, the version of the Lambda python3.13 runtime.
 # Looks at $PIGEONTOOLS_PYTHON, python3.13 on PATH, pyenv, then the usual install places.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 
 is_313() { [ -x "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; }

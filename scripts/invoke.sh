@@ -17,7 +17,7 @@
 # The broker: PIGEON_RABBITMQ_URL from the environment, else pigeon.env's, on the port
 # `make broker` or `make run` chose (PIGEONTOOLS_RABBITMQ_PORT); a warning names it when
 # nothing answers there.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage="usage: scripts/generate_event.py --new-crash-id accept | scripts/invoke.sh [--local|--docker] [options] (--help)"
@@ -50,5 +50,5 @@ if [ -z "$env_file" ]; then
   url=$("$root/.venv/bin/python" "$root/scripts/rabbitmq.py" url)
   [ -z "$url" ] || export PIGEON_RABBITMQ_URL=$url
 fi
-export PIGEONTOOLS_INVOKE_MODE=${PIGEONTOOLS_INVOKE_MODE:-auto}
+# The mode: --local/--docker, else PIGEONTOOLS_INVOKE_MODE, else local_runtime.py's default.
 exec "$root/.venv/bin/python" "$root/scripts/local_runtime.py" invoke --task-root "$root/build" "$@"

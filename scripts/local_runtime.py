@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Run the built function in a real Lambda runtime: the local runtime (no Docker) by default.
+"""Run the built function in a real Lambda runtime: the local runtime (no Docker), or the Lambda
+runtime image with a Docker engine.
 
-    local_runtime.py invoke [options] < event.json     one event; result on stdout, exit 1 on error
-    local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, scaled as Lambda
+examples:
+  local_runtime.py invoke [options] < event.json     one event; result on stdout, exit 1 on error
+  local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, scaled as Lambda
 
 Locally the function runs as in Lambda's python3.13 runtime: `python3.13 -m awslambdaric
 HANDLER` (Amazon's runtime interface client) in a clean process whose sys.path is the task root
@@ -15,6 +17,10 @@ Duration, the timeout enforced by killing the runtime, errors as Lambda's error 
 recently used, freezes idle ones (SIGSTOP) and retires those idle for --idle-timeout; Event
 invocations go through a queue with Lambda's retries (2, after 1 and 2 minutes; scaled by
 --async-time-scale), --maximum-event-age and the --on-failure SQS queue.
+
+environment: PIGEONTOOLS_INVOKE_MODE (local, docker or auto: the default of invoke's mode).
+
+exit status: 0 done, 1 the function failed (invoke), 2 usage or setup, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import sys
 import threading
 from pathlib import Path
 
-from pigeon_tools import docker, function, lambda_image
-from pigeon_tools.envfile import EnvFileError
+from pigeon_tools import cli, docker, variables
+from pigeon_tools.lambda_local import function, lambda_image
 from pigeon_tools.lambda_local import spec as task_roots
 from pigeon_tools.lambda_local.async_invoke import AsyncConfig, EventQueue
 from pigeon_tools.lambda_local.destinations import DestinationError, SqsDestination
+from pigeon_tools.lambda_local.envfile import EnvFileError
 from pigeon_tools.lambda_local.fleet import IDLE_TIMEOUT_S, Fleet
 from pigeon_tools.lambda_local.invoke_api import PREFIX, InvokeAPI
 from pigeon_tools.lambda_local.runtime_package import RuntimeSetupError
@@ -44,7 +51,7 @@ def say(message: str) -> None:
 
 
 def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.parser(__doc__)
     parser.add_argument(
         "command", choices=("invoke", "serve"), help="one event (stdin), or the Invoke API"
     )
@@ -99,7 +106,8 @@ def arguments() -> argparse.Namespace:
         dest="mode",
         action="store_const",
         const="local",
-        help="the local runtime, no Docker (the default; PIGEONTOOLS_INVOKE_MODE sets another)",
+        help="the local runtime, no Docker (default: PIGEONTOOLS_INVOKE_MODE, else auto: "
+        "Docker when an engine answers, else local)",
     )
     mode.add_argument(
         "--docker",
@@ -108,7 +116,7 @@ def arguments() -> argparse.Namespace:
         const="docker",
         help="invoke: the Lambda runtime image and its emulator (a Docker engine)",
     )
-    parser.set_defaults(mode=os.environ.get("PIGEONTOOLS_INVOKE_MODE", "local"))
+    parser.set_defaults(mode=os.environ.get("PIGEONTOOLS_INVOKE_MODE") or variables.INVOKE_MODE)
     args = parser.parse_args()
     if not 1 <= args.timeout <= 900:
         parser.error("--timeout must be from 1 to 900 seconds")
@@ -208,4 +216,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "local-runtime")

@@ -12,7 +12,8 @@ runs docker compose's service (with a Docker engine), else a private node of Deb
 rabbitmq-server under .cache/rabbitmq (TLS on 5671 too), which lives on after the command.
 
 environment:
-  PIGEONTOOLS_RABBITMQ_PORT       the AMQP port of `start` (default 5672)
+  PIGEONTOOLS_RABBITMQ_PORT       the AMQP port of `start` (default 5672); for `url` (and
+                                  invoke.sh) over the port the last `start` chose
   PIGEONTOOLS_RABBITMQ_TLS_PORT   the TLS port of the private node (default 5671)
   PIGEONTOOLS_CLUSTER_PORT        the first of the cluster's three ports (default 5681)
   PIGEONTOOLS_LOCAL_BROKER=package   the private node even when a Docker engine answers
@@ -62,7 +63,13 @@ def main() -> int:
     parser = cli.parser(__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
-        commands.add_parser(name, help=text, description=text)
+        commands.add_parser(  # `rabbitmq.py start --help` says as much as `--help`
+            name,
+            help=text,
+            description=text,
+            epilog=parser.epilog,
+            formatter_class=cli.HelpFormatter,
+        )
     args = parser.parse_args()
     try:
         COMMANDS[args.command][0]()

@@ -13,7 +13,8 @@ The queue is the function's on-failure destination (terraform output failure_que
 deleted only after its event was invoked successfully; a failed one stays, and the summary
 names it (exit 1). Ctrl-C stops at once with the summary (exit 130): what was not redriven is
 visible on the queue again, and the same command carries on. A message that is not a
-destination record is never touched.
+destination record is never touched. A run invokes each event once and ends: a message
+back during the run, or a new one holding an event it already sent, waits for the next run.
 
 environment:
   AWS_PROFILE, AWS_ACCESS_KEY_ID, …   the credentials, as for the aws CLI

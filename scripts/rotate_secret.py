@@ -14,11 +14,19 @@ node accepts the login), finish (AWSCURRENT moves; the old version becomes AWSPR
 Running containers keep their connection and their cached user, which still works; new ones
 read the new user. The previous user's password changes at the next rotation only, and a
 container still holding it is refused once, reads the secret again and connects. Each step can
-be run again: a stopped rotation carries on with its pending version. Passwords go to
-rabbitmqctl on stdin and are never printed.
+be run again: a stopped rotation carries on with its pending version (give --token, the
+version id create printed, and every step works on that version only: AWS's
+ClientRequestToken). finish tests the pending login on every node again before it switches.
+A second rotation of the secret from this machine is refused while one runs (a lock file in
+.cache/rotation/). Passwords go to rabbitmqctl on stdin and are never printed.
+
+Amazon MQ for RabbitMQ has no rabbitmqctl: give --management-url (the broker's console URL)
+and an administrator's login in PIGEONTOOLS_RABBITMQ_ADMIN_USER/_PASSWORD; the set step then
+uses the management HTTP API (/api/users, /api/permissions).
 
 environment:
   AWS_PROFILE, AWS_ACCESS_KEY_ID, …   credentials that may read, write and stage the secret
+  PIGEONTOOLS_RABBITMQ_ADMIN_USER, PIGEONTOOLS_RABBITMQ_ADMIN_PASSWORD   with --management-url
   AWS_REGION, AWS_DEFAULT_REGION      the region (or --region)
   AWS_ENDPOINT_URL_SECRETS_MANAGER    another endpoint (moto)
 
@@ -28,14 +36,40 @@ exit status: 0 rotated (or the step done), 1 a step failed (nothing switched bef
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+from typing import Any
+
 from pigeon_tools import cli
 from pigeon_tools.operate import environment
-from pigeon_tools.operate.rotation import STEPS, Rabbitmqctl, Rotation, RotationError
+from pigeon_tools.operate.rotation import (
+    STEPS,
+    ManagementApi,
+    Rabbitmqctl,
+    Rotation,
+    RotationError,
+)
+from pigeon_tools.paths import CACHE
 
 HINTS = {
     "DescribeSecret": "--env (the secret pigeon-ENV/rabbitmq) or --secret-id, and the region",
     "GetSecretValue": "--env or --secret-id, and the region",
 }
+
+
+def broker(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    """rabbitmqctl (--ctl), or the management HTTP API (--management-url)."""
+    if args.management_url is None:
+        return Rabbitmqctl(args.ctl)
+    user = os.environ.get("PIGEONTOOLS_RABBITMQ_ADMIN_USER", "")
+    password = os.environ.get("PIGEONTOOLS_RABBITMQ_ADMIN_PASSWORD", "")
+    if not user or not password:
+        parser.error(
+            "--management-url needs PIGEONTOOLS_RABBITMQ_ADMIN_USER and "
+            "PIGEONTOOLS_RABBITMQ_ADMIN_PASSWORD (an administrator of the broker)"
+        )
+    return ManagementApi(args.management_url, user, password)
 
 
 def main() -> int:
@@ -52,7 +86,15 @@ def main() -> int:
         "--ctl", default="rabbitmqctl", help="the rabbitmqctl command (with -n NODE, or ssh …)"
     )
     parser.add_argument(
+        "--management-url",
+        help="the broker's management HTTP API instead of rabbitmqctl (Amazon MQ: its console "
+        "URL); the login from PIGEONTOOLS_RABBITMQ_ADMIN_USER and _PASSWORD",
+    )
+    parser.add_argument(
         "--step", choices=(*STEPS, "all"), default="all", help="one step, or the four in order"
+    )
+    parser.add_argument(
+        "--token", help="the rotation's version id (ClientRequestToken): resume that rotation"
     )
     parser.add_argument("--region", help="AWS region (default: AWS_REGION, else boto3's)")
     args = parser.parse_args()
@@ -67,11 +109,13 @@ def main() -> int:
         secrets,
         secret_id,
         (users[0], users[1]),
-        Rabbitmqctl(args.ctl),
+        broker(args, parser),
         say=lambda line: print(f"rotate_secret: {line}", flush=True),
+        token=args.token,
     )
+    lock = CACHE / "rotation" / (re.sub(r"[^A-Za-z0-9_.-]", "_", secret_id) + ".lock")
     try:
-        rotation.run(STEPS if args.step == "all" else (args.step,))
+        rotation.run(STEPS if args.step == "all" else (args.step,), lock=lock)
     except RotationError as error:
         raise cli.Failure(str(error)) from None
     return cli.OK

@@ -4,7 +4,7 @@
 # Lambda runtime, and the message found on the queue. The broker: PIGEON_RABBITMQ_URL when set
 # (none is started), else `make broker`'s on PIGEONTOOLS_RABBITMQ_PORT (default 5672), left
 # running for hand invokes (make broker-stop). Options go to scripts/invoke.sh (--docker).
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -9,18 +9,18 @@
 # cluster) is left as it was: its own queue smoke.PID is deleted at the end.
 # Options: --docker | --local (as scripts/invoke.sh). The broker: PIGEON_RABBITMQ_URL, else
 # pigeon.env's (on the port `make broker` chose).
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 py=${PYTHON:-.venv/bin/python}
-mode=${1:---local}
+mode=${1:-}  # --local | --docker; none: the default invoke mode (PIGEONTOOLS_INVOKE_MODE, auto)
 queue=smoke.$$
 export PIGEON_QUEUES=$queue PIGEON_ENV=smoke
 
 fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
 new_id() { $py scripts/generate_event.py --new-crash-id "$1" 2>&1 >/dev/null | sed -n "s/^$1 crash id: //p"; }
-invoke() { scripts/invoke.sh "$mode" --timeout 30 2>>"$logs"; }
+invoke() { scripts/invoke.sh ${mode:+"$mode"} --timeout 30 2>>"$logs"; }
 
 logs=$(mktemp)
 trap 'rm -f "$logs"; $py scripts/consume_queue.py --delete "$queue" 2>/dev/null || true' EXIT
@@ -30,7 +30,7 @@ $py scripts/consume_queue.py --purge "$queue"
 accept=$(new_id accept); defer=$(new_id defer); a2=$(new_id accept); a3=$(new_id accept); d2=$(new_id defer)
 expected=$(printf '%s\n' "$accept" "$a2" "$a3")
 
-echo "smoke: invoking accept, defer, ignored, multi-record ($mode)"
+echo "smoke: invoking accept, defer, ignored, multi-record (${mode:-the default mode})"
 $py scripts/generate_event.py --crash-id "$accept" | invoke >/dev/null || fail "accept event"
 $py scripts/generate_event.py --crash-id "$defer" | invoke >/dev/null || fail "defer event"
 $py scripts/generate_event.py --key "v1/dump/$accept" | invoke >/dev/null || fail "ignored key"

@@ -2,7 +2,7 @@
 # What needs the Terraform CLI and provider downloads (GitHub Actions): fmt, then for the
 # environments root and every module: init without a backend and with the committed lock file
 # read-only (the provider builds stage and prod run), validate, and the module's terraform tests.
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/../terraform"
 command -v terraform >/dev/null || { echo "terraform_check: terraform is not installed" >&2; exit 2; }

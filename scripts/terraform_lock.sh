@@ -4,7 +4,7 @@
 # Needs the Terraform registry: run by the terraform-lock workflow, which opens a pull request
 # with the result. `providers lock` reads the whole configuration, modules included, so each
 # directory's modules are installed first (`terraform get`: local modules, nothing downloaded).
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/../terraform"
 command -v terraform >/dev/null || { echo "terraform_lock: terraform is not installed" >&2; exit 2; }

@@ -2,7 +2,7 @@
 # Run a Python tool from its own venv under .cache/tools/<name>, installing it on first use.
 # Tools that must not share the dev venv (checkov pins versions that conflict with boto3).
 #   tool_venv.sh checkov==3.3.30 checkov -d terraform …
-case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+for arg in "$@"; do case "$arg" in -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; --) break ;; esac; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirement=$1; shift

@@ -40,7 +40,7 @@ for _name in list(sys.modules):
 
 # pigeon.handler configures itself from the environment when imported, as at a Lambda cold
 # start; this is enough for that. Tests that need another config build their own Pigeon.
-from pigeon_tools import function  # noqa: E402 (after the build is checked)
+from pigeon_tools.lambda_local import function  # noqa: E402 (after the build is checked)
 
 for name, value in function.environment(
     "amqp://guest:guest@127.0.0.1:9/%2F", PIGEON_ENV="test"

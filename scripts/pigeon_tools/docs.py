@@ -82,9 +82,30 @@ def configuration() -> str:
         "at init, so a misspelt one is seen at once."
     )
     header = ("variable", "default", "meaning")
-    source = "function/pigeon/settings.py and scripts/pigeon_tools/docs.py"
+    source = (
+        "function/pigeon/settings.py, scripts/pigeon_tools/variables.py and "
+        "scripts/pigeon_tools/docs.py"
+    )
     page = _page(source, "Configuration", intro, header, rows)
-    return f"{page}\n{BROKER_GUIDE}"
+    return f"{page}\n{BROKER_GUIDE}\n{tool_variables()}"
+
+
+def tool_variables() -> str:
+    from pigeon_tools.variables import VARIABLES
+
+    lines = [
+        "## The tools' variables",
+        "",
+        "What the developer and operator tools read (never the function: the local runtime",
+        "keeps `PIGEONTOOLS_*` from it), declared in `scripts/pigeon_tools/variables.py`.",
+        "",
+        "| variable | default | meaning | read by |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{v.name}` | {v.default} | {_cell(v.doc)} | {_cell(v.read_by)} |" for v in VARIABLES
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _summary_field(field: str | None) -> str:

@@ -55,3 +55,36 @@ def test_the_readme_stays_short_and_maps_every_doc():
     assert len(readme.splitlines()) <= 220
     for doc in (ROOT / "docs").glob("*.md"):
         assert f"docs/{doc.name}" in readme, f"the README's map lacks {doc.name}"
+
+
+TOOL_VARIABLE = re.compile(r"\bPIGEONTOOLS_[A-Z0-9_]*[A-Z0-9]\b")
+
+
+def tool_variables_in(*places: str) -> dict[str, set[str]]:
+    """Each PIGEONTOOLS_ name in the files under these places: the files naming it."""
+    found: dict[str, set[str]] = {}
+    for place in places:
+        path = ROOT / place
+        for file in [path] if path.is_file() else path.rglob("*"):
+            if not file.is_file() or "__pycache__" in file.parts or file.name == "variables.py":
+                continue
+            try:
+                text = file.read_text()
+            except UnicodeDecodeError:
+                continue
+            for name in TOOL_VARIABLE.findall(text):
+                found.setdefault(name, set()).add(str(file.relative_to(ROOT)))
+    return found
+
+
+def test_every_tools_variable_is_declared_once_and_read():
+    """scripts/pigeon_tools/variables.py declares each PIGEONTOOLS_ name the tools, the Makefile,
+    docker-compose.yml, the tests and the docs use; each it declares is used."""
+    from pigeon_tools.variables import NAMES, VARIABLES
+
+    assert len(NAMES) == len(VARIABLES), "a variable declared twice"
+    used = tool_variables_in("scripts", "Makefile", "docker-compose.yml", "tests", "docs")
+    undeclared = {name: sorted(files) for name, files in used.items() if name not in NAMES}
+    assert not undeclared, f"declare these in scripts/pigeon_tools/variables.py: {undeclared}"
+    read = tool_variables_in("scripts", "Makefile", "docker-compose.yml", "tests")
+    assert not NAMES - set(read), f"declared, read nowhere: {sorted(NAMES - set(read))}"

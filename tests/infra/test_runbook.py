@@ -136,6 +136,13 @@ rest = [a for a in args if not a.startswith("-chdir=")]
 data = Path(os.environ.get("TF_DATA_DIR") or Path(chdir) / ".terraform")
 state = data / "terraform.tfstate"
 if rest[:1] == ["init"]:
+    if "-lockfile=readonly" in rest and not (Path(chdir) / ".terraform.lock.hcl").is_file():
+        sys.stderr.write(  # Terraform's own words
+            "\\u2577\\n\\u2502 Error: Provider dependency changes detected\\n\\u2502\\n"
+            "\\u2502 Changes to the required provider dependencies were detected, but the "
+            "lock file is read-only.\\n\\u2575\\n"
+        )
+        sys.exit(1)
     data.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps({"backend": {"type": "s3", "args": rest[1:]}}))
     print("Terraform has been successfully initialized!")
@@ -453,3 +460,34 @@ def test_on_a_fresh_laptop_the_first_block_reads_the_outputs(site):
     assert init, calls
     assert "-lockfile=readonly" in init[-1]
     assert "gh " not in calls
+
+
+def test_without_the_lock_file_the_first_block_stops_as_the_runbook_says(site):
+    """The root before the terraform-lock workflow's file is committed: deploy.sh ENV output
+    refuses, naming the file, and the runbook gives that refusal and what to do about it."""
+    first = next(b for b in blocks() if b.run and "deploy.sh" in b.body)
+    setup = [
+        b for b in blocks() if b.run and b.index < first.index and "make install" not in b.body
+    ]
+    lock, data = site.root / ".terraform.lock.hcl", site.root / ".terraform"
+    kept, aside = lock.read_bytes(), site.folder / "terraform-data-aside"
+    lock.unlink()
+    if data.exists():  # a fresh laptop: deploy.sh must init, read-only on the lock file
+        data.rename(aside)
+    try:
+        done = site.run([*setup, first])
+    finally:
+        lock.write_bytes(kept)
+        shutil.rmtree(data, ignore_errors=True)
+        if aside.exists():
+            aside.rename(data)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert f"::ok {first.index}::" not in done.stdout
+    refusal = "lock-file: terraform/environments/.terraform.lock.hcl is not committed"
+    assert f"  - {refusal}" in done.stderr, done.stderr
+    assert "terraform-lock" in done.stderr
+    assert "Traceback" not in done.stderr
+    said = " ".join(RUNBOOK.read_text().split())
+    assert f"`{refusal}`" in said
+    assert "terraform-lock workflow" in said
+    assert "`scripts/terraform_lock.sh`" in said

@@ -1,9 +1,9 @@
-"""`--help` on every script under scripts/ exits 0, says how to use it, and changes nothing:
-run in a scratch clone of this checkout (its working tree as it is), whose every file is
-compared before and after, with stand-ins first on PATH for what a help must never run
-(terraform, gh, docker, sudo, apt-get, npm, make, RabbitMQ, …): each records a call and fails.
-The Python entry points of the operator tools also show their docstring's examples and exit
-codes (pigeon_tools.cli)."""
+"""`--help` on every script under scripts/, first or after other arguments, exits 0, says how to
+use it, and changes nothing: run in a scratch clone of this checkout (its working tree as it
+is), whose every file is compared before and after, with stand-ins first on PATH for what a help
+must never run (terraform, gh, docker, sudo, apt-get, npm, make, RabbitMQ, …): each records a
+call and fails. The Python entry points of the operator tools also show their docstring's
+examples and exit codes (pigeon_tools.cli)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ SCRIPTS = sorted(
 # Entry points built on pigeon_tools.cli: their help carries the docstring's epilog.
 CLI_TOOLS = {
     "backfill.py",
+    "build.py",
+    "docs.py",
+    "local_runtime.py",
     "consume_queue.py",
     "generate_event.py",
     "rabbitmq.py",
@@ -94,11 +97,15 @@ def standins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return folder, calls
 
 
-def argv(clone: Path, script: str) -> list[str]:
+# What comes before `--help` when it is not first: arguments a real call starts with.
+LEADING = {"rabbitmq.py": ("start",), "deploy.sh": ("prod", "plan")}
+
+
+def argv(clone: Path, script: str, where: str) -> list[str]:
     path = clone / "scripts" / script
-    return (
-        [sys.executable, str(path), "--help"] if script.endswith(".py") else [str(path), "--help"]
-    )
+    leading = LEADING.get(script, ("--dry-run",)) if where == "last" else ()
+    args = [*leading, "--help"]
+    return [sys.executable, str(path), *args] if script.endswith(".py") else [str(path), *args]
 
 
 def params() -> list[object]:
@@ -110,8 +117,9 @@ def params() -> list[object]:
     ]
 
 
+@pytest.mark.parametrize("where", ["first", "last"])
 @pytest.mark.parametrize("script", params())
-def test_help_exits_0_says_how_to_use_it_and_changes_nothing(script, clone, standins):
+def test_help_exits_0_says_how_to_use_it_and_changes_nothing(script, where, clone, standins):
     folder, calls = standins
     calls.unlink(missing_ok=True)
     env = {
@@ -122,7 +130,7 @@ def test_help_exits_0_says_how_to_use_it_and_changes_nothing(script, clone, stan
     }
     before = snapshot(clone)
     done = subprocess.run(
-        argv(clone, script),
+        argv(clone, script, where),
         cwd=clone,
         env=env,
         stdin=subprocess.DEVNULL,

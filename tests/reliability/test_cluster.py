@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from pigeon_tools import function, net
+from pigeon_tools import net
 from pigeon_tools.events import event, raw_crash_key
+from pigeon_tools.lambda_local import function
 from pigeon_tools.paths import ZIP
 from support import commands, evidence, load
 from support.faults import accepted, survived

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from pigeon_tools import function
+from pigeon_tools.lambda_local import function
 from pigeon_tools.paths import ZIP
 from support import commands, evidence, load
 

@@ -190,3 +190,77 @@ def test_an_interrupted_backfill_resumes_and_publishes_each_accepted_id_once(
         f"{listing.group(1) if listing else '?'} keys/s (moto)"
     )
     evidence.figures["ids_checked"] += len(accepted)
+
+
+SMALL = "crashstats-backfill-small"
+
+
+@pytest.fixture(scope="module")
+def small_bucket(moto_endpoint):
+    """One day of five accepted crashes: enough for one batch."""
+    s3 = moto_server.client("s3", moto_endpoint)
+    s3.create_bucket(Bucket=SMALL, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    ids = [events.new_crash_id("accept", DAYS[0]) for _ in range(5)]
+    for crash_id in ids:
+        s3.put_object(Bucket=SMALL, Key=events.raw_crash_key(crash_id), Body=b"{}")
+    return ids
+
+
+def refused(moto_endpoint, endpoint: str, checkpoint: Path) -> str:
+    """The one-day backfill of the small bucket fails (exit 1) and marks nothing done."""
+    args = ("--bucket", SMALL, "--from", str(DAYS[0]), "--function", "pigeon-prod")
+    env = commands.developer_environment(
+        AWS_ENDPOINT_URL_S3=moto_endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS
+    )
+    done = commands.run(
+        "backfill.py", *args, "--endpoint-url", endpoint, "--checkpoint", str(checkpoint), env=env
+    )
+    evidence.seen("backfill", done.stdout, done.stderr)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "backfill: error: the function did not take the batch after the start" in done.stderr
+    saved = json.loads(checkpoint.read_text()) if checkpoint.exists() else {}
+    assert not saved.get("last_key"), saved
+    assert not saved.get("complete"), saved
+    return done.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("PIGEON_KEY_PREFIX", "v3/raw_crash/", "its PIGEON_KEY_PREFIX is not --prefix"),
+        ("PIGEON_EVENT_NAMES", "ObjectCreated:Copy", "its PIGEON_EVENT_NAMES"),
+    ],
+)
+def test_a_function_that_ignores_the_keys_fails_the_backfill(
+    small_bucket, moto_endpoint, broker, pigeon_url, tmp_path, setting, value, said
+):
+    """Its invokes succeed, but it takes none of the keys (another key prefix, other event
+    names): the backfill fails, names the likely setting and publishes nothing."""
+    settings = {"PIGEON_ENV": "backfill", setting: value}
+    args = ("--concurrency", "1", "--function-name", "pigeon-prod")
+    with commands.lambda_endpoint(broker, pigeon_url, "ignored", *args, **settings) as found:
+        endpoint, queue = found
+        err = refused(moto_endpoint, endpoint, tmp_path / "checkpoint.json")
+        assert "it ignored 5 of the 5 records" in err, err
+        assert said in err, err
+        assert broker.bodies(queue) == []
+
+
+def test_a_function_that_is_not_pigeon_fails_the_backfill(small_bucket, moto_endpoint, tmp_path):
+    """--function names a function that answers every invoke with success and does nothing."""
+    root = tmp_path / "task"
+    root.mkdir()
+    (root / "other.py").write_text("def handler(event, context):\n    return None\n")
+    args = (
+        "--task-root",
+        str(root),
+        "--handler",
+        "other.handler",
+        "--function-name",
+        "pigeon-prod",
+    )
+    with commands.invoke_api(*args, env=commands.developer_environment()) as invocations:
+        endpoint = invocations.split("/2015-03-31/")[0]
+        err = refused(moto_endpoint, endpoint, tmp_path / "checkpoint.json")
+    assert "not Pigeon's invocation summary (nothing)" in err, err

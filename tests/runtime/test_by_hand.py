@@ -138,3 +138,53 @@ def test_make_smoke_leaves_the_broker_it_did_not_start_alone(broker, pigeon_url)
     names = broker.ctl("list_queues", "--quiet", "name").split()
     assert not [name for name in names if name.startswith("smoke.")], names
     assert "stopped" not in done.stdout + done.stderr
+
+
+def test_the_port_given_now_wins_over_the_port_the_tools_remembered(checkout, broker, queue):
+    """The last `make broker` chose a port whose broker is gone since; an invoke typed with
+    PIGEONTOOLS_RABBITMQ_PORT reaches the broker on that port, not the remembered one."""
+    env = commands.developer_environment()
+    scripts = checkout / "scripts"
+    gone = net.free_port()
+    chose = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), str(scripts / "rabbitmq.py"), "start"],
+        env={**env, "PIGEONTOOLS_RABBITMQ_PORT": str(broker.port)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert chose.returncode == 0, chose.stderr
+    remembered = checkout / ".cache" / "rabbitmq" / "port"
+    assert remembered.read_text().strip() == str(broker.port)
+    remembered.write_text(f"{gone}\n")  # what a start on a port whose broker stopped leaves
+    crash_id = events.new_crash_id("accept")
+    now = {**env, "PIGEON_QUEUES": queue, "PIGEONTOOLS_RABBITMQ_PORT": str(broker.port)}
+    done = subprocess.run(
+        [str(scripts / "invoke.sh"), "--local"],
+        input=json.dumps(events.for_crash_ids([crash_id])),
+        env=now,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    evidence.seen("invoke.sh", done.stdout, done.stderr)
+    assert done.returncode == 0, done.stderr
+    assert str(gone) not in done.stderr
+    shown = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), str(scripts / "consume_queue.py"), queue],
+        env=now,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.stdout == f"item: {crash_id}\n", shown.stderr
+    bad = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), str(scripts / "rabbitmq.py"), "url"],
+        env={**env, "PIGEONTOOLS_RABBITMQ_PORT": "56 72"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1, bad.stderr
+    assert "PIGEONTOOLS_RABBITMQ_PORT must be a TCP port (1-65535), not '56 72'" in bad.stderr
+    assert "Traceback" not in bad.stderr

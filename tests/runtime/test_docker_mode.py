@@ -66,3 +66,24 @@ def test_auto_mode_falls_back_to_the_local_runtime():
     done = commands.run("invoke.sh", input='{"not": "s3"}', env=env)
     assert done.returncode == 0, done.stderr
     assert "INIT_START Runtime Version: python:3.13.local" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "args"), [("invoke.sh", ()), ("local_runtime.py", ("invoke",))]
+)
+def test_without_a_mode_every_entry_point_takes_the_same_default(tmp_path, command, args):
+    """No --local/--docker, no PIGEONTOOLS_INVOKE_MODE: invoke.sh and local_runtime.py take the
+    one default (auto), so with an engine that answers (a stand-in `docker`: `docker info`
+    succeeds, anything else is recorded and fails) both go to Docker mode."""
+    calls = tmp_path / "docker.log"
+    docker_cli = tmp_path / "docker"
+    docker_cli.write_text(
+        f'#!/bin/sh\n[ "$1" = info ] && exit 0\necho "docker $*" >> "{calls}"\nexit 1\n'
+    )
+    docker_cli.chmod(0o755)
+    env = commands.developer_environment()
+    env.pop("PIGEONTOOLS_INVOKE_MODE", None)
+    env["PATH"] = f"{tmp_path}:{env['PATH']}"
+    done = commands.run(command, *args, input='{"not": "s3"}', env=env)
+    assert calls.exists(), done.stderr  # it asked the engine to run the function
+    assert "INIT_START Runtime Version: python:3.13.local" not in done.stderr

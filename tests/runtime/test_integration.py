@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from pigeon_tools import events, function
+from pigeon_tools import events
+from pigeon_tools.lambda_local import function
 from pigeon_tools.paths import ZIP
 from support import commands
 from support.in_process import ACCEPT_ID, SEED_KEYS

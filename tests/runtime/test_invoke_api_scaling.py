@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from pigeon_tools import events, function, moto_server, net
+from pigeon_tools import events, moto_server, net
+from pigeon_tools.lambda_local import function
 from pigeon_tools.paths import ZIP
 from support import commands, evidence
 

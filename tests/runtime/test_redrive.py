@@ -168,3 +168,62 @@ def test_with_the_broker_still_down_the_queue_stays_as_it_was(
     assert waiting(sqs, url) == 13
     bodies = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert all("requestPayload" in m["Body"] or m["Body"].startswith("not") for m in bodies)
+
+
+FAILS_BACK = """
+import json, urllib.parse, urllib.request
+
+def handler(event, context):
+    with open({log!r}, "a") as log:
+        log.write(json.dumps(event) + "\\n")
+    if {queue_url!r}:  # as Lambda does with an event it gave up on: to the on-failure queue
+        record = {{"requestPayload": event, "responsePayload": {{"errorType": "PublishError"}}}}
+        body = urllib.parse.urlencode(
+            {{"Action": "SendMessage", "MessageBody": json.dumps(record), "Version": "2012-11-05"}}
+        ).encode()
+        scope = "Credential=testing/20261130/us-west-2/sqs/aws4_request"  # moto routes by it
+        signed = f"AWS4-HMAC-SHA256 {{scope}}, SignedHeaders=host, Signature=0"
+        headers = {{"Authorization": signed}}
+        request = urllib.request.Request({queue_url!r}, body, headers)
+        urllib.request.urlopen(request, timeout=10).read()
+    raise RuntimeError("still failing")
+"""
+
+
+@pytest.mark.parametrize("case", ["fails-back", "held-past-visibility"])
+def test_a_redrive_ends_when_the_function_keeps_failing(
+    failed_events, moto_endpoint, tmp_path, case
+):
+    """The function fails every event again, and either fails it back to the queue as a new
+    message (what an asynchronous invoke does), or the run outlasts the messages' visibility
+    timeout so they come back: each event is still invoked once and the run ends, exit 1."""
+    sqs, url, _ = failed_events
+    root, log = tmp_path / "task", tmp_path / "invoked.jsonl"
+    root.mkdir()
+    send_to = url if case == "fails-back" else ""
+    (root / "failing.py").write_text(FAILS_BACK.format(log=str(log), queue_url=send_to))
+    args = (
+        "--task-root",
+        str(root),
+        "--handler",
+        "failing.handler",
+        "--function-name",
+        "pigeon-prod",
+    )
+    env = commands.developer_environment(
+        AWS_ENDPOINT_URL=moto_endpoint, **moto_server.FAKE_CREDENTIALS
+    )
+    hold = ["--visibility-timeout", "1"] if case == "held-past-visibility" else []
+    with commands.invoke_api(*args, env=env) as invocations:
+        endpoint = invocations.split("/2015-03-31/")[0]
+        out = finish(redrive(moto_endpoint, url, "--endpoint-url", endpoint, *hold), 1)
+    invoked = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(invoked) == 12, out  # each failed event once
+    assert len({json.dumps(e, sort_keys=True) for e in invoked}) == 12
+    assert "redriven: 0" in out
+    assert "failed: 12" in out
+    if case == "fails-back":
+        assert "not sent again (an event this run already sent): 12" in out
+        assert waiting(sqs, url) == 13 + 12  # the copies are Lambda's records: left for later
+    else:
+        assert waiting(sqs, url) == 13

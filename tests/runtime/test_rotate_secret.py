@@ -103,6 +103,13 @@ class Account:
             self.publish(function)
 
     def rotate(self, *args: str) -> str:
+        done = self.rotation(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        self.watch_passwords()
+        return done.stdout
+
+    def rotation(self, *args: str) -> Any:
+        """rotate_secret.py run, whatever its exit status."""
         node = self.broker.node
         env = commands.developer_environment(
             **node.environment(), AWS_ENDPOINT_URL=self.endpoint, AWS_REGION="us-west-2",
@@ -113,9 +120,8 @@ class Account:
             "rotate_secret.py", "--secret-id", self.arn, "--users", ",".join(self.users),
             "--ctl", ctl, *args, env=env, timeout=300,
         )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        self.watch_passwords()
-        return done.stdout
+        evidence.seen("rotate_secret", done.stdout, done.stderr)
+        return done
 
     def watch_passwords(self) -> None:
         """Every password the rotation made is watched by the secret scan."""
@@ -127,6 +133,13 @@ class Account:
     def named(self) -> str:
         value = self.client.get_secret_value(SecretId=self.arn)["SecretString"]
         return str(json.loads(value)["username"])
+
+    def stages(self) -> dict[str, list[str]]:
+        return dict(self.client.describe_secret(SecretId=self.arn)["VersionIdsToStages"])
+
+    def connected_users(self) -> set[str]:
+        listed = self.broker.ctl("list_connections", "user", "--quiet", "--no-table-headers")
+        return {line.strip() for line in listed.splitlines() if line.strip()}
 
     def drop_connections(self) -> None:
         """Every container must log in again at its next publish."""
@@ -152,6 +165,7 @@ def test_warm_and_cold_containers_keep_publishing_through_a_full_rotation(accoun
         account.drop_connections()
         account.everyone()
     assert account.named() == second
+    assert second in account.connected_users()  # the cold ones published as B
     # Rotation 2, B -> A: A's password changes while containers still hold it. It runs whole
     # while the containers publish, one after another, until it has finished.
     done = threading.Event()
@@ -175,6 +189,8 @@ def test_warm_and_cold_containers_keep_publishing_through_a_full_rotation(accoun
     assert account.named() == first
     account.drop_connections()
     account.everyone(cold=2)  # the ones holding B's login still work; new ones read A's
+    assert first in account.connected_users()  # with A's new password
+    assert second in account.connected_users()  # the warm ones, with B's cached one
     assert account.failures == []  # no invocation failed: nothing for Lambda to retry
     on_queue = broker.bodies(account.queue)
     assert Counter(on_queue) == Counter(account.published)  # 0 lost, none twice
@@ -192,3 +208,163 @@ def test_warm_and_cold_containers_keep_publishing_through_a_full_rotation(accoun
     account.everyone()
     assert account.failures, "changing the password in place should have failed an invocation"
     assert all("login refused" in failure for failure in account.failures)
+
+
+def test_each_step_works_on_the_rotations_own_version(account):
+    """AWS's ClientRequestToken: a resumed rotation continues the same version; a step given
+    another rotation's token refuses and changes nothing."""
+    out = account.rotate("--step", "create")
+    version = out.split("version ")[1].split()[0]
+    assert f"(to resume: --token {version})" in out
+    other = str(uuid.uuid4())
+    for step in ("create", "set", "finish"):
+        refused = account.rotation("--step", step, "--token", other)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert version in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert account.stages()[version] == ["AWSPENDING"]
+    assert other not in account.stages()
+    account.rotate("--step", "create", "--token", version)  # resumed: the same version
+    account.rotate("--token", version)  # and the rest of it
+    assert "AWSCURRENT" in account.stages()[version]
+    assert account.named() == account.users[1]
+
+
+def test_finish_tests_the_pending_login_again_before_it_switches(account, broker):
+    """The broker changed after the test step (the pending user's password was reset): finish
+    refuses, and the secret still names the current user."""
+    first, second = account.users
+    for step in ("create", "set", "test"):
+        account.rotate("--step", step)
+    broker.ctl("change_password", second, evidence.secret(secrets.token_urlsafe(18)))
+    refused = account.rotation("--step", "finish")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"the login was refused for {second}; nothing switched" in refused.stderr
+    assert account.named() == first
+
+
+def test_a_second_rotation_is_refused_while_one_runs(account):
+    import fcntl
+
+    from pigeon_tools.paths import CACHE
+
+    name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in account.arn)
+    lock = CACHE / "rotation" / f"{name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as handle:  # what a running rotation holds
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        refused = account.rotation()
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "another rotation of this secret is running" in refused.stderr
+    assert all(stages != ["AWSPENDING"] for stages in account.stages().values())
+    account.rotate()  # once it ended
+    assert account.named() == account.users[1]
+
+
+def test_the_other_user_gets_exactly_the_current_users_tags_and_permissions(account, broker):
+    """B exists from an older setup with a tag and a vhost A does not have: after the set step
+    B has A's tags and A's permissions per vhost, nothing more."""
+    first, second = account.users
+    vhost = f"old-{uuid.uuid4().hex[:6]}"
+    broker.ctl("add_vhost", vhost)
+    broker.ctl("add_user", second, evidence.secret(secrets.token_urlsafe(18)))
+    broker.ctl("set_user_tags", second, "management")
+    broker.ctl("set_permissions", "-p", vhost, second, ".*", ".*", ".*")
+    broker.ctl("set_user_tags", first, "monitoring")
+    broker.ctl("set_permissions", "-p", "/", first, "^pigeon$", "^amq\\.default$|x", "^$")
+    for step in ("create", "set"):
+        account.rotate("--step", step)
+
+    def grants(user: str) -> list[dict]:
+        listed = broker.ctl("list_user_permissions", "--formatter", "json", "--quiet", user)
+        return sorted(json.loads(listed), key=lambda g: g["vhost"])
+
+    def tags(user: str) -> list[str]:
+        listed = json.loads(broker.ctl("list_users", "--formatter", "json", "--quiet"))
+        return next(sorted(u["tags"]) for u in listed if u["user"] == user)
+
+    assert grants(second) == grants(first)
+    assert tags(second) == tags(first) == ["monitoring"]
+    broker.ctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="module")
+def managed_broker(tmp_path_factory, epmd):
+    """A node with RabbitMQ's management plugin on a port of its own: what Amazon MQ offers
+    instead of rabbitmqctl."""
+    from pigeon_tools import net
+    from pigeon_tools.broker import node as nodes
+    from support.broker import Broker
+
+    base = tmp_path_factory.mktemp("managed")
+    api = net.free_port()
+    node = nodes.Node(
+        f"pigeon-mgmt-{net.free_port()}", net.free_port(), base, epmd.port, home=base,
+        config=f"management.tcp.port = {api}\nmanagement.tcp.ip = 127.0.0.1",
+        plugins=("rabbitmq_management",),
+    )  # fmt: skip
+    node.start().wait_ready(120)
+    assert net.wait_until(lambda: net.listening(api), 120, 0.2), "no management listener"
+    yield Broker(node), f"http://127.0.0.1:{api}"
+    node.stop()
+
+
+def test_amazon_mq_rotates_through_the_management_api_and_the_new_login_publishes(
+    managed_broker, moto_endpoint, faithful_secrets_manager
+):
+    """No rabbitmqctl on PATH: --management-url does the set step over HTTP, with the current
+    user's tags and per-vhost permissions; after the rotation the new login publishes."""
+    from pigeon_tools import queues
+
+    broker, api = managed_broker
+    first, second = f"mq_a_{uuid.uuid4().hex[:6]}", f"mq_b_{uuid.uuid4().hex[:6]}"
+    vhost = f"crashes-{uuid.uuid4().hex[:6]}"
+    password = evidence.secret("pw-" + secrets.token_urlsafe(18))
+    broker.ctl("add_vhost", vhost)
+    broker.ctl("add_user", first, password)
+    broker.ctl("set_user_tags", first, "monitoring")
+    broker.ctl("set_permissions", "-p", "/", first, ".*", ".*", ".*")
+    broker.ctl("set_permissions", "-p", vhost, first, "^$", "^amq\\.default$", "^$")
+    client = moto_server.client("secretsmanager", moto_endpoint)
+    value = {"host": broker.host, "port": broker.port, "tls": False, "username": first,
+             "password": password}  # fmt: skip
+    arn = client.create_secret(
+        Name=f"pigeon-mq/{uuid.uuid4().hex[:6]}", SecretString=json.dumps(value)
+    )["ARN"]
+    env = commands.developer_environment(
+        AWS_ENDPOINT_URL=moto_endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS,
+        PIGEONTOOLS_RABBITMQ_ADMIN_USER="guest", PIGEONTOOLS_RABBITMQ_ADMIN_PASSWORD="guest",
+    )  # fmt: skip
+    env["PATH"] = "/usr/bin:/bin"  # the CLI tools' rabbitmqctl is not what this uses
+    done = commands.run(
+        "rotate_secret.py", "--secret-id", arn, "--users", f"{first},{second}",
+        "--management-url", api, "--ctl", "/nonexistent/rabbitmqctl", env=env, timeout=300,
+    )  # fmt: skip
+    evidence.seen("rotate_secret", done.stdout, done.stderr)
+    assert done.returncode == 0, done.stdout + done.stderr
+    new = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
+    evidence.secret(new["password"])
+    assert new["username"] == second
+    listed = {u["user"]: sorted(u["tags"]) for u in json.loads(
+        broker.ctl("list_users", "--formatter", "json", "--quiet"))}  # fmt: skip
+    assert listed[second] == listed[first] == ["monitoring"]
+
+    def grants(user: str) -> list[dict]:
+        found = broker.ctl("list_user_permissions", "--formatter", "json", "--quiet", user)
+        return sorted(json.loads(found), key=lambda g: g["vhost"])
+
+    assert grants(second) == grants(first)
+    url = broker.url_with(new["username"], new["password"])
+    queue = f"rotated.{uuid.uuid4().hex[:6]}"
+    queues.declare(url, queue)  # as the new user: its permissions on / are A's
+    crash_id = events.new_crash_id("accept")
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish("", queue, crash_id.encode())
+    finally:
+        connection.close()
+    assert queues.bodies(url, queue) == [crash_id]

@@ -79,7 +79,7 @@ def lambda_endpoint(
 ) -> Iterator[tuple[str, str]]:
     """The built zip served by the Invoke API, publishing to a fresh queue on the broker: what a
     boto3 Lambda client takes as --endpoint-url, and the queue."""
-    from pigeon_tools import function
+    from pigeon_tools.lambda_local import function
     from pigeon_tools.paths import ZIP
 
     queue = f"{prefix}.{os.urandom(4).hex()}"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pigeon_tools import function
+from pigeon_tools.lambda_local import function
 from pigeon_tools.lambda_local.sandbox import Outcome, Sandbox
 from pigeon_tools.lambda_local.spec import LoggingConfig
 from support import evidence

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pigeon_tools import envfile
+from pigeon_tools.lambda_local import envfile
 
 TRICKY = """\
 # a comment

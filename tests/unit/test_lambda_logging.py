@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pigeon_tools import function
+from pigeon_tools.lambda_local import function
 from pigeon_tools.lambda_local.environment import lambda_environment
 from pigeon_tools.lambda_local.spec import FunctionSpec, LoggingConfig
 from pigeon_tools.terraform import hcl

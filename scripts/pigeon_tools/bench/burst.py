@@ -35,11 +35,12 @@ from typing import Any
 
 import pika
 
-from pigeon_tools import events, function, net, queues
+from pigeon_tools import events, net, queues
 from pigeon_tools.bench import limits
 from pigeon_tools.bench.report import markdown_table
 from pigeon_tools.bench.stats import percentile
 from pigeon_tools.broker import node as nodes
+from pigeon_tools.lambda_local import function
 from pigeon_tools.lambda_local.sandbox import Sandbox
 from pigeon_tools.lambda_local.spec import FunctionSpec
 from pigeon_tools.paths import SCRIPTS

@@ -20,7 +20,7 @@ from pigeon_tools import moto_server
 from pigeon_tools.bench import cost, limits
 from pigeon_tools.bench.stats import median, percentile
 from pigeon_tools.bench.workbench import Workbench
-from pigeon_tools.function import HANDLER
+from pigeon_tools.lambda_local.function import HANDLER
 from pigeon_tools.paths import ROOT, ZIP
 
 SIDES = {
@@ -308,7 +308,7 @@ def import_times(
 
 
 def _quiet_environment() -> dict[str, str]:
-    from pigeon_tools import function
+    from pigeon_tools.lambda_local import function
 
     return function.environment(function.LOCAL_BROKER_URL, "bench", PIGEON_ENV="bench")
 

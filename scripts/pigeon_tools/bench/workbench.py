@@ -9,8 +9,9 @@ import shutil
 import uuid
 from pathlib import Path
 
-from pigeon_tools import archive, events, function, queues
+from pigeon_tools import archive, events, queues
 from pigeon_tools.build import bytecode
+from pigeon_tools.lambda_local import function
 from pigeon_tools.lambda_local.sandbox import Sandbox
 from pigeon_tools.lambda_local.spec import FunctionSpec
 from pigeon_tools.paths import ZIP

@@ -4,7 +4,8 @@ Keep a RabbitMQ that already answers there; else the compose service when a Dock
 answers; else a private node of Debian's rabbitmq-server under .cache/rabbitmq (plain AMQP and
 TLS on 5671), which lives on after the command, and is stopped by `make broker-stop` by PID.
 The port it chose (PIGEONTOOLS_RABBITMQ_PORT) is remembered, so that a later hand invoke or
-queue tool reaches the same broker where pigeon.env names the local default."""
+queue tool reaches the same broker where pigeon.env names the local default; a
+PIGEONTOOLS_RABBITMQ_PORT set for that later call wins over the remembered one."""
 
 from __future__ import annotations
 
@@ -41,7 +42,19 @@ def say(message: str) -> None:
 
 
 def _port(name: str, default: int) -> int:
-    return int(os.environ.get(name, str(default)))
+    found = env_port(name)
+    return default if found is None else found
+
+
+def env_port(name: str) -> int | None:
+    """The port an environment variable sets, None when unset; a value that is not a port
+    stops with a message naming the variable."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise BrokerError(f"{name} must be a TCP port (1-65535), not {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,11 @@ def start(ports: Ports | None = None) -> None:
 
 
 def chosen_port() -> int | None:
-    """The port the last `make broker` / `make run` used, if any."""
+    """The port hand-run tools use: PIGEONTOOLS_RABBITMQ_PORT when set (the caller's word wins
+    over what was remembered), else the one the last `make broker` / `make run` used, if any."""
+    given = env_port("PIGEONTOOLS_RABBITMQ_PORT")
+    if given is not None:
+        return given
     with suppress(OSError, ValueError):
         return int(CHOSEN.read_text().strip())
     return None
@@ -135,7 +152,7 @@ def hand_run_setting() -> str:
     caller's as given; else pigeon.env's, its local default node on the port the tools chose;
     "" when neither sets one (a secret instead, say)."""
     from pigeon.parsers import ConfigError, split_broker_urls
-    from pigeon_tools import function
+    from pigeon_tools.lambda_local import function
 
     given = os.environ.get("PIGEON_RABBITMQ_URL")
     if given:
@@ -150,7 +167,7 @@ def hand_run_setting() -> str:
 
 def hand_run_url() -> str:
     """The one broker a queue tool talks to: the first node of hand_run_setting()."""
-    from pigeon_tools import function
+    from pigeon_tools.lambda_local import function
 
     return hand_run_setting().split(",")[0].strip() or function.LOCAL_BROKER_URL
 

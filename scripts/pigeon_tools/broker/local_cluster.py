@@ -11,10 +11,11 @@ import shutil
 import signal
 from pathlib import Path
 
-from pigeon_tools import function, net
+from pigeon_tools import net
 from pigeon_tools.broker import local, processes
 from pigeon_tools.broker.cluster import Cluster
 from pigeon_tools.broker.probe import amqp_answers
+from pigeon_tools.lambda_local import function
 from pigeon_tools.paths import CACHE
 
 BASE = CACHE / "rabbitmq-cluster"

@@ -68,6 +68,7 @@ class Node:
     tls_port: int | None = None
     dist_port: int = 0  # Erlang distribution (clustering, rabbitmqctl); 0: a free one at start
     config: str = ""  # more rabbitmq.conf lines
+    plugins: tuple[str, ...] = ()  # enabled at boot (rabbitmq_management, …)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -133,7 +134,7 @@ class Node:
         (self.base / "log").mkdir(parents=True, exist_ok=True)
         (self.base / "mnesia").mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
-        (self.base / "enabled_plugins").write_text("[].\n")
+        (self.base / "enabled_plugins").write_text(f"[{','.join(self.plugins)}].\n")
         self._write_config()
         self.pid_file.unlink(missing_ok=True)
         with self.log.open("ab") as log:

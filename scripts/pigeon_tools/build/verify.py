@@ -11,11 +11,11 @@ import zipfile
 from pathlib import Path
 
 from pigeon_tools import archive as archives
-from pigeon_tools import function
 from pigeon_tools.build import bytecode, records
 from pigeon_tools.build import sbom as sboms
 from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.build.steps import BuildError, step
+from pigeon_tools.lambda_local import function
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, Lambda's limit for a function and its layers
 LAMBDA_ZIPPED_LIMIT = 52_428_800  # 50 MB, Lambda's limit for a zip uploaded directly

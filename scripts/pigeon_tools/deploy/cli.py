@@ -21,9 +21,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pigeon_tools.deploy import artifact, saved, summary
-from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS, note
+from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS, check_lock_file, note
 from pigeon_tools.deploy.context import ACTIONS, Context, Options
 from pigeon_tools.deploy.plan import Plan
 from pigeon_tools.deploy.refusals import report, run_checks
@@ -180,6 +181,10 @@ def output(ctx: Context, args: Sequence[str]) -> int:
         except SettingsError as error:
             print(f"deploy: {error}", file=sys.stderr)
             return 2
+        refused = check_lock_file(ctx)  # init is read-only on the lock file: say so first
+        if refused:
+            report(refused, "no init, no output")
+            return 1
         done = terraform.capture(init_args(state))
         if done.returncode != 0:
             print((done.stdout + done.stderr).strip(), file=sys.stderr)
@@ -190,12 +195,15 @@ def output(ctx: Context, args: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     options, rest = parse(sys.argv[1:] if argv is None else argv)
     environ = dict(os.environ)
-    ctx = Context(options=options, checkout=ROOT, root=TERRAFORM_ROOT, dist=DIST, environ=environ)
+    # PIGEONTOOLS_TERRAFORM_ROOT: another copy of the root (the runbook's test site), as the
+    # operator tools read it (pigeon_tools.operate.environment.terraform_root).
+    root = Path(environ.get("PIGEONTOOLS_TERRAFORM_ROOT") or TERRAFORM_ROOT)
+    ctx = Context(options=options, checkout=ROOT, root=root, dist=DIST, environ=environ)
     if options.action == "output":
         return output(ctx, rest)
     if options.action == "setting":
         try:
-            settings = load_settings(TERRAFORM_ROOT, options.env)
+            settings = load_settings(root, options.env)
             name = rest[0] if rest else ""
             # The architecture has a meaning when unset (x86_64), as the root's default has.
             value = settings.architecture if name == "architecture" else settings.get(name)
@@ -211,10 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(value if isinstance(value, str) else json.dumps(value))
         return 0
     if options.action == "apply-saved":
-        meta_path = saved.folder(TERRAFORM_ROOT, options.env) / saved.METADATA
+        meta_path = saved.folder(root, options.env) / saved.METADATA
         if meta_path.is_file():
             try:
-                allow = saved.read(TERRAFORM_ROOT, options.env).allow_destroy
+                allow = saved.read(root, options.env).allow_destroy
             except (OSError, ValueError, TypeError):
                 allow = ()
             # The reviewers approved the plan with these: the apply checks with the same.

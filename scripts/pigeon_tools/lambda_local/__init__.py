@@ -10,5 +10,6 @@ Modules by role: `spec` (what to run), `environment` (what reaches the function)
 REPORT line), `fleet` (a function's environments, scaled as Lambda scales them),
 `async_invoke` (the queue of Event invocations and its retries), `destinations` (the
 on-failure record and its SQS queue), `invoke_api` (Lambda's Invoke API for boto3 and
-`--endpoint-url`).
+`--endpoint-url`). What runs Pigeon in it: `function` (its handler, settings and a minimal
+environment), `envfile` (pigeon.env), `lambda_image` (the Docker mode's runtime image).
 """

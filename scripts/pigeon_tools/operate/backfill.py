@@ -144,16 +144,75 @@ class Backfill:
 
     def send(self, keys: list[str], summary: Summary) -> None:
         assert self.invoker is not None
+        resume = self.checkpoint.last_key or "the start"
         answer = self.invoker.invoke(events.event(keys, bucket=self.lister.bucket))
         if not answer.ok:
-            resume = self.checkpoint.last_key or "the start"
             raise BackfillError(
                 f"the function failed on the batch after {resume}: {answer.error}. "
                 "Nothing after that key is marked done: run the same command again to resume."
             )
-        result: dict[str, Any] = answer.payload if isinstance(answer.payload, dict) else {}
+        result, problem = taken(keys, self.lister.prefix, answer.payload)
+        if problem:
+            raise BackfillError(
+                f"the function did not take the batch after {resume}: {problem}. "
+                "Nothing after that key is marked done: fix that, then run the same command "
+                "again to resume."
+            )
         summary.batches += 1
-        summary.accepted += int(result.get("accepted", 0))
-        summary.published += sum(len(ids) for ids in result.get("published", {}).values())
+        summary.accepted += int(result["accepted"])
+        summary.published += sum(len(ids) for ids in result["published"].values())
         self.checkpoint.last_key = keys[-1]
         self.checkpoint.save()
+
+
+SUMMARY_COUNTS = ("records", "accepted", "deferred", "throttled", "ignored", "invalid")
+
+
+def taken(keys: list[str], prefix: str, payload: Any) -> tuple[dict[str, Any], str]:
+    """Pigeon's answer to a batch of raw-crash keys, and what is wrong with it ("" when the
+    function took every key: it read each record, decided each crash id as the key says, and
+    published each crash id it accepted to at least one queue unless it throttled it)."""
+    if not isinstance(payload, dict) or not all(
+        isinstance(payload.get(name), int) for name in SUMMARY_COUNTS
+    ):
+        snippet = json.dumps(payload)[:120] if payload is not None else "nothing"
+        return {}, (
+            f"its answer is not Pigeon's invocation summary ({snippet}): is it the Pigeon "
+            "function (--env, --function)?"
+        )
+    published = payload.get("published")
+    if not isinstance(published, dict):
+        return {}, f"its answer has no published queues ({json.dumps(payload)[:120]})"
+    count = len(keys)
+    if payload["records"] != count:
+        return payload, f"it read {payload['records']} of the {count} records sent"
+    if payload["ignored"]:
+        return payload, (
+            f"it ignored {payload['ignored']} of the {count} records: for it they are not "
+            f"raw-crash keys (its PIGEON_KEY_PREFIX is not --prefix {prefix!r}?) or not events "
+            "it takes (its PIGEON_EVENT_NAMES without ObjectCreated:Put?)"
+        )
+    accepted_ids: set[str] = set()
+    expected: Counter[str] = Counter()
+    for key in keys:
+        parsed = parse_key(key, prefix)
+        decision = classify(parsed.crash_id).value if parsed else "invalid"
+        expected[decision] += 1
+        if parsed and decision == "accept":
+            accepted_ids.add(parsed.crash_id)
+    decided = {"accept": "accepted", "defer": "deferred", "invalid": "invalid"}
+    wrong = [
+        f"{payload[field]} {field} where the keys say {expected[decision]}"
+        for decision, field in decided.items()
+        if payload[field] != expected[decision]
+    ]
+    if wrong:
+        return payload, "it decided " + ", ".join(wrong)
+    on_queues = {i for ids in published.values() if isinstance(ids, list) for i in ids}
+    missing = accepted_ids - on_queues
+    if missing and not payload["throttled"]:
+        return payload, (
+            f"it accepted {len(accepted_ids)} crash ids and published {len(missing)} of them to "
+            f"no queue (one: {sorted(missing)[0]})"
+        )
+    return payload, ""

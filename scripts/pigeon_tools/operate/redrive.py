@@ -3,7 +3,12 @@ up on (`requestPayload` the event, `responsePayload` the error). Each event is i
 its message is deleted only after that invoke succeeded. A failed one is made visible again when
 the run ends, and named in the summary; a message that is not a destination record is left
 alone. A run stops at an empty queue, at --max, or at Ctrl-C; what it did not delete is made
-visible again at once, for the next run."""
+visible again at once, for the next run.
+
+A run handles each message once and invokes each event once: a message it already handled
+that comes back (its visibility timeout passed during a long run) is not handled again, nor a
+new message holding an event it already invoked (the function failed it back to this queue).
+When a receive brings nothing it has not handled, the run stops, so it always ends."""
 
 from __future__ import annotations
 
@@ -37,11 +42,12 @@ class Summary:
     redriven: list[str] = field(default_factory=list)  # message ids
     failed: dict[str, str] = field(default_factory=dict)  # message id -> error
     skipped: dict[str, str] = field(default_factory=dict)  # message id -> why
+    again: dict[str, str] = field(default_factory=dict)  # message id -> the one it repeats
     planned: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def touched(self) -> bool:
-        return bool(self.redriven or self.failed or self.skipped or self.planned)
+        return bool(self.redriven or self.failed or self.skipped or self.again or self.planned)
 
     def lines(self, dry_run: bool) -> list[str]:
         if dry_run:
@@ -52,6 +58,9 @@ class Summary:
             found += [f"  failed {m}: {error}" for m, error in sorted(self.failed.items())]
         found.append(f"skipped (not a destination record): {len(self.skipped)}")
         found += [f"  skipped {m}: {why}" for m, why in sorted(self.skipped.items())]
+        if self.again:
+            found.append(f"not sent again (an event this run already sent): {len(self.again)}")
+            found += [f"  again {m}: the event of {was}" for m, was in sorted(self.again.items())]
         return found
 
 
@@ -100,6 +109,7 @@ class Redrive:
         self.sqs, self.queue_url, self.invoker = sqs, queue_url, invoker
         self.prefix, self.names, self.visibility = prefix, names, visibility_timeout
         self.summary = Summary()
+        self.sent: dict[str, str] = {}  # the events this run invoked (or listed) -> message id
 
     def waiting(self) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -126,18 +136,23 @@ class Redrive:
     def run(self, dry_run: bool = False, most: int | None = None) -> Summary:
         """Drain the queue; `self.summary` holds what was done so far, also after Ctrl-C."""
         self.summary = summary = Summary()
+        self.sent = {}
         pending: dict[str, str] = {}  # message id -> receipt: received, not deleted
+        handled: set[str] = set()  # message ids: each is handled once a run
         total = self.waiting()
         try:
             with Progress(min(total, most or total), "redrive", "events") as progress:
                 while most is None or progress.done < most:
                     received = self.receive()
-                    # Every message received is released unless deleted, also those past --max.
+                    # Every message received is released unless deleted, also those past --max
+                    # and those handled before (their newest receipt is the one that counts).
                     pending.update((m["MessageId"], m["ReceiptHandle"]) for m in received)
-                    messages = received[: None if most is None else most - progress.done]
-                    if not messages:
+                    fresh = [m for m in received if m["MessageId"] not in handled]
+                    messages = fresh[: None if most is None else most - progress.done]
+                    if not messages:  # empty, or only what this run handled: it would loop
                         break
                     for message in messages:
+                        handled.add(message["MessageId"])
                         if self.one(message, dry_run, summary):
                             del pending[message["MessageId"]]
                         progress.advance(note=f"{len(summary.failed)} failed")
@@ -164,6 +179,11 @@ class Redrive:
         if isinstance(found, str):
             summary.skipped[message["MessageId"]] = found
             return False
+        event = json.dumps(found.event, sort_keys=True)
+        if event in self.sent:  # sent (or listed) once this run: not again, so the run ends
+            summary.again[found.message_id] = self.sent[event]
+            return False
+        self.sent[event] = found.message_id
         if dry_run or self.invoker is None:
             summary.planned[found.error_type].extend(found.crash_ids)
             return False

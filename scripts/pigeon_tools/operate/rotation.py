@@ -8,7 +8,13 @@ steps:
 2. set: that user gets that password on the broker (created if missing, with the current
    user's tags and permissions);
 3. test: every node of the pending version accepts the login;
-4. finish: AWSCURRENT moves to the pending version (the old one becomes AWSPREVIOUS).
+4. finish: every node accepts the pending login again, then AWSCURRENT moves to the pending
+   version (the old one becomes AWSPREVIOUS).
+
+Every step works on one version, the rotation's token (AWS's ClientRequestToken): given
+(--token), a step refuses a pending version of another rotation; else create picks it (or
+keeps the pending version a stopped rotation left) and prints it for a resume. A rotation holds
+a lock file (.cache/rotation/) so that a second one from the same machine is refused at once.
 
 No running container notices: its open connection stays, and its cached login (the previous
 user) still works. A container that starts reads the new user. The previous user's password
@@ -18,12 +24,16 @@ the secret again (pigeon.credentials) and connects as the current user.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shlex
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -148,11 +158,84 @@ class Rabbitmqctl:
         else:
             self.run("add_user", user, secret=password)
         self.run("set_user_tags", user, *users[like])
-        for grant in self.permissions(like):
+        grants = self.permissions(like)
+        for grant in grants:
             self.run(
                 "set_permissions", "-p", grant["vhost"], user,
                 grant["configure"], grant["write"], grant["read"],
             )  # fmt: skip
+        wanted = {grant["vhost"] for grant in grants}
+        for grant in self.permissions(user):  # exactly `like`'s set: none left over
+            if grant["vhost"] not in wanted:
+                self.run("clear_permissions", "-p", grant["vhost"], user)
+
+
+class ManagementApi:
+    """The broker's users through RabbitMQ's management HTTP API (`/api/users`,
+    `/api/permissions`): Amazon MQ for RabbitMQ, which has no rabbitmqctl. `base` is the
+    console's URL (https://b-….mq.REGION.amazonaws.com); an administrator's login does it."""
+
+    def __init__(self, base: str, user: str, password: str, timeout: float = 30.0) -> None:
+        if urlsplit(base).scheme not in ("http", "https"):
+            raise RotationError(f"--management-url must be an http(s) URL, not {base!r}")
+        self.base, self.timeout = base.rstrip("/"), timeout
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        import urllib.error
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 (http(s) only: checked above)
+            self.base + path, data=data, method=method, headers=self.headers
+        )
+        what = f"{method} {path.split('?')[0]}"
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            said = " ".join(error.read().decode("utf-8", "replace").split())[:200]
+            raise RotationError(
+                f"the management API refused {what} (HTTP {error.code}): {said}"
+            ) from None
+        except OSError as error:
+            raise RotationError(f"the management API did not answer {what}: {error}") from None
+        return json.loads(raw) if raw.strip() else None
+
+    @staticmethod
+    def _name(text: str) -> str:
+        return quote(text, safe="")
+
+    def users(self) -> dict[str, list[str]]:
+        found = {}
+        for entry in self.call("GET", "/api/users"):
+            tags = entry.get("tags", [])
+            found[entry["name"]] = tags.split(",") if isinstance(tags, str) else list(tags)
+        return {user: [t for t in tags if t] for user, tags in found.items()}
+
+    def permissions(self, user: str) -> list[dict[str, str]]:
+        return list(self.call("GET", f"/api/users/{self._name(user)}/permissions"))
+
+    def set_login(self, user: str, password: str, like: str) -> None:
+        """`user` logs in with `password` and may do what `like` may (tags and permissions)."""
+        users = self.users()
+        if like not in users:
+            raise RotationError(f"the broker has no user {like} (the secret's current user)")
+        self.call(
+            "PUT", f"/api/users/{self._name(user)}",
+            {"password": password, "tags": ",".join(users[like])},
+        )  # fmt: skip
+        grants = self.permissions(like)
+        for grant in grants:
+            where = f"/api/permissions/{self._name(grant['vhost'])}/{self._name(user)}"
+            rights = {k: grant[k] for k in ("configure", "write", "read")}
+            self.call("PUT", where, rights)
+        wanted = {grant["vhost"] for grant in grants}
+        for grant in self.permissions(user):  # exactly `like`'s set: none left over
+            if grant["vhost"] not in wanted:
+                where = f"/api/permissions/{self._name(grant['vhost'])}/{self._name(user)}"
+                self.call("DELETE", where)
 
 
 def login_works(url: str, timeout: float = 10.0) -> str | None:
@@ -183,12 +266,16 @@ class Rotation:
         secrets: Any,
         secret_id: str,
         users: tuple[str, str],
-        broker: Rabbitmqctl,
+        broker: Rabbitmqctl | ManagementApi,
         say: Callable[[str], None] = print,
         check_login: Callable[[str], str | None] = login_works,
+        token: str | None = None,
     ) -> None:
         self.secrets, self.secret_id, self.users = secrets, secret_id, users
         self.broker, self.say, self.check_login = broker, say, check_login
+        # The version this rotation works on (AWS's ClientRequestToken): given, every step
+        # works on that version only; else create picks it and the later steps follow it.
+        self.token = token
 
     def stages(self) -> dict[str, list[str]]:
         described = self.secrets.describe_secret(SecretId=self.secret_id)
@@ -231,6 +318,12 @@ class Rotation:
     def create(self) -> Login:
         current = self.current()
         found = self.pending()
+        if found is not None and self.token and found.version != self.token:
+            raise RotationError(
+                f"another rotation is in progress: its version {found.version} is staged "
+                f"AWSPENDING, not {self.token}; finish it (--token {found.version}) or remove "
+                "its AWSPENDING stage"
+            )
         if found is not None:
             if found.user != self.other(current):
                 raise RotationError(
@@ -243,20 +336,29 @@ class Rotation:
             PasswordLength=32, ExcludePunctuation=True, RequireEachIncludedType=True
         )["RandomPassword"]
         value = with_login(current.value, self.other(current), password)
-        version = str(uuid.uuid4())
+        version = self.token or str(uuid.uuid4())
         self.secrets.put_secret_value(
             SecretId=self.secret_id,
             ClientRequestToken=version,
             SecretString=json.dumps(value),
             VersionStages=["AWSPENDING"],
         )
-        self.say(f"create: version {version} staged AWSPENDING for user {self.other(current)}")
+        self.say(
+            f"create: version {version} staged AWSPENDING for user {self.other(current)} "
+            f"(to resume: --token {version})"
+        )
+        self.token = version
         return Login(version, value)
 
     def _pending_or_fail(self) -> tuple[Login, Login]:
         current, found = self.current(), self.pending()
         if found is None:
             raise RotationError("no pending version: run the create step first")
+        if self.token and found.version != self.token:
+            raise RotationError(
+                f"the pending version is {found.version}, not this rotation's {self.token}: "
+                "another rotation took over; nothing done"
+            )
         return current, found
 
     def set(self) -> None:
@@ -266,6 +368,9 @@ class Rotation:
 
     def test(self) -> None:
         _, found = self._pending_or_fail()
+        self._logins(found)
+
+    def _logins(self, found: Login) -> None:
         for url in found.urls():
             problem = self.check_login(url)
             host = url.rpartition("@")[2].split("/")[0]
@@ -275,6 +380,7 @@ class Rotation:
 
     def finish(self) -> None:
         current, found = self._pending_or_fail()
+        self._logins(found)  # again, right before: the broker may have changed since the test
         self.secrets.update_secret_version_stage(
             SecretId=self.secret_id,
             VersionStage="AWSCURRENT",
@@ -289,9 +395,41 @@ class Rotation:
             "password until the next rotation"
         )
 
-    def run(self, steps: tuple[str, ...] = STEPS) -> None:
-        for step in steps:
-            if step == "create":
-                self.create()
-            else:
-                getattr(self, step)()
+    def run(self, steps: tuple[str, ...] = STEPS, lock: Path | None = None) -> None:
+        """The steps in order, holding `lock` (a file) so that no other rotation of this
+        secret runs from this machine meanwhile."""
+        with held(lock):
+            for step in steps:
+                if step == "create":
+                    self.create()
+                else:
+                    getattr(self, step)()
+
+
+@contextmanager
+def held(lock: Path | None) -> Iterator[None]:
+    """An exclusive lock on the file `lock` (none when None); refused at once when held."""
+    if lock is None:
+        yield
+        return
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RotationError(
+                f"another rotation of this secret is running ({holder}, lock {lock}); "
+                "wait for it to end"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -44,7 +44,7 @@ def setting_names() -> frozenset[str]:
 
 def setting(name: str) -> str:
     """A setting as a local invoke gives it to the function: the caller's over pigeon.env."""
-    from pigeon_tools import envfile
+    from pigeon_tools.lambda_local import envfile
 
     from_file = envfile.read(ENV_FILE) if ENV_FILE.exists() else {}
     return os.environ.get(name) or from_file.get(name, "")
@@ -119,7 +119,7 @@ def spec(
     """Pigeon as the local runtime runs it: the env file, then (on the command line) the
     caller's values of Pigeon's settings, then `environment` over both; Lambda's logging
     configuration from the function module (or `logging=LoggingConfig(…)`)."""
-    from pigeon_tools import envfile
+    from pigeon_tools.lambda_local import envfile
 
     values = envfile.read(env_file) if env_file else {}
     values.update(caller_settings() if from_caller else {})

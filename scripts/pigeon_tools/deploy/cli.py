@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pigeon_tools.deploy import artifact, saved, summary
 from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS, note
@@ -100,6 +101,9 @@ def facts_shown(ctx: Context) -> list[tuple[str, str]]:
         )
     if ctx.options.allow_destroy:
         shown.append(("allow-destroy", " ".join(sorted(ctx.options.allow_destroy))))
+    tfplan = ctx.root / plan_file(ctx.env)
+    if tfplan.is_file():
+        shown.append(("tfplan sha256 (what an approval approves)", saved.file_sha256(tfplan)))
     return shown
 
 
@@ -134,7 +138,7 @@ def deploy(ctx: Context) -> int:
         return 1
     (folder / saved.PLAN_TEXT).write_text(plan_text)
     refusals = run_checks(PLAN_CHECKS, ctx)
-    summary.write(ctx.environ, title, facts_shown(ctx), refusals, plan_text)
+    summary.write(ctx.environ, title, facts_shown(ctx), refusals, plan_text, ctx.facts.plan)
     if refusals:
         (ctx.root / plan_file(ctx.env)).unlink(missing_ok=True)
         report(refusals, "nothing applied (the plan is deleted)")
@@ -145,6 +149,13 @@ def deploy(ctx: Context) -> int:
         return 0
     if terraform.run(apply_args(ctx.env)) != 0:
         print("deploy: terraform apply failed (above)", file=sys.stderr)
+        if options.action == "apply-saved":
+            print(
+                "deploy: if Terraform says `Saved plan is stale`, another apply changed "
+                f"{ctx.env}'s state since this plan: it is superseded and never applied; plan "
+                "again (re-run the whole workflow) to deploy this commit",
+                file=sys.stderr,
+            )
         return 1
     note(f"{ctx.env}: applied (artifact {ctx.facts.zip_sha256})")
     return 0
@@ -169,6 +180,11 @@ def write_metadata(ctx: Context) -> None:
             ci_run_id=ctx.environ.get("ARTIFACT_RUN_ID") or None,
         ),
     )
+    # The workflow's plan job passes it to the apply job, which applies only that tfplan.
+    github_output = ctx.environ.get("GITHUB_OUTPUT")
+    if github_output:
+        with Path(github_output).open("a") as out:
+            out.write(f"plan-sha256={saved.file_sha256(ctx.root / plan_file(ctx.env))}\n")
 
 
 def output(ctx: Context, args: Sequence[str]) -> int:

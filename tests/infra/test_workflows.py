@@ -180,6 +180,9 @@ def test_deploy_plans_then_applies_exactly_that_plan_behind_the_environment():
     # deploy.sh applies only the tfplan of the sha256 the plan job reported (and the summary).
     [applying] = [s for s in apply["steps"] if "apply-saved" in s.get("run", "")]
     assert applying["env"]["APPROVED_PLAN_SHA256"] == "${{ needs.plan.outputs.plan-sha256 }}"
+    # prod's stage-applied check, in both jobs, asks about the run whose artifact this is.
+    assert applying["env"]["ARTIFACT_RUN_ID"] == "${{ needs.plan.outputs.artifact-run-id }}"
+    assert step["env"]["ARTIFACT_RUN_ID"] == "${{ steps.run.outputs.id }}"
 
 
 def test_what_a_deploy_may_destroy_is_an_input_passed_to_deploy_sh():

@@ -41,7 +41,7 @@ clean: ## remove build outputs (not .venv or .cache)
 
 ##@ Build
 build: install ## build/, dist/pigeon.zip and its .sha256 (ARCH=x86_64|arm64)
-	@POETRY=$$(scripts/bootstrap.sh) $(PY) scripts/build.py --arch $(ARCH)
+	@poetry=$$(scripts/bootstrap.sh) && POETRY=$$poetry $(PY) scripts/build.py --arch $(ARCH)
 
 reproducible: install ## build twice from scratch and compare the sha256 (CI's gate)
 	@scripts/build_twice.sh ARCH=$(ARCH)
@@ -56,7 +56,7 @@ test: build ## everything: lint, build, every test (starts its own RabbitMQ node
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	@$(MAKE) --no-print-directory checkov lint-workflows
-	POETRY=$$(scripts/bootstrap.sh) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
+	poetry=$$(scripts/bootstrap.sh) && POETRY=$$poetry $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: build ## the unit tests: no broker, no runtime
 	$(VENV)/bin/pytest tests/unit

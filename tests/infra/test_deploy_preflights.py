@@ -82,6 +82,7 @@ def test_prod_takes_main_or_the_release_tag_it_deploys_never_another_tag(world):
         Bucket="crashes-prod", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
     )
     world.attest_artifact(world.dist, ref="refs/tags/v1.2.0")
+    world.stage_applied(commit_of(world.dist))
     released = run(world, "prod", "plan", GITHUB_REF="refs/tags/v1.2.0")
     assert released.returncode == 0, released.stderr
     other = run(world, "prod", "plan", GITHUB_REF="refs/tags/v1.3.0")

@@ -41,8 +41,9 @@ def calls_in(world, checkout):
     return [c["args"] for c in world.terraform_calls() if c["chdir"] == root]
 
 
-def test_the_apply_job_applies_exactly_the_saved_plan(world):
-    done = world.deploy(world.planner, "stage", "plan")
+def test_the_apply_job_applies_exactly_the_saved_plan(world, tmp_path):
+    outputs = tmp_path / "github-output"
+    done = world.deploy(world.planner, "stage", "plan", GITHUB_OUTPUT=str(outputs))
     assert done.returncode == 0, done.stderr
     folder = saved_folder(world, world.planner)
     meta = json.loads((folder / "metadata.json").read_text())
@@ -55,11 +56,24 @@ def test_the_apply_job_applies_exactly_the_saved_plan(world):
     assert meta["ci_run_id"] == "4242"
     assert "-backend-config=key=pigeon/stage.tfstate" in meta["backend"]
     assert "Plan: " in (folder / "plan.txt").read_text()
+    # The plan job's output: the sha256 of the tfplan the reviewers approve.
+    [approved] = [
+        line.removeprefix("plan-sha256=")
+        for line in outputs.read_text().splitlines()
+        if line.startswith("plan-sha256=")
+    ]
+    assert approved == meta["plan_sha256"]
 
     hand_over(world)
     # The apply job's environment has the apply role, not the plan environment's state settings.
     applied = world.deploy(
-        world.applier, "stage", "apply-saved", TF_STATE_BUCKET="", TF_STATE_REGION=""
+        world.applier,
+        "stage",
+        "apply-saved",
+        TF_STATE_BUCKET="",
+        TF_STATE_REGION="",
+        GITHUB_ACTIONS="true",
+        APPROVED_PLAN_SHA256=approved,
     )
     assert applied.returncode == 0, applied.stderr
     calls = calls_in(world, world.applier)
@@ -78,9 +92,17 @@ def test_the_apply_job_refuses_another_commit_another_zip_or_another_plan(world)
     zip_path = world.applier / "dist" / "pigeon.zip"
     zip_path.write_bytes(zip_path.read_bytes() + b"\0")
     (world.applier / "dist" / "pigeon.zip.sha256").write_text(base64_sha256(zip_path) + "\n")
-    done = world.deploy(world.applier, "stage", "apply-saved", GITHUB_SHA="1" * 40)
+    done = world.deploy(
+        world.applier,
+        "stage",
+        "apply-saved",
+        GITHUB_SHA="1" * 40,
+        GITHUB_ACTIONS="true",
+        APPROVED_PLAN_SHA256="0" * 64,
+    )
     assert done.returncode == 1
     assert "saved-plan: tfplan is not the plan the metadata describes" in done.stderr
+    assert f"the approved plan {'0' * 64}" in done.stderr
     assert (
         f"the plan was made at commit {commit_of(world.planner / 'dist')}, this is {'1' * 40}"
         in (done.stderr)
@@ -117,3 +139,5 @@ def test_a_plan_made_stale_by_another_apply_fails_as_terraform_says(world):
     done = world.deploy(world.applier, "stage", "apply-saved")
     assert done.returncode == 1
     assert "Error: Saved plan is stale" in done.stderr
+    # Two runs waiting for approval: the one approved second is superseded, never applied.
+    assert "it is superseded and never applied" in done.stderr

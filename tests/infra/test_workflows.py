@@ -15,6 +15,9 @@ CI = yaml.safe_load((WORKFLOWS / "ci.yml").read_text())
 DEPLOY = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
 LOCK = yaml.safe_load((WORKFLOWS / "terraform-lock.yml").read_text())
 ALL = {"ci.yml": CI, "deploy.yml": DEPLOY, "terraform-lock.yml": LOCK}
+# GitHub fails a job that waited this long for its environment's reviewers: a plan artifact
+# must outlive the wait, and need not outlive it.
+APPROVAL_WAIT_DAYS = 30
 MAKE_TARGETS = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.MULTILINE))
 
 
@@ -152,17 +155,34 @@ def test_deploy_plans_then_applies_exactly_that_plan_behind_the_environment():
     assert artifact["with"]["name"] == "pigeon-${{ steps.settings.outputs.architecture }}"
     assert artifact["with"]["run-id"] == "${{ steps.run.outputs.id }}"
     assert "scripts/ci_run_for_commit.sh" in runs(plan)
-    # The saved plan goes from one job to the other as an artifact, hidden folder and all.
+    # The saved plan goes from one job to the other as an artifact, hidden folder and all: one
+    # per environment and run attempt, never overwritten, kept as long as an approval may wait.
     [upload] = step_using(plan, "upload-artifact")
-    assert upload["with"]["name"] == "plan-${{ env.DEPLOY_ENVIRONMENT }}"
+    [step] = [s for s in plan["steps"] if s.get("id") == "plan"]
+    assert step["env"]["PLAN_ARTIFACT"] == (
+        "plan-${{ env.DEPLOY_ENVIRONMENT }}-${{ github.run_id }}-${{ github.run_attempt }}"
+    )
+    assert 'echo "plan-artifact=$PLAN_ARTIFACT" >> "$GITHUB_OUTPUT"' in step["run"]
+    assert upload["with"]["name"] == "${{ steps.plan.outputs.plan-artifact }}"
     assert upload["with"]["path"] == "terraform/environments/.plan/${{ env.DEPLOY_ENVIRONMENT }}/"
     assert upload["with"]["include-hidden-files"] is True
+    assert upload["with"]["overwrite"] is False
+    assert upload["with"]["retention-days"] == APPROVAL_WAIT_DAYS
+    assert plan["outputs"]["plan-artifact"] == "${{ steps.plan.outputs.plan-artifact }}"
+    assert plan["outputs"]["plan-sha256"] == "${{ steps.plan.outputs.plan-sha256 }}"
     zip_download, plan_download = step_using(apply, "download-artifact")
     assert zip_download["with"]["run-id"] == "${{ needs.plan.outputs.artifact-run-id }}"
     assert zip_download["with"]["name"] == "pigeon-${{ needs.plan.outputs.architecture }}"
-    assert plan_download["with"]["name"] == upload["with"]["name"]
+    # The very artifact the plan job made (a re-run of the apply alone keeps its outputs).
+    assert plan_download["with"]["name"] == "${{ needs.plan.outputs.plan-artifact }}"
     assert "run-id" not in plan_download["with"]  # this run's plan, no other
     assert plan_download["with"]["path"].rstrip("/") == upload["with"]["path"].rstrip("/")
+    # deploy.sh applies only the tfplan of the sha256 the plan job reported (and the summary).
+    [applying] = [s for s in apply["steps"] if "apply-saved" in s.get("run", "")]
+    assert applying["env"]["APPROVED_PLAN_SHA256"] == "${{ needs.plan.outputs.plan-sha256 }}"
+    # prod's stage-applied check, in both jobs, asks about the run whose artifact this is.
+    assert applying["env"]["ARTIFACT_RUN_ID"] == "${{ needs.plan.outputs.artifact-run-id }}"
+    assert step["env"]["ARTIFACT_RUN_ID"] == "${{ steps.run.outputs.id }}"
 
 
 def test_what_a_deploy_may_destroy_is_an_input_passed_to_deploy_sh():
@@ -294,3 +314,125 @@ def test_a_lock_pull_request_github_may_not_open_says_which_setting_to_turn_on()
     setting = "Allow GitHub Actions to create and approve pull requests"
     assert setting in " ".join(why["env"]["WHY"].split())
     assert setting in (ROOT / "docs" / "ci-cd.md").read_text()
+
+
+# --- the hostile review of issue 20 ---------------------------------------------------------
+
+SCRIPTS = sorted((ROOT / "scripts").glob("*.sh"))
+GITHUB_FILES = re.compile(r"\$\{?GITHUB_(OUTPUT|ENV|STEP_SUMMARY|PATH)\b")
+# `NAME=$(…)` as a whole simple command: bash -e stops on the substitution's failure.
+BARE = re.compile(
+    r"(?:^|;|&&|\|\||\bthen|\bdo|\belse)\s*[A-Za-z_]\w*=\$\((?:[^()]|\([^()]*\))*\)"
+    r"\s*(?=$|;|&&|\|\||\bfi\b|#)"
+)
+MASKING = re.compile(r"\b(local|export|declare|readonly|typeset)\s+[A-Za-z_]\w*=\$\(")
+PREFIX = re.compile(
+    r"(?:^|[;&|]|\bthen|\bdo)\s*@?[A-Za-z_]\w*=\$\$?\((?:[^()]|\([^()]*\))*\)\s+[^;&|#\s]"
+)
+
+
+def swallowed(line: str, *, strict: bool) -> str | None:
+    """Why a command substitution on this line hides a failure (None: it does not)."""
+    if "$(" not in line:
+        return None
+    if GITHUB_FILES.search(line) and ">>" in line:
+        return "a $(…) in what is written to a GITHUB_* file: its failure is lost"
+    if MASKING.search(line):
+        return "local/export NAME=$(…) returns the builtin's status, not the command's"
+    if PREFIX.search(line):
+        return "NAME=$(…) before a command: the command runs whatever the substitution did"
+    if strict and BARE.sub("", line).count("$(") > 0:
+        return "a $(…) inside a command's arguments: assign it first (NAME=$(…)), then use it"
+    return None
+
+
+def test_no_command_substitution_swallows_a_failure():
+    """`echo "x=$(cmd)" >> $GITHUB_OUTPUT` writes `x=` and goes on when cmd fails."""
+    assert swallowed('echo "x=$(cmd)" >> "$GITHUB_OUTPUT"', strict=False)
+    assert swallowed('echo "id=${A:-$(cmd)}" >> $GITHUB_OUTPUT', strict=False)
+    assert swallowed("export x=$(cmd)", strict=False)
+    assert swallowed("POETRY=$$(scripts/bootstrap.sh) $(PY) scripts/build.py", strict=False)
+    assert swallowed('tool "$(sed -n p f)" x', strict=True)
+    assert not swallowed('x=$(scripts/deploy.sh "$ENV" setting region)', strict=True)
+    assert not swallowed('if [ -z "$id" ]; then id=$(cmd "$SHA"); fi', strict=True)
+    found = []
+    for name, workflow in ALL.items():
+        for job_name, job in workflow["jobs"].items():
+            for step in job.get("steps", []):
+                for line in step.get("run", "").splitlines():
+                    why = swallowed(line, strict=True)
+                    if why:
+                        found.append(f"{name}:{job_name}: {line.strip()}: {why}")
+    for path in [*SCRIPTS, ROOT / "Makefile"]:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            why = swallowed(line, strict=False)
+            if why:
+                found.append(f"{path.name}:{number}: {line.strip()}: {why}")
+    assert not found, "\n".join(found)
+
+
+def test_a_workflow_step_that_writes_outputs_stops_on_a_failure():
+    for name, workflow in ALL.items():
+        for job_name, job in workflow["jobs"].items():
+            for step in job.get("steps", []):
+                run = step.get("run", "")
+                if "$(" in run and "GITHUB_OUTPUT" in run:
+                    assert run.lstrip().startswith("set -euo pipefail"), f"{name}:{job_name}"
+
+
+def test_a_push_to_main_is_never_cancelled_a_pull_request_is():
+    concurrency = CI["concurrency"]
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    group = concurrency["group"]
+    # A pull request's runs share its ref's group; any other run has a group of its own.
+    assert "format('ci-pr-{0}', github.ref)" in group
+    assert "format('ci-run-{0}', github.run_id)" in group
+    assert group.index("github.event_name == 'pull_request'") < group.index("github.run_id")
+    assert LOCK["concurrency"]["cancel-in-progress"] is False
+    for name in ("plan", "apply"):
+        assert DEPLOY["jobs"][name]["concurrency"]["cancel-in-progress"] is False
+
+
+def test_prod_promotion_names_the_job_that_applied_stage():
+    from pigeon_tools.deploy.ci_run import STAGE_APPLY_JOB
+
+    caller = [n for n, j in CI["jobs"].items() if j.get("uses", "").endswith("deploy.yml")]
+    applying = [n for n, j in DEPLOY["jobs"].items() if "apply-saved" in runs(j)]
+    assert caller == ["deploy-stage"]
+    assert applying == ["apply"]
+    assert "name" not in CI["jobs"]["deploy-stage"]
+    assert "name" not in DEPLOY["jobs"]["apply"]
+    assert f"{caller[0]} / {applying[0]}" == STAGE_APPLY_JOB
+    assert "stage-applied" in [check.name for check in PREFLIGHTS]
+
+
+def test_secrets_are_environment_secrets_of_the_job_that_uses_them_never_a_forks():
+    on = DEPLOY[True] if True in DEPLOY else DEPLOY["on"]
+    assert "secrets" not in (on["workflow_call"] or {})
+    for name, workflow in ALL.items():
+        events = workflow[True] if True in workflow else workflow["on"]
+        assert "pull_request_target" not in events, name
+        for job_name, job in workflow["jobs"].items():
+            assert "secrets" not in job, f"{name}:{job_name} passes secrets on"
+            if "secrets." in yaml.safe_dump(job.get("steps", [])):
+                assert "environment" in job, f"{name}:{job_name} reads a repository secret"
+    pull_request = DEPLOY["jobs"]["pull-request-plan"]
+    assert (
+        "github.event.pull_request.head.repo.full_name == github.repository" in (pull_request["if"])
+    )
+    assert "actions" not in pull_request["permissions"]
+    assert "attestations" not in pull_request["permissions"]
+
+
+def test_a_pre_release_or_a_tag_of_another_name_deploys_nothing():
+    on = DEPLOY[True] if True in DEPLOY else DEPLOY["on"]
+    assert on["release"] == {"types": ["published"]}
+    assert "push" not in on  # a tag push alone deploys nothing
+    condition = " ".join(DEPLOY["jobs"]["plan"]["if"].split())
+    assert "!github.event.release.prerelease" in condition
+    assert "!github.event.release.draft" in condition
+    assert "startsWith(github.event.release.tag_name, 'v')" in condition
+    assert DEPLOY["jobs"]["apply"]["needs"] == "plan"
+    assert "release" in [check.name for check in PREFLIGHTS]
+    ci_on = CI[True] if True in CI else CI["on"]
+    assert ci_on["push"] == {"branches": ["main"]}  # no tags

@@ -191,6 +191,16 @@ class World:
         for name in ("pigeon.zip", "pigeon.cdx.json"):
             self.attest(dist / name, ref)
 
+    def stage_applied(self, commit: str, run_id: int = 4242, conclusion: str = "success") -> None:
+        """GitHub has ci run RUN_ID of a push to main at COMMIT whose stage apply ended so."""
+        from pigeon_tools.deploy.ci_run import STAGE_APPLY_JOB
+
+        store = self.gh_dir / "runs.json"
+        runs = json.loads(store.read_text()) if store.is_file() else []
+        jobs = [{"name": STAGE_APPLY_JOB, "status": "completed", "conclusion": conclusion}]
+        runs.append(ci_run_record(run_id, commit, "2026-01-01T10:00:00Z", jobs=jobs))
+        store.write_text(json.dumps(runs))
+
     def terraform_calls(self) -> list[dict[str, Any]]:
         log = self.terraform_dir / "calls.jsonl"
         if not log.is_file():

@@ -1,10 +1,11 @@
-"""A stand-in `gh` for the deploy tests: `attestation verify`, `run list` and `run download`,
-answered as gh 2.6x answers them (cli/cli pkg/cmd/attestation/verify, pkg/cmd/run), failures
-included; everything else fails loudly.
+"""A stand-in `gh` for the deploy tests: `attestation verify`, `run list`, `run view --json` and
+`run download`, answered as gh 2.6x answers them (cli/cli pkg/cmd/attestation/verify,
+pkg/cmd/run), failures included; everything else fails loudly.
 
 Its world is $FAKE_GH_DIR:
     attestations.json   [{"sha256", "repo", "ref", "workflow", "runner"}]: what GitHub stores
-    runs.json           workflow runs as the API lists them (gh's --json field names)
+    runs.json           workflow runs as the API lists them (gh's --json field names; "jobs":
+                        [{"name", "status", "conclusion"}] for `run view --json jobs`)
     artifacts/<run id>/<artifact name>/…   each run's artifacts
     calls.jsonl         one line per call
 
@@ -174,6 +175,23 @@ def run_list(args: list[str]) -> int:
     return 0
 
 
+def run_view(args: list[str]) -> int:
+    positional, flags = options(args)
+    repo = flags.get("--repo", ["OWNER/REPO"])[0]
+    run_id = positional[0] if positional else ""
+    found = [r for r in load("runs.json", []) if str(r.get("databaseId")) == run_id]
+    if not found:
+        err(f"HTTP 404: Not Found (https://api.github.com/repos/{repo}/actions/runs/{run_id})\n")
+        return 1
+    fields = flags["--json"][0].split(",") if "--json" in flags else []
+    if not fields:
+        err("stand-in gh: run view without --json is not supported\n")
+        return 1
+    run = found[0]
+    print(json.dumps({f: run.get(f, [] if f == "jobs" else None) for f in fields}, indent=2))
+    return 0
+
+
 def run_download(args: list[str]) -> int:
     positional, flags = options(args)
     run_id = positional[0]
@@ -205,6 +223,8 @@ def main() -> int:
         return verify(args[2:])
     if args[:2] == ["run", "list"]:
         return run_list(args[2:])
+    if args[:2] == ["run", "view"]:
+        return run_view(args[2:])
     if args[:2] == ["run", "download"]:
         return run_download(args[2:])
     err(f"stand-in gh: unsupported: gh {' '.join(args)}\n")

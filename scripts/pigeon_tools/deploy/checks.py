@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from pigeon_tools.build.package import base64_sha256
-from pigeon_tools.deploy import artifact, aws, notifications, saved
+from pigeon_tools.deploy import artifact, aws, ci_run, notifications, saved
 from pigeon_tools.deploy.context import Context
 from pigeon_tools.deploy.refusals import Check, CheckFailed, Refusal
 from pigeon_tools.deploy.settings import (
@@ -24,9 +25,11 @@ from pigeon_tools.deploy.settings import (
     load_settings,
     second_sources,
 )
-from pigeon_tools.deploy.terraform import Backend, backend, init_args
+from pigeon_tools.deploy.terraform import Backend, backend, init_args, is_state_of
 
 LOCK_FILE = ".terraform.lock.hcl"
+# The tfplan sha256 the reviewers approved (the plan job's output; deploy.yml's apply job).
+APPROVED_PLAN_SHA256 = "APPROVED_PLAN_SHA256"
 # What holds messages or crash ids: a delete or a replace loses it (CONTRACTS.md, item 5), and
 # the function, whose asynchronous event queue (events S3 sent, not yet run) goes with it.
 DATA_HOLDING = (
@@ -107,6 +110,32 @@ def check_saved_plan(ctx: Context) -> list[Refusal]:
         refusals.append(
             Refusal("saved-plan", "the plan is of an unattested zip: it is never applied", fix)
         )
+    approved = ctx.environ.get(APPROVED_PLAN_SHA256, "")
+    if approved and plan_path.is_file() and saved.file_sha256(plan_path) != approved:
+        refusals.append(
+            Refusal(
+                "saved-plan",
+                f"tfplan has sha256 {saved.file_sha256(plan_path)}, the approved plan {approved}",
+                "apply only the plan the reviewers approved: the plan job's plan-artifact of this "
+                "run attempt (re-run the whole workflow to plan again)",
+            )
+        )
+    elif not approved and ctx.environ.get("GITHUB_ACTIONS") == "true":
+        refusals.append(
+            Refusal(
+                "saved-plan",
+                f"{APPROVED_PLAN_SHA256} is not set: which plan was approved is unknown",
+                "the apply job passes the plan job's plan-sha256 output (deploy.yml)",
+            )
+        )
+    if not is_state_of(Backend(meta.backend), ctx.env):
+        refusals.append(
+            Refusal(
+                "saved-plan",
+                f"the plan's state is not {ctx.env}'s: {' '.join(meta.backend) or 'none'}",
+                fix,
+            )
+        )
     commit = ctx.commit()
     if commit != meta.commit:
         refusals.append(
@@ -126,6 +155,59 @@ def check_saved_plan(ctx: Context) -> list[Refusal]:
                 )
             )
     return refusals
+
+
+def check_release(ctx: Context) -> list[Refusal]:
+    """A GitHub release deploys prod only when it is a published, full release of a tag v*."""
+    if ctx.environ.get("GITHUB_EVENT_NAME") != "release":
+        return []
+    try:
+        event = json.loads(Path(ctx.environ.get("GITHUB_EVENT_PATH", "")).read_text())
+        release = event["release"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckFailed(
+            Refusal("release", f"cannot read the release event ({error})", "run it again")
+        ) from error
+    tag = str(release.get("tag_name") or "")
+    problems = []
+    if ctx.env != "prod":
+        problems.append(f"a release deploys prod only, not {ctx.env}")
+    if release.get("prerelease"):
+        problems.append(f"{tag} is a pre-release: pre-releases deploy nothing")
+    if release.get("draft"):
+        problems.append(f"{tag} is a draft release")
+    if not artifact.allowed("prod", f"refs/tags/{tag}"):
+        problems.append(f"tag {tag!r} is not a release tag (v*)")
+    ref = ctx.environ.get("GITHUB_REF", "")
+    if ref and ref != f"refs/tags/{tag}":
+        problems.append(f"the run's ref {ref} is not the release's tag refs/tags/{tag}")
+    fix = "publish a full release (not a pre-release) of a tag v*, or run deploy by hand"
+    return [Refusal("release", problem, fix) for problem in problems]
+
+
+def check_stage_applied(ctx: Context) -> list[Refusal]:
+    """prod: the ci run of this commit on main applied it to stage (its deploy-stage / apply job
+    succeeded), the run whose artifact this is."""
+    if ctx.env != "prod" or ctx.options.allow_unattested:
+        return []
+    commit = ctx.commit()
+    fix = (
+        "promote only a commit stage runs: wait for (or re-run) the deploy-stage job of its ci "
+        "run on main, then deploy prod from that run (docs/ci-cd.md, Promote to prod)"
+    )
+    if not commit:
+        raise CheckFailed(Refusal("stage-applied", "cannot tell this checkout's commit", fix))
+    repo = repository(ctx)
+    try:
+        run_id = ctx.environ.get("ARTIFACT_RUN_ID") or ci_run.ci_run(commit, repo)
+        run = ci_run.view(run_id, repo)
+    except (ci_run.NoRun, ValueError, OSError) as error:
+        raise CheckFailed(Refusal("stage-applied", str(error), fix)) from error
+    why = ci_run.stage_not_applied(run, commit)
+    if why is not None:
+        return [Refusal("stage-applied", why, fix)]
+    note(f"stage-applied: ci run {run_id} applied {commit[:12]} to stage")
+    return []
 
 
 def check_state_backend(ctx: Context) -> list[Refusal]:
@@ -402,9 +484,22 @@ PREFLIGHTS: tuple[Check[Context], ...] = (
         check_one_source,
     ),
     Check(
+        "release",
+        "on a GitHub release: prod only, a published full release (no pre-release, no draft) "
+        "of a tag v*",
+        check_release,
+    ),
+    Check(
+        "stage-applied",
+        "prod: the ci run of this commit on main applied it to stage (deploy-stage / apply "
+        "succeeded)",
+        check_stage_applied,
+    ),
+    Check(
         "saved-plan",
         "apply-saved: the plan folder's metadata names this commit, this zip, an attested "
-        "build, and its tfplan",
+        "build, this environment's state, and its tfplan, whose sha256 is the approved plan's "
+        f"({APPROVED_PLAN_SHA256}; required in GitHub Actions)",
         check_saved_plan,
     ),
     Check(

@@ -22,6 +22,13 @@ EVENT = "push"
 FIELDS = "databaseId,headSha,headBranch,event,conclusion,workflowName,createdAt"
 
 
+# The job of a ci run that applied stage: ci.yml's deploy-stage calling deploy.yml's apply (GitHub
+# names a called workflow's job "<caller job> / <called job>"). Prod deploys only a commit whose
+# ci run has it succeeded (tests/infra/test_workflows.py ties the name to both files).
+STAGE_APPLY_JOB = "deploy-stage / apply"
+VIEW_FIELDS = "databaseId,headSha,headBranch,event,conclusion,workflowName,jobs"
+
+
 class NoRun(Exception):
     """No run fits; the message says what to do."""
 
@@ -73,6 +80,34 @@ def ci_run(commit: str, repository: str | None = None) -> str:
         )
     newest = max(runs, key=lambda r: str(r.get("createdAt", "")))
     return str(newest["databaseId"])
+
+
+def view(run_id: str, repository: str | None) -> dict[str, Any]:
+    """gh run view RUN --json …: the run and its jobs."""
+    where = ["--repo", repository] if repository else []
+    command = ["gh", "run", "view", run_id, "--json", VIEW_FIELDS, *where]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise NoRun(f"gh run view {run_id} failed: {done.stderr.strip() or done.stdout.strip()}")
+    answer: dict[str, Any] = json.loads(done.stdout or "{}")
+    return answer
+
+
+def stage_not_applied(run: Mapping[str, Any], commit: str) -> str | None:
+    """Why this ci run is no evidence that stage applied `commit` (None: it is)."""
+    if not fits({**run, "conclusion": "success"}, commit):
+        return (
+            f"ci run {run.get('databaseId')} is of {run.get('event')} to "
+            f"{run.get('headBranch')} at {run.get('headSha')}, "
+            f"not of a push to {BRANCH} at {commit}"
+        )
+    jobs = [j for j in run.get("jobs") or [] if j.get("name") == STAGE_APPLY_JOB]
+    if not jobs:
+        return f"ci run {run.get('databaseId')} has no {STAGE_APPLY_JOB!r} job: stage never applied"
+    if not all(j.get("conclusion") == "success" for j in jobs):
+        said = ", ".join(str(j.get("conclusion") or j.get("status")) for j in jobs)
+        return f"stage's apply in ci run {run.get('databaseId')} did not succeed ({said})"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@
     deploy.sh ENV apply-saved                     apply the plan a `plan` saved (CI's apply job)
     deploy.sh ENV output [terraform output options, e.g. -raw secret_arn]
     deploy.sh ENV setting NAME                    a setting of ENV.tfvars (or the root's default)
+    deploy.sh ENV policy plan|apply               the IAM policy of ENV's plan or apply role
 
 ENV is stage or prod. The artifact is in dist/ (`gh run download`: docs/deploy.md, First
 deploy); PIGEONTOOLS_REPOSITORY (or GITHUB_REPOSITORY) names the repository whose CI built it.
@@ -20,10 +21,10 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pigeon_tools.deploy import artifact, saved, summary
+from pigeon_tools.deploy import artifact, iam, saved, summary
 from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS, check_lock_file, note
 from pigeon_tools.deploy.context import ACTIONS, Context, Options
 from pigeon_tools.deploy.plan import Plan
@@ -37,6 +38,7 @@ from pigeon_tools.deploy.terraform import (
     plan_args,
     plan_dir,
     plan_file,
+    state_key,
 )
 from pigeon_tools.paths import DIST, ROOT
 
@@ -50,7 +52,7 @@ def parse(argv: Sequence[str]) -> tuple[Options, list[str]]:
         prog="deploy.sh", description=__doc__.split("\n\n")[0], usage=__doc__.split("\n\n")[1]
     )
     parser.add_argument("env", choices=ENVIRONMENTS)
-    parser.add_argument("action", choices=(*ACTIONS, "output", "setting"))
+    parser.add_argument("action", choices=(*ACTIONS, "output", "setting", "policy"))
     parser.add_argument("--allow-unattested", action="store_true")
     parser.add_argument("--allow-destroy", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--source-ref", metavar="REF")
@@ -62,7 +64,7 @@ def parse(argv: Sequence[str]) -> tuple[Options, list[str]]:
                 f"{' '.join(bad)}: only -target=… and -replace=… go on to terraform plan; "
                 f"settings come from {args.env}.tfvars alone"
             )
-    elif args.action != "output" and args.action != "setting" and rest:
+    elif args.action not in ("output", "setting", "policy") and rest:
         parser.error(f"{args.action} takes no more arguments: {' '.join(rest)}")
     allow = {a for item in args.allow_destroy for a in item.split() if a}
     options = Options(
@@ -101,6 +103,9 @@ def facts_shown(ctx: Context) -> list[tuple[str, str]]:
         )
     if ctx.options.allow_destroy:
         shown.append(("allow-destroy", " ".join(sorted(ctx.options.allow_destroy))))
+    tfplan = ctx.root / plan_file(ctx.env)
+    if tfplan.is_file():
+        shown.append(("tfplan sha256 (what an approval approves)", saved.file_sha256(tfplan)))
     return shown
 
 
@@ -135,7 +140,7 @@ def deploy(ctx: Context) -> int:
         return 1
     (folder / saved.PLAN_TEXT).write_text(plan_text)
     refusals = run_checks(PLAN_CHECKS, ctx)
-    summary.write(ctx.environ, title, facts_shown(ctx), refusals, plan_text)
+    summary.write(ctx.environ, title, facts_shown(ctx), refusals, plan_text, ctx.facts.plan)
     if refusals:
         (ctx.root / plan_file(ctx.env)).unlink(missing_ok=True)
         report(refusals, "nothing applied (the plan is deleted)")
@@ -146,6 +151,13 @@ def deploy(ctx: Context) -> int:
         return 0
     if terraform.run(apply_args(ctx.env)) != 0:
         print("deploy: terraform apply failed (above)", file=sys.stderr)
+        if options.action == "apply-saved":
+            print(
+                "deploy: if Terraform says `Saved plan is stale`, another apply changed "
+                f"{ctx.env}'s state since this plan: it is superseded and never applied; plan "
+                "again (re-run the whole workflow) to deploy this commit",
+                file=sys.stderr,
+            )
         return 1
     note(f"{ctx.env}: applied (artifact {ctx.facts.zip_sha256})")
     return 0
@@ -170,6 +182,11 @@ def write_metadata(ctx: Context) -> None:
             ci_run_id=ctx.environ.get("ARTIFACT_RUN_ID") or None,
         ),
     )
+    # The workflow's plan job passes it to the apply job, which applies only that tfplan.
+    github_output = ctx.environ.get("GITHUB_OUTPUT")
+    if github_output:
+        with Path(github_output).open("a") as out:
+            out.write(f"plan-sha256={saved.file_sha256(ctx.root / plan_file(ctx.env))}\n")
 
 
 def output(ctx: Context, args: Sequence[str]) -> int:
@@ -192,6 +209,35 @@ def output(ctx: Context, args: Sequence[str]) -> int:
     return terraform.passthrough(["output", *args])
 
 
+def role_policy(env: str, rest: Sequence[str], environ: Mapping[str, str]) -> int:
+    """The plan or apply role's policy, from the types the modules declare (deploy/iam.py)."""
+    if list(rest) not in (["plan"], ["apply"]):
+        print("deploy: usage: deploy.sh ENV policy plan|apply", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(TERRAFORM_ROOT, env)
+        key = state_key(env, environ)
+    except SettingsError as error:
+        print(f"deploy: {error}", file=sys.stderr)
+        return 2
+    types = iam.declared(TERRAFORM_ROOT.parent)
+    missing = iam.uncovered(types)
+    if missing:
+        print(f"deploy: no IAM actions known for {', '.join(missing)}", file=sys.stderr)
+        return 1
+    document = iam.policy(
+        types,
+        role=rest[0],
+        state_bucket=environ.get("TF_STATE_BUCKET") or "STATE_BUCKET",
+        state_key=key,
+        crash_bucket=str(settings.get("bucket_name") or "CRASH_BUCKET"),
+        account_id=str(settings.get("account_id") or "ACCOUNT_ID"),
+        env=env,
+    )
+    print(iam.render(document), end="")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options, rest = parse(sys.argv[1:] if argv is None else argv)
     environ = dict(os.environ)
@@ -201,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = Context(options=options, checkout=ROOT, root=root, dist=DIST, environ=environ)
     if options.action == "output":
         return output(ctx, rest)
+    if options.action == "policy":
+        return role_policy(options.env, rest, environ)
     if options.action == "setting":
         try:
             settings = load_settings(root, options.env)

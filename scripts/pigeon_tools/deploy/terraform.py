@@ -8,13 +8,20 @@ two checkouts at different paths and compares."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pigeon_tools.deploy.settings import ARTIFACT_DIR, TRAFFIC_ENABLED, SettingsError, artifact_dir
+from pigeon_tools.deploy.settings import (
+    ARTIFACT_DIR,
+    TRAFFIC_ENABLED,
+    SettingsError,
+    artifact_dir,
+    read_tfvars,
+)
 
 # How long a deploy waits for another one's state lock before it fails.
 LOCK_TIMEOUT = "10m"
@@ -51,12 +58,55 @@ class Backend:
         return f"{where}, key {values.get('key', '?')}"
 
 
+# Settings of backend.hcl that would decide where the state lives besides the key deploy.sh
+# gives: with one, stage and prod could share a state.
+STATE_LOCATION_SETTINGS = ("key", "workspace_key_prefix")
+KEY_PREFIX = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+
+
+def state_key(env: str, environ: Mapping[str, str]) -> str:
+    """${TF_STATE_KEY_PREFIX:-pigeon}/<env>.tfstate: one state per environment, always."""
+    prefix = environ.get("TF_STATE_KEY_PREFIX") or "pigeon"
+    if not KEY_PREFIX.fullmatch(prefix) or any(p in (".", "..") for p in prefix.split("/")):
+        raise SettingsError(
+            f"TF_STATE_KEY_PREFIX={prefix!r} is not a plain S3 key prefix (letters, digits, "
+            "., _, - and /)"
+        )
+    return f"{prefix}/{env}.tfstate"
+
+
+def state_key_arg(env: str, environ: Mapping[str, str]) -> str:
+    return f"-backend-config=key={state_key(env, environ)}"
+
+
+def is_state_of(state: Backend, env: str) -> bool:
+    """The backend's key (the last one given: Terraform's) is <prefix>/<env>.tfstate."""
+    keys = [a.removeprefix("-backend-config=key=") for a in state.args if "=key=" in a]
+    if not keys:
+        return False
+    prefix, _, name = keys[-1].rpartition("/")
+    return name == f"{env}.tfstate" and bool(KEY_PREFIX.fullmatch(prefix))
+
+
 def backend(root: Path, env: str, environ: Mapping[str, str]) -> Backend:
     """backend.hcl (not committed) or TF_STATE_BUCKET and TF_STATE_REGION; the state key is
-    ${TF_STATE_KEY_PREFIX:-pigeon}/<env>.tfstate. In GitHub Actions the variables come from the
-    `<env>-plan` environment, so stage and prod may keep their state in different accounts."""
-    key = f"-backend-config=key={environ.get('TF_STATE_KEY_PREFIX') or 'pigeon'}/{env}.tfstate"
+    ${TF_STATE_KEY_PREFIX:-pigeon}/<env>.tfstate, and nothing else may set it (a backend.hcl
+    with a key or workspace_key_prefix, TF_WORKSPACE) so stage and prod never share a state.
+    In GitHub Actions the variables come from the `<env>-plan` environment, so stage and prod
+    may keep their state in different accounts."""
+    if environ.get("TF_WORKSPACE"):
+        raise SettingsError(
+            "TF_WORKSPACE is set: the state of each environment is its own key, in the default "
+            "workspace (unset it)"
+        )
+    key = state_key_arg(env, environ)
     if (root / "backend.hcl").is_file():
+        found = sorted(set(read_tfvars(root / "backend.hcl")) & set(STATE_LOCATION_SETTINGS))
+        if found:
+            raise SettingsError(
+                f"terraform/environments/backend.hcl sets {', '.join(found)}: deploy.sh gives "
+                "each environment its own state key (remove the line)"
+            )
         return Backend(("-backend-config=backend.hcl", key))
     bucket, region = environ.get("TF_STATE_BUCKET"), environ.get("TF_STATE_REGION")
     if not bucket or not region:

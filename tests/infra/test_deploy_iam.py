@@ -1,0 +1,125 @@
+"""The plan and apply roles' policies come from the types the modules declare: a module that adds
+a resource type the table does not cover fails here, before a first apply stops on AccessDenied
+part way (issue 20 review, item 6)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+from pigeon_tools.deploy import iam
+from pigeon_tools.paths import ROOT
+
+TERRAFORM = ROOT / "terraform"
+ACTION = re.compile(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+")
+
+
+def policy(role, types=None):
+    return iam.policy(
+        types or iam.declared(TERRAFORM),
+        role=role,
+        state_bucket="state",
+        state_key="pigeon/prod.tfstate",
+        crash_bucket="crashes-prod",
+        account_id="123456789012",
+        env="prod",
+    )
+
+
+def allowed(document):
+    found = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Allow":
+            action = statement["Action"]
+            found.update([action] if isinstance(action, str) else action)
+    return found
+
+
+def test_every_type_the_modules_declare_is_covered():
+    types = iam.declared(TERRAFORM)
+    # What the first apply creates (the review's list): all of it is declared and covered.
+    for needed in (
+        "aws_lambda_function",
+        "aws_iam_role",
+        "aws_s3_bucket_notification",
+        "aws_sqs_queue",
+        "aws_secretsmanager_secret",
+        "aws_kms_key",
+        "aws_cloudwatch_metric_alarm",
+        "aws_cloudwatch_log_group",
+    ):
+        assert needed in types["resource"], needed
+    assert iam.uncovered(types) == []
+
+
+def test_a_module_adding_an_unknown_type_is_caught(tmp_path):
+    module = tmp_path / "terraform" / "modules" / "new"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text(
+        'resource "aws_sns_topic" "t" {}\ndata "aws_ami" "a" {}\nresource "terraform_data" "x" {}\n'
+        'resource "datadog_monitor" "m" {}\n'
+    )
+    examples = tmp_path / "terraform" / "examples" / "e"
+    examples.mkdir(parents=True)
+    (examples / "main.tf").write_text('resource "aws_instance" "i" {}\n')  # never deployed
+    types = iam.declared(tmp_path / "terraform")
+    assert iam.uncovered(types) == ["data aws_ami", "resource aws_sns_topic"]
+
+
+def test_the_apply_role_may_do_everything_each_type_needs_the_plan_role_only_read():
+    types = iam.declared(TERRAFORM)
+    apply, plan = allowed(policy("apply")), allowed(policy("plan"))
+    for name in types["resource"]:
+        if name in iam.RESOURCES:
+            access = iam.RESOURCES[name]
+            assert set(access.read) <= plan, name
+            assert set(access.read) | set(access.write) <= apply, name
+            # Writes the plan role must never have (a shared action like ec2 tags: none here).
+            assert not (set(access.write) - set(access.read)) & (plan - {"s3:PutObject"}), name
+    for name in types["data"]:
+        assert set(iam.DATA.get(name, ())) <= plan
+    assert set(iam.PREFLIGHT) <= plan & apply
+    for action in apply | plan:
+        assert ACTION.fullmatch(action), action
+        assert "*" not in action, action
+
+
+def test_the_state_is_this_environments_and_only_apply_writes_it():
+    plan, apply = policy("plan"), policy("apply")
+    [state] = [s for s in apply["Statement"] if s["Sid"] == "State"]
+    assert state["Resource"] == "arn:aws:s3:::state/pigeon/prod.tfstate"
+    assert "s3:PutObject" in state["Action"]
+    [state] = [s for s in plan["Statement"] if s["Sid"] == "State"]
+    assert state["Action"] == ["s3:GetObject"]
+    [lock] = [s for s in plan["Statement"] if s["Sid"] == "StateLock"]
+    assert lock["Resource"] == "arn:aws:s3:::state/pigeon/prod.tfstate.tflock"
+    [deny] = [s for s in plan["Statement"] if s["Effect"] == "Deny"]
+    assert "secretsmanager:GetSecretValue" in deny["Action"]
+    assert not [s for s in apply["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    [passrole] = [s for s in apply["Statement"] if s["Sid"] == "PassTheFunctionsRole"]
+    assert passrole["Resource"] == "arn:aws:iam::123456789012:role/pigeon-prod*"
+    assert passrole["Condition"]["StringEquals"]["iam:PassedToService"] == "lambda.amazonaws.com"
+
+
+def test_deploy_sh_prints_the_policy_for_an_environment():
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "deploy.sh"), "stage", "policy", "apply"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TF_STATE_BUCKET": "my-state"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    resources = [s["Resource"] for s in document["Statement"]]
+    assert "arn:aws:s3:::my-state/pigeon/stage.tfstate" in resources
+    assert "lambda:CreateFunction" in allowed(document)
+    wrong = subprocess.run(
+        [str(ROOT / "scripts" / "deploy.sh"), "stage", "policy", "admin"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 2
+    assert "policy plan|apply" in wrong.stderr

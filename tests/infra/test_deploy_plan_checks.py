@@ -321,7 +321,8 @@ def test_unreserved_is_null_not_0_and_passes_on_a_fresh_account(world, deploy_aw
 
 def test_removing_a_reservation_gives_it_back_even_on_a_full_account(world, deploy_aws):
     _, behaviour, _ = deploy_aws
-    behaviour.concurrent_executions, behaviour.unreserved = 110, 100  # 10 reserved by Pigeon
+    behaviour.concurrent_executions = behaviour.unreserved = 110
+    behaviour.reserve(10)  # Pigeon's own, which the plan removes: 100 left, Lambda's minimum
     world.plan(plan_document(function(["update"], -1, reserved_before=10)))
     assert run(world, "stage", "apply").returncode == 0
 

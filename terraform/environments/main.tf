@@ -28,6 +28,7 @@ module "pigeon" {
   function             = var.function
   sqs                  = var.sqs
   bucket_notifications = var.bucket_notifications
+  broker               = var.broker
 
   alarm_actions   = var.alarm_actions
   datadog_enabled = var.datadog_enabled

@@ -74,6 +74,15 @@ sqs = {
   oldest_message_alarm_seconds       = 900
 }
 
+# The broker's capacity: the plan refuses a reserved_concurrent_executions whose connections (one
+# per execution environment), with the other clients', exceed it (docs/deploy.md, sizing).
+broker = {
+  connection_limit            = null          # or the number, e.g. a RabbitMQ 4 broker's connection_max
+  instance_type               = "mq.t3.micro" # EDIT: the Amazon MQ broker's instance type, or null
+  other_connections           = 5             # EDIT: the processor and any other client's connections
+  connections_per_environment = 1
+}
+
 # The bucket's entries that are not Pigeon's, and its EventBridge setting. The notification
 # resource owns the bucket's WHOLE configuration: copy here what
 #   aws s3api get-bucket-notification-configuration --bucket BUCKET

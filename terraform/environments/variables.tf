@@ -43,9 +43,8 @@ variable "delivery" {
 }
 
 variable "traffic_enabled" {
-  description = "The traffic gate, set by scripts/deploy.sh on every plan: true only when the broker secret has a current value. False: nothing sends events to the function."
+  description = "The traffic gate, set by scripts/deploy.sh on every plan: true only when the broker secret has a current value. False: nothing sends events to the function. Required, with no default: no plan turns traffic on (or off) by leaving it out."
   type        = bool
-  default     = false
   nullable    = false
 }
 
@@ -119,6 +118,17 @@ variable "sqs" {
   })
 }
 
+variable "broker" {
+  description = "What the broker holds, for the plan's check that the function's concurrency fits it, by the pigeon module's names (terraform/modules/pigeon/README.md): connection_limit, or instance_type (Amazon MQ), or both null for no check; other_connections; connections_per_environment."
+  type = object({
+    connection_limit            = number
+    instance_type               = string
+    other_connections           = number
+    connections_per_environment = number
+  })
+  nullable = false
+}
+
 variable "bucket_notifications" {
   description = "The bucket's entries that are not Pigeon's, and its EventBridge setting, by the bucket_notification module's variable names: written back unchanged, since the notification resource owns the bucket's WHOLE configuration (docs/deploy.md)."
   type = object({
@@ -142,6 +152,7 @@ variable "bucket_notifications" {
     }))
     eventbridge = bool
   })
+  nullable = false
 }
 
 variable "alarm_actions" {

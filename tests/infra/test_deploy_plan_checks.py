@@ -279,7 +279,7 @@ def test_pigeons_entry_may_move_to_its_queue_but_not_vanish(world):
 
 def test_a_reservation_lambda_would_refuse_is_refused_with_what_to_do(world, deploy_aws):
     _, behaviour, _ = deploy_aws
-    behaviour.concurrent_executions = behaviour.unreserved = 10  # a new account's quota
+    behaviour.fresh_account()
     world.plan(plan_document(function(["create"], 5)))
     done = run(world, "stage", "apply")
     assert done.returncode == 1, done.stderr
@@ -287,7 +287,10 @@ def test_a_reservation_lambda_would_refuse_is_refused_with_what_to_do(world, dep
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [10]."
     ) in done.stderr
-    assert "reserve at most 0 in terraform/environments/stage.tfvars" in done.stderr
+    assert (
+        "reserve at most 0 in terraform/environments/stage.tfvars "
+        "(reserved_concurrent_executions = null: unreserved)" in done.stderr
+    )
     assert "Service Quotas" in done.stderr
     assert not applied(world)
 
@@ -303,6 +306,76 @@ def test_reservations_the_account_can_hold_pass_and_a_raise_counts_only_the_diff
     done = run(world, "stage", "apply")
     assert done.returncode == 1
     assert "reserve at most 10" in done.stderr
+
+
+def test_unreserved_is_null_not_0_and_passes_on_a_fresh_account(world, deploy_aws):
+    """reserved_concurrent_executions = null plans as the provider's -1 (unreserved): nothing
+    is taken from a new account's 10."""
+    _, behaviour, _ = deploy_aws
+    behaviour.fresh_account()
+    world.plan(plan_document(function(["create"], -1)))
+    done = run(world, "stage", "apply")
+    assert done.returncode == 0, done.stderr
+    assert applied(world)
+
+
+def test_removing_a_reservation_gives_it_back_even_on_a_full_account(world, deploy_aws):
+    _, behaviour, _ = deploy_aws
+    behaviour.concurrent_executions = behaviour.unreserved = 110
+    behaviour.reserve(10)  # Pigeon's own, which the plan removes: 100 left, Lambda's minimum
+    world.plan(plan_document(function(["update"], -1, reserved_before=10)))
+    assert run(world, "stage", "apply").returncode == 0
+
+
+# --- the broker's connections with unreserved concurrency (#24 part 3) ---------------------
+
+BROKER_ADDRESS = "module.pigeon.terraform_data.broker_connections"
+
+
+def broker(limit, maximum_concurrency=None, per=1, other=5):
+    given = {
+        "broker_connection_limit": limit,
+        "maximum_concurrency": maximum_concurrency,
+        "connections_per_environment": per,
+        "other_connections": other,
+    }
+    return change(BROKER_ADDRESS, "terraform_data", ["create"], None, {"input": given})
+
+
+@pytest.mark.parametrize(("unreserved", "ok"), [(495, True), (496, False)])
+def test_unreserved_concurrency_is_bounded_by_the_brokers_connections(
+    world, deploy_aws, unreserved, ok
+):
+    """The account's unreserved concurrency x 1 connection + 5 other clients against a
+    t3.micro's 500: just inside, and just outside."""
+    _, behaviour, _ = deploy_aws
+    behaviour.concurrent_executions, behaviour.unreserved = 1000, unreserved
+    world.plan(plan_document(function(["create"], -1), broker(500)))
+    done = run(world, "stage", "apply")
+    how = (
+        f"the function's concurrency is unreserved, so the account's unreserved concurrency "
+        f"bounds it: {unreserved} environments x 1 connection(s) each + 5 of other clients = "
+        f"{unreserved + 5} connections, and the broker holds 500"
+    )
+    assert how in done.stderr, done.stderr
+    if ok:
+        assert done.returncode == 0, done.stderr
+        assert applied(world)
+    else:
+        assert done.returncode == 1
+        assert f"broker-connections: {BROKER_ADDRESS}: " in done.stderr
+        assert "set reserved_concurrent_executions to at most 495" in done.stderr
+        assert not applied(world)
+
+
+def test_a_reserved_concurrency_or_no_broker_limit_is_left_to_the_plan(world, deploy_aws):
+    """The Terraform precondition checks a reservation; without a limit nothing is checked."""
+    world.plan(plan_document(function(["create"], 5), broker(500, maximum_concurrency=5)))
+    assert run(world, "stage", "apply").returncode == 0
+    world.plan(plan_document(function(["create"], -1), broker(None)))
+    done = run(world, "stage", "apply")
+    assert done.returncode == 0, done.stderr
+    assert "broker connections" not in done.stderr
 
 
 def test_the_functions_architecture_must_be_the_zips(world):

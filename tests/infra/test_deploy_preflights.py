@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from pigeon_tools.moto_server import client
 from support.aws_standins import Behaviour, serve
 from support.deploy_world import commit_of, prepared
 
@@ -182,3 +183,55 @@ def test_only_target_and_replace_go_on_to_terraform(world):
     assert done.returncode == 2
     assert "only -target=… and -replace=… go on to terraform plan" in done.stderr
     assert world.terraform_calls() == []
+
+
+# --- the bucket's region (21.3): S3 notifies only a function or queue of its own region -------
+
+
+def bucket_in(world, region: str, name: str = "crashes-elsewhere") -> str:
+    s3 = client("s3", world.moto, region=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)  # S3 takes no LocationConstraint there, and answers none
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    return name
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-east-1", "us-west-1"])
+def test_a_bucket_in_another_region_is_refused_before_the_plan(world, region):
+    world.attest_artifact(world.dist)
+    world.settings(world.checkout_path, bucket_name=bucket_in(world, region))
+    done = run(world, "stage", "plan")
+    assert done.returncode == 1
+    assert (
+        f"bucket-region: the bucket crashes-elsewhere is in {region}, and region in "
+        "terraform/environments/stage.tfvars is us-west-2" in done.stderr
+    )
+    assert "S3 notifies only a function or queue of the bucket's own region" in done.stderr
+    assert f'set region = "{region}" in terraform/environments/stage.tfvars' in done.stderr
+    assert not [c for c in world.terraform_calls() if c["args"][0] == "plan"]
+
+
+def test_a_bucket_in_the_functions_region_passes(world):
+    world.attest_artifact(world.dist)
+    done = run(world, "stage", "plan")
+    assert done.returncode == 0, done.stderr
+    assert "bucket-region" not in done.stderr
+
+
+def test_a_missing_bucket_is_refused_once_not_again_for_its_region(world):
+    world.attest_artifact(world.dist)
+    world.settings(world.checkout_path, bucket_name="no-such-bucket")
+    done = run(world, "stage", "plan")
+    assert done.returncode == 1
+    assert "bucket-region: not checked, it needs read-bucket-notification" in done.stderr
+    assert "  - bucket-region" not in done.stderr
+
+
+def test_the_region_check_is_the_deploys_not_a_static_terraform_one():
+    """A plan-time data source reads the bucket with the function's provider, in the function's
+    region, and needs its own permission: the deploy reads the bucket's region itself."""
+    from pigeon_tools.terraform import hcl
+
+    for module in hcl.all_modules():
+        assert not module.data("aws_s3_bucket"), module.name

@@ -54,7 +54,7 @@ def test_the_names_deploy_sh_reads_are_top_level_root_variables_and_outputs():
     for name in ("env", "region", "account_id", "bucket_name", "delivery", *FROM_DEPLOY_SH):
         assert name in variables, name
     assert hcl.unquote(variables["traffic_enabled"]["type"]).strip("${}") == "bool"
-    assert variables["traffic_enabled"]["default"] is False  # closed unless deploy.sh opens it
+    assert "default" not in variables["traffic_enabled"]  # deploy.sh says it on every plan
     assert "default" not in variables["artifact_dir"]
     outputs = set(ROOT.outputs())
     assert {
@@ -99,11 +99,11 @@ def test_every_root_variable_has_its_value_in_the_file(env):
     assert set(given) == set(declared) - FROM_DEPLOY_SH
     required = {n for n, spec in declared.items() if "default" not in spec}
     assert required - FROM_DEPLOY_SH <= set(given)
-    assert required - set(given) == {"artifact_dir"}
+    assert required - set(given) == {"artifact_dir", "traffic_enabled"}
 
 
 @pytest.mark.parametrize("env", sorted(FILES))
-@pytest.mark.parametrize("name", ["function", "sqs", "bucket_notifications"])
+@pytest.mark.parametrize("name", ["function", "sqs", "bucket_notifications", "broker"])
 def test_every_setting_of_an_object_is_written_out(env, name):
     """Terraform drops an attribute a type does not declare, silently: a misspelt setting
     would be ignored. So each file's object has exactly the attributes of the root's type."""
@@ -117,10 +117,15 @@ def test_every_setting_of_an_object_is_written_out(env, name):
 def test_the_file_passes_the_roots_validations(env):
     checks = validate.Validations.of(ROOT.path / "variables.tf")
     try:
-        errors = checks.errors_with_file(FILES[env], artifact_dir=f".artifact/{env}")
+        deploy_sh = {"artifact_dir": f".artifact/{env}", "traffic_enabled": False}
+        errors = checks.errors_with_file(FILES[env], **deploy_sh)
         assert errors == ""
         assert validate.UNDECLARED not in checks.output
-        assert checks.errors_with_file(FILES[env], artifact_dir="/abs")  # the check can fail
+        assert checks.errors_with_file(FILES[env], **deploy_sh | {"artifact_dir": "/abs"})
+        # A plan that does not say whether traffic is on (terraform by hand) is refused.
+        left_out = " ".join(checks.errors_with_file(FILES[env], artifact_dir=".a").split())
+        assert "No value for required variable on variables.tf line" in left_out
+        assert 'variable "traffic_enabled"' in left_out
     finally:
         checks.close()
 
@@ -133,7 +138,8 @@ def test_a_setting_missing_from_the_file_fails_the_plan(env, tmp_path):
     incomplete.write_text(re.sub(r"^\s*memory_size\s*=.*$", "", text, flags=re.MULTILINE))
     checks = validate.Validations.of(ROOT.path / "variables.tf")
     try:
-        errors = " ".join(checks.errors_with_file(incomplete, artifact_dir=".a").split())
+        given = {"artifact_dir": ".a", "traffic_enabled": False}
+        errors = " ".join(checks.errors_with_file(incomplete, **given).split())
     finally:
         checks.close()
     assert 'attribute "memory_size" is required' in errors
@@ -299,6 +305,34 @@ def test_the_gate_goes_from_the_root_to_the_notification_and_the_mapping():
     assert "default" not in PIGEON.variables()["traffic_enabled"]  # every caller decides
     locals_ = NOTIFICATION.locals()
     assert locals_["to_function"] == '${var.destination == "function" && var.traffic_enabled}'
+
+
+GATED = ["traffic_enabled", "bucket_notifications"]
+
+
+@pytest.mark.parametrize("module", hcl.all_modules(), ids=lambda m: m.name)
+def test_no_layer_turns_traffic_on_or_deletes_notifications_by_omission(module):
+    """traffic_enabled (every layer that declares it) and bucket_notifications (the pigeon
+    module and the root, which declare it) have no default and refuse null: a caller that
+    leaves one out fails the plan, instead of sending events to a function that cannot deliver
+    them (a default true, or null, which the event source mapping takes as enabled) or deleting
+    the bucket's other notifications (a default of none)."""
+    declared = module.variables()
+    for name in GATED:
+        if name in declared:
+            assert "default" not in declared[name], (module.name, name)
+            assert declared[name].get("nullable") is False, (module.name, name)
+    for call, body in module.module_calls().items():
+        if "modules/pigeon" in str(body.get("source")):
+            assert {"traffic_enabled", "bucket_notifications"} <= set(body), (module.name, call)
+
+
+def test_the_gate_is_declared_at_every_layer_that_passes_it():
+    layers = {m.name for m in hcl.all_modules() if "traffic_enabled" in m.variables()}
+    assert layers == {
+        "environments", "examples/direct", "examples/sqs", "modules/pigeon",
+        "modules/bucket_notification", "modules/sqs_delivery",
+    }  # fmt: skip
 
 
 # -- Datadog: what the function sends is what the monitors look for ----------------------------

@@ -6,6 +6,7 @@ in an empty root (no provider needed), and the expressions of preconditions with
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -119,6 +120,31 @@ def test_the_module_made_group_needs_the_brokers_address_and_subnets(function):
     assert refused(function, "give vpc_subnet_ids", **alone)
 
 
+@pytest.mark.parametrize(("count", "ok"), [(1, True), (16, True), (17, False)])
+def test_at_most_16_subnets(function, count, ok):
+    subnets = [f"subnet-{i:017x}" for i in range(count)]
+    vpc = {"vpc_subnet_ids": subnets, "vpc_security_group_ids": [GROUP], "vpc_egress": "nat"}
+    errors = function.errors(**vpc)
+    assert (errors == "") is ok
+    if not ok:
+        assert "at most 16 subnets" in " ".join(errors.split())
+
+
+@pytest.mark.parametrize(
+    ("given", "made", "ok"),
+    [(5, False, True), (4, True, True), (6, False, False), (5, True, False)],
+)
+def test_at_most_5_security_groups_the_modules_own_included(function, given, made, ok):
+    groups = [f"sg-{i:017x}" for i in range(given)]
+    vpc = {"vpc_subnet_ids": [SUBNET], "vpc_security_group_ids": groups, "vpc_egress": "nat"}
+    if made:
+        vpc |= {"create_security_group": True, "broker_cidr_blocks": ["10.0.8.0/24"]}
+    errors = function.errors(**vpc)
+    assert (errors == "") is ok, errors
+    if not ok:
+        assert "at most 5 security groups" in " ".join(errors.split())
+
+
 @pytest.mark.parametrize(("port", "ok"), [(0, False), (1, True), (65535, True), (65536, False)])
 def test_the_broker_port_is_a_port(function, port, ok):
     assert (function.errors(broker_port=port) == "") is ok
@@ -132,7 +158,7 @@ def test_the_broker_port_is_a_port(function, port, ok):
     [
         ("memory_size", [128, 10240], [127, 10241, 128.5]),
         ("timeout", [1, 900], [0, 901]),
-        ("reserved_concurrent_executions", [1], [0, 1.5]),
+        ("reserved_concurrent_executions", [None, 1], [0, -1, 1.5]),
         ("maximum_retry_attempts", [0, 2], [3]),
         ("maximum_event_age_in_seconds", [60, 21600], [59, 21601]),
         ("cloudwatch_logs_retention_in_days", [14, 3653], [15, 0]),
@@ -153,12 +179,33 @@ def test_environment_variable_keys_lambda_accepts(function):
     assert refused(function, "Lambda refuses these keys", environment_variables={"A-B": "x"})
 
 
-def test_lambdas_reserved_keys_are_refused(function):
-    assert refused(function, "Lambda reserves these keys", environment_variables={"TZ": "UTC"})
-    assert refused(
-        function, "AWS_REGION: remove them", environment_variables={"AWS_REGION": "eu-west-1"}
-    )
-    assert function.errors(environment_variables={"AWS_REGIONS": "x"}) == ""
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+# "Reserved environment variables": the keys Lambda sets itself and refuses in a configuration.
+LAMBDA_RESERVED = [
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+]  # fmt: skip
+# Documented as not reserved: a function may set (extend) them.
+LAMBDA_UNRESERVED = ["LANG", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "AWS_LAMBDA_EXEC_WRAPPER"]
+
+
+@pytest.mark.parametrize("key", LAMBDA_RESERVED)
+def test_lambdas_reserved_keys_are_refused_by_name(function, key):
+    errors = " ".join(function.errors(environment_variables={key: "x"}).split())
+    assert "Lambda reserves these keys and refuses the function" in errors, key
+    assert f": {key}: remove them" in errors, key
+
+
+def test_the_reserved_list_is_lambdas_and_no_more(function):
+    block = validate.variable_block(FUNCTION.path / "variables.tf", "environment_variables")
+    [condition] = [line for line in block.splitlines() if "Lambda reserves" not in line
+                   and "AWS_REGION" in line and "condition" in line]  # fmt: skip
+    assert sorted(re.findall(r'"([A-Z_]+)"', condition)) == sorted(LAMBDA_RESERVED)
+    assert function.errors(environment_variables=dict.fromkeys(LAMBDA_UNRESERVED, "x")) == ""
+    assert function.errors(environment_variables={"AWS_REGIONS": "x", "TZDATA": "x"}) == ""
 
 
 def test_the_modules_own_environment_is_not_overridden(function):
@@ -184,8 +231,37 @@ def test_at_most_five_layers_with_the_datadog_extension(function):
     assert refused(function, "at most 5 layers", layers=[*five, five[0] + "0"])
 
 
+def measured(environment: dict[str, str]) -> int:
+    """What Lambda measures against its 4 KB: the map as compact JSON, in UTF-8 bytes (its
+    refusal quotes the string: "exceeded the 4KB limit. String measured: {"A":"b"}")."""
+    return len(json.dumps(environment, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def environment_size(environment: dict[str, str]) -> int:
+    locals_ = FUNCTION.locals()
+    values = {"local.environment": environment}
+    return validate.evaluate_in(locals_, locals_["environment_size"], values)
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"A1": "x"},
+        {"A1": "x", "B2": "yy"},
+        {"QUOTES": 'say "hi"', "SLASH": "a\\b", "LINES": "a\nb\tc"},
+        {"HTML": "<a href='x'>&amp;</a>"},  # jsonencode writes these as \u003c, \u003e, \u0026
+        {"UTF8": "café ☃ 🐦"},  # 2, 3 and 4 bytes a character
+        {"PIGEON_QUEUES": "socorro.normal,15:socorro.submitter", "PIGEON_ENV": "stage"},
+    ],
+)
+def test_the_size_is_the_json_lambda_measures(environment):
+    assert environment_size(environment) == measured(environment)
+
+
 def test_more_than_4_kb_of_environment_is_refused_at_plan():
-    """The precondition's own expressions, on environments of 4096 and 4097 bytes."""
+    """The precondition's own expression, on environments whose JSON is 4096 and 4097 bytes:
+    the names, the quotes, the colons and the commas count, as Lambda counts them."""
     rules = FUNCTION.resources("aws_lambda_function")["this"]["lifecycle"][0]["precondition"]
     size_rule = rules[0]
     locals_ = FUNCTION.locals()
@@ -195,9 +271,17 @@ def test_more_than_4_kb_of_environment_is_refused_at_plan():
         return validate.evaluate_in(locals_, size_rule["condition"], values) is True
 
     key = "PIGEON_PADDING"
-    assert passes({key: "x" * (4096 - len(key))})
-    assert not passes({key: "x" * (4097 - len(key))})
-    assert not passes({"A1": "x" * 2000, "B1": "x" * 2095})
+    overhead = measured({key: ""})  # {"PIGEON_PADDING":""}
+    assert passes({key: "x" * (4096 - overhead)})
+    assert not passes({key: "x" * (4097 - overhead)})
+    # Two entries: what a sum of names and values (4095 here) lets through, Lambda refuses.
+    two = {"A1": "x" * 2000, "B1": "x" * 2091}
+    assert sum(len(k) + len(v) for k, v in two.items()) == 4095
+    assert measured(two) == 4108
+    assert not passes(two)
+    # Characters of more than one byte count as their bytes.
+    assert passes({key: "é" * ((4096 - overhead) // 2)})
+    assert not passes({key: "é" * ((4096 - overhead) // 2 + 1)})
 
 
 def test_the_precondition_list_is_the_one_tested():
@@ -342,6 +426,16 @@ def test_the_queues_concurrency_is_lambdas_range_and_says_where_it_comes_from(de
     assert delivery.errors(maximum_concurrency=1001)
 
 
+def test_the_dead_letter_queue_keeps_a_message_as_long_as_the_source_queue():
+    """SQS keeps a standard queue's message enqueue time when it moves it to the dead-letter
+    queue: a dead-letter queue with a shorter retention deletes moved messages early (AWS: set
+    it longer than the source's). Both are SQS's most, 14 days, not variables."""
+    queues = DELIVERY.resources("aws_sqs_queue")
+    source = queues["this"]["message_retention_seconds"]
+    dead = queues["dead_letter"]["message_retention_seconds"]
+    assert dead >= source == 1209600
+
+
 def test_the_dead_letter_queue_takes_sqs_receive_counts(delivery):
     assert delivery.errors(max_receive_count=1) == ""
     assert delivery.errors(max_receive_count=1000) == ""
@@ -462,17 +556,104 @@ def test_the_region_is_an_aws_region(root, region, ok):
     assert (root.errors(region=region) == "") is ok
 
 
-def test_the_bucket_must_be_in_the_functions_region():
-    permission = NOTIFICATION.resources("aws_lambda_permission")["s3"]
-    [rule_] = permission["lifecycle"][0]["precondition"]
+# -- the broker's connections (#24 part 3) -----------------------------------------------------
 
-    def passes(bucket_region: str) -> bool:
-        values = {
-            "data.aws_s3_bucket.this": {"bucket_region": bucket_region},
-            "data.aws_region.current": {"region": "us-west-2"},
-        }
-        return validate.evaluate_with(rule_["condition"], values) is True
+PIGEON_MODULE = hcl.load(MODULES / "pigeon")
+# AWS's sizing guidelines for Amazon MQ for RabbitMQ, single-instance maximum connections
+# (https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rabbitmq-sizing-guidelines.html)
+SIZING = {
+    "mq.t3.micro": 500, "mq.m5.large": 5000, "mq.m5.xlarge": 10000, "mq.m5.2xlarge": 20000,
+    "mq.m5.4xlarge": 40000, "mq.m7g.medium": 300, "mq.m7g.large": 5000,
+    "mq.m7g.xlarge": 10000, "mq.m7g.2xlarge": 20000, "mq.m7g.4xlarge": 40000,
+    "mq.m7g.8xlarge": 80000, "mq.m7g.12xlarge": 120000,
+}  # fmt: skip
 
-    assert passes("us-west-2")
-    assert not passes("us-west-1")
-    assert not passes("eu-west-2")
+
+def broker_values(reserved, **broker) -> dict:
+    given = {"connection_limit": None, "instance_type": None, "other_connections": 0}
+    given |= {"connections_per_environment": 1} | broker
+    return {"var.broker": given, "var.function": {"reserved_concurrent_executions": reserved}}
+
+
+def broker_rules() -> list[dict]:
+    data = PIGEON_MODULE.resources("terraform_data")["broker_connections"]
+    return data["lifecycle"][0]["precondition"]
+
+
+def broker_passes(rule: int, reserved, **broker) -> bool:
+    condition = broker_rules()[rule]["condition"]
+    values = broker_values(reserved, **broker)
+    return validate.evaluate_in(PIGEON_MODULE.locals(), condition, values) is True
+
+
+def test_the_instance_table_is_awss_sizing_guidelines():
+    assert PIGEON_MODULE.locals()["broker_connection_limits"] == SIZING
+
+
+@pytest.mark.parametrize(
+    ("reserved", "broker", "ok"),
+    [
+        (490, {"instance_type": "mq.t3.micro", "other_connections": 10}, True),
+        (491, {"instance_type": "mq.t3.micro", "other_connections": 10}, False),
+        (300, {"instance_type": "mq.m7g.medium"}, True),
+        (301, {"instance_type": "mq.m7g.medium"}, False),
+        (50, {"connection_limit": 100, "connections_per_environment": 2}, True),
+        (51, {"connection_limit": 100, "connections_per_environment": 2}, False),
+        (1000, {"instance_type": "mq.m5.large", "other_connections": 4000}, True),
+        (1001, {"instance_type": "mq.m5.large", "other_connections": 4000}, False),
+        (None, {"instance_type": "mq.t3.micro"}, True),  # unreserved: deploy.sh's check
+        (10000, {}, True),  # no limit given: nothing to check
+    ],
+)
+def test_the_concurrency_must_fit_the_brokers_connections(reserved, broker, ok):
+    assert broker_passes(1, reserved, **broker) is ok
+
+
+def test_the_refusal_names_the_numbers():
+    values = broker_values(491, instance_type="mq.t3.micro", other_connections=10)
+    message = validate.evaluate_in(
+        PIGEON_MODULE.locals(), broker_rules()[1]["error_message"], values
+    )
+    assert (
+        "reserved_concurrent_executions = 491 environments x 1 connection(s) each + 10 of other "
+        "clients = 501, and the broker (mq.t3.micro) holds 500. Lower "
+        "reserved_concurrent_executions to at most 490"
+    ) in message
+
+
+def test_an_instance_type_outside_the_table_is_refused():
+    assert broker_passes(0, 5, instance_type="mq.m5.large")
+    assert broker_passes(0, 5)
+    assert not broker_passes(0, 5, instance_type="mq.m5.medium")
+    assert not broker_passes(0, 5, instance_type="m5.large")  # Amazon MQ's names have mq.
+
+
+@pytest.fixture(scope="module")
+def pigeon_variables():
+    block = validate.variable_block(PIGEON_MODULE.path / "variables.tf", "broker")
+    checks = validate.Validations(block)
+    yield checks
+    checks.close()
+
+
+def test_the_broker_is_a_limit_or_a_type_not_both(pigeon_variables):
+    assert pigeon_variables.errors(broker={}) == ""
+    assert pigeon_variables.errors(broker={"connection_limit": 500}) == ""
+    assert pigeon_variables.errors(broker={"instance_type": "mq.t3.micro"}) == ""
+    both = {"connection_limit": 500, "instance_type": "mq.t3.micro"}
+    assert refused(pigeon_variables, "not both", broker=both)
+    assert refused(pigeon_variables, "at least 1", broker={"connection_limit": 0})
+    assert refused(pigeon_variables, "0 or more", broker={"other_connections": -1})
+    assert refused(pigeon_variables, "Pigeon opens one", broker={"connections_per_environment": 0})
+
+
+def test_the_plan_says_when_the_account_is_the_bound():
+    [check] = [
+        c for c in PIGEON_MODULE.blocks.get("check", []) if "broker_connections_unreserved" in c
+    ]
+    [assertion] = check["broker_connections_unreserved"]["assert"]
+    locals_ = PIGEON_MODULE.locals()
+    unreserved = broker_values(None, instance_type="mq.t3.micro")
+    assert validate.evaluate_in(locals_, assertion["condition"], unreserved) is False
+    reserved = broker_values(5, instance_type="mq.t3.micro")
+    assert validate.evaluate_in(locals_, assertion["condition"], reserved) is True

@@ -22,12 +22,26 @@ ACCOUNT = "123456789012"  # moto's
 ROLE = f"arn:aws:sts::{ACCOUNT}:assumed-role/pigeon-deploy/session"
 
 
+# A new account's Lambda concurrency quota: Lambda then keeps all 10 unreserved, so no function
+# can reserve any ("... decreases account's UnreservedConcurrentExecution below its minimum
+# value of [10]").
+FRESH_ACCOUNT_CONCURRENCY = 10
+
+
 @dataclass
 class Behaviour:
     concurrent_executions: int = 1000
     unreserved: int = 1000
     deny: bool = False
     requests: list[str] = field(default_factory=list)
+
+    def fresh_account(self) -> None:
+        """Answer as a new account does: a quota of 10, none of it reserved."""
+        self.concurrent_executions = self.unreserved = FRESH_ACCOUNT_CONCURRENCY
+
+    def reserve(self, executions: int) -> None:
+        """Another function of the account reserves some: AWS takes it from the unreserved."""
+        self.unreserved -= executions
 
 
 def account_settings(behaviour: Behaviour) -> dict[str, Any]:
@@ -92,6 +106,8 @@ def handler_for(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                 action = "lambda:GetAccountSettings"
             elif "notification" in self.path:
                 action = "s3:GetBucketNotification"
+            elif "location" in self.path:
+                action = "s3:GetBucketLocation"
             else:
                 action = "sts:GetCallerIdentity"
             if behaviour.deny:

@@ -29,7 +29,7 @@ ARTIFACT = ("pigeon.zip", "pigeon.zip.sha256", "pigeon.cdx.json", "pigeon.versio
 # variable, the checkout declares it in contract_shim.tf so deploy.sh can be tested; once the
 # root has them all, the shim is empty and not written.
 CONTRACT_VARIABLES = {
-    "traffic_enabled": 'variable "traffic_enabled" {\n  type    = bool\n  default = false\n}\n',
+    "traffic_enabled": 'variable "traffic_enabled" {\n  type     = bool\n  nullable = false\n}\n',
     "account_id": 'variable "account_id" {\n  type = string\n}\n',
     "artifact_dir": 'variable "artifact_dir" {\n  type = string\n}\n',
 }

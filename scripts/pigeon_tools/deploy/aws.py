@@ -97,6 +97,20 @@ def bucket_notification(bucket: str, account: str, region: str) -> dict[str, Any
     return {k: v for k, v in answer.items() if k != "ResponseMetadata"}
 
 
+def bucket_region(bucket: str, account: str, region: str) -> str:
+    """GetBucketLocation: the bucket's region. S3 answers no LocationConstraint for us-east-1,
+    and EU for eu-west-1 buckets made with that older name."""
+    s3 = client("s3", region)
+    answer = call(
+        "s3:GetBucketLocation",
+        s3.get_bucket_location,
+        Bucket=bucket,
+        ExpectedBucketOwner=account,
+    )
+    location = answer.get("LocationConstraint") or "us-east-1"
+    return "eu-west-1" if location == "EU" else str(location)
+
+
 def account_settings(region: str) -> dict[str, Any]:
     functions = client("lambda", region)
     answer = call("lambda:GetAccountSettings", functions.get_account_settings)

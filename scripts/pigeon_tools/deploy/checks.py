@@ -458,6 +458,36 @@ def check_read_bucket(ctx: Context) -> list[Refusal]:
     return []
 
 
+def check_bucket_region(ctx: Context) -> list[Refusal]:
+    """S3 sends a bucket's notifications only to a function or queue of the bucket's region:
+    the apply would fail on the notification ("The destination ... is not in the same region"),
+    after the function and the queues were made. So the region is read before the plan."""
+    settings = ctx.settings
+    bucket = settings.bucket_name
+    try:
+        found = aws.bucket_region(bucket, settings.account_id, settings.region)
+    except aws.ReadFailed as failed:
+        fix = (
+            f"grant s3:GetBucketLocation on arn:aws:s3:::{bucket}"
+            if failed.denied
+            else ("try again")
+        )
+        raise CheckFailed(
+            Refusal("bucket-region", f"cannot read the region of {bucket} ({failed.code})", fix)
+        ) from failed
+    if found == settings.region:
+        return []
+    return [
+        Refusal(
+            "bucket-region",
+            f"the bucket {bucket} is in {found}, and region in {tfvars_name(ctx)} is "
+            f"{settings.region}: S3 notifies only a function or queue of the bucket's own "
+            "region, so the apply would fail on the bucket notification",
+            f'set region = "{found}" in {tfvars_name(ctx)} (the function goes where the bucket is)',
+        )
+    ]
+
+
 def check_read_concurrency(ctx: Context) -> list[Refusal]:
     try:
         ctx.facts.account_settings = aws.account_settings(ctx.settings.region)
@@ -544,6 +574,13 @@ PREFLIGHTS: tuple[Check[Context], ...] = (
         "the bucket's notification configuration as S3 has it (GetBucketNotificationConfiguration)",
         check_read_bucket,
         needs=("aws-account",),
+    ),
+    Check(
+        "bucket-region",
+        "the bucket is in <env>.tfvars' region: S3 notifies only its own region "
+        "(GetBucketLocation)",
+        check_bucket_region,
+        needs=("read-bucket-notification",),
     ),
     Check(
         "read-account-concurrency",
@@ -735,8 +772,52 @@ def check_concurrency(ctx: Context) -> list[Refusal]:
                 f'{minimum} unreserved. It would refuse: "Specified ReservedConcurrentExecutions '
                 "for function decreases account's UnreservedConcurrentExecution below its minimum "
                 f'value of [{minimum}]."',
-                f"reserve at most {room} in {tfvars_name(ctx)}, or raise the quota: Service "
-                "Quotas → AWS Lambda → Concurrent executions (new accounts start at 10)",
+                f"reserve at most {room} in {tfvars_name(ctx)}"
+                + (" (reserved_concurrent_executions = null: unreserved)" if room == 0 else "")
+                + ", or raise the quota: Service Quotas → AWS Lambda → Concurrent executions "
+                "(new accounts start at 10)",
+            )
+        )
+    return refusals
+
+
+def check_broker_connections(ctx: Context) -> list[Refusal]:
+    """With no reserved concurrency, the function may run as many environments as the
+    account's unreserved concurrency, each with its own broker connection: the bound the
+    Terraform precondition cannot read. The pigeon module's terraform_data.broker_connections
+    gives the broker's limit and the connections of each environment and of other clients."""
+    limits = (ctx.facts.account_settings or {}).get("AccountLimit") or {}
+    unreserved = int(limits.get("UnreservedConcurrentExecutions", 0))
+    # A function whose reservation this plan removes gives it back to the unreserved pool.
+    for change in ctx.plan.of_type("aws_lambda_function"):
+        unreserved += reserved(change.before) - reserved(change.after)
+    refusals = []
+    for change in ctx.plan.of_type("terraform_data"):
+        given = (change.after or {}).get("input")
+        if not isinstance(given, dict) or "broker_connection_limit" not in given:
+            continue
+        limit = given.get("broker_connection_limit")
+        if limit is None or given.get("maximum_concurrency") is not None:
+            continue  # no limit given, or a reservation the plan's own precondition checked
+        per = int(given.get("connections_per_environment") or 1)
+        other = int(given.get("other_connections") or 0)
+        needed = unreserved * per + other
+        how = (
+            f"the function's concurrency is unreserved, so the account's unreserved "
+            f"concurrency bounds it: {unreserved} environments x {per} connection(s) each + "
+            f"{other} of other clients = {needed} connections, and the broker holds {int(limit)}"
+        )
+        if needed <= int(limit):
+            note(f"broker connections: {how}")
+            continue
+        room = max(0, (int(limit) - other) // per)
+        refusals.append(
+            Refusal(
+                "broker-connections",
+                f"{change.address}: {how}",
+                f"set reserved_concurrent_executions to at most {room} in {tfvars_name(ctx)} "
+                "(the most environments, so connections, at once), or use a larger broker "
+                "(docs/deploy.md, sizing)",
             )
         )
     return refusals
@@ -783,6 +864,12 @@ PLAN_CHECKS: tuple[Check[Context], ...] = (
         "account-concurrency",
         "the planned reserved concurrency leaves Lambda's minimum unreserved (GetAccountSettings)",
         check_concurrency,
+    ),
+    Check(
+        "broker-connections",
+        "with unreserved concurrency, the account's unreserved concurrency x connections per "
+        "environment + other clients fits the broker's connection limit (GetAccountSettings)",
+        check_broker_connections,
     ),
     Check(
         "architecture",

@@ -137,8 +137,9 @@ def evaluate(expression: str) -> str:
 
 
 def literal(value: object) -> str:
-    """An HCL literal for a JSON-able value (HCL's object syntax takes JSON's)."""
-    return json.dumps(value)
+    """An HCL literal for a JSON-able value (HCL's object syntax takes JSON's). Characters
+    beyond ASCII are written as themselves: HCL takes no JSON surrogate-pair escape."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _replacing(replacement: str) -> Callable[[re.Match[str]], str]:

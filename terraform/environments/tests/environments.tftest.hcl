@@ -28,9 +28,6 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { region = "us-west-2" }
   }
-  mock_data "aws_s3_bucket" {
-    defaults = { bucket_region = "us-west-2" }
-  }
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:us-west-2:111111111111:key/00000000-0000-0000-0000-000000000000" }
   }
@@ -52,6 +49,9 @@ variables {
   key_prefix   = "v2/raw_crash/"
   event_names  = ["s3:ObjectCreated:Put"]
   artifact_dir = "tests/fixtures"
+
+  # Required, as deploy.sh passes it on every plan: closed unless a run opens it.
+  traffic_enabled = false
 
   alarm_actions   = ["arn:aws:sns:us-west-2:111111111111:socorro-stage-alerts"]
   datadog_enabled = false
@@ -96,6 +96,13 @@ variables {
     oldest_message_alarm_seconds       = 900
   }
 
+  broker = {
+    connection_limit            = null
+    instance_type               = "mq.t3.micro"
+    other_connections           = 5
+    connections_per_environment = 1
+  }
+
   bucket_notifications = {
     lambda_notifications = {}
     sqs_notifications    = {}
@@ -115,16 +122,6 @@ run "a_first_deploy_creates_no_notification" {
   assert {
     condition     = output.bucket_notification_entries == [] && !output.traffic_enabled
     error_message = "a plan with the broker secret empty creates no notification"
-  }
-}
-
-run "the_gate_closes_by_default" {
-  # A plan that does not say (a person running terraform by hand) keeps the gate closed.
-  command = plan
-
-  assert {
-    condition     = output.bucket_notification_entries == []
-    error_message = "traffic_enabled defaults to false"
   }
 }
 

@@ -16,7 +16,7 @@ variable "artifact_dir" {
 }
 
 variable "traffic_enabled" {
-  description = "The traffic gate: false on the first apply; true once the broker secret (output secret_arn) has a value."
+  description = "The traffic gate, required: false on the first apply; true once the broker secret (output secret_arn) has a value."
   type        = bool
-  default     = false
+  nullable    = false
 }

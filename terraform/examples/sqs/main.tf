@@ -19,6 +19,10 @@ module "pigeon" {
   delivery        = "sqs"
   traffic_enabled = var.traffic_enabled
 
+  # The bucket's other notifications and its EventBridge setting, written back unchanged by the
+  # apply: none here. Required, so no caller deletes them by leaving this out (docs/deploy.md).
+  bucket_notifications = {}
+
   zip_path         = "${var.artifact_dir}/pigeon.zip"
   zip_sha256_path  = "${var.artifact_dir}/pigeon.zip.sha256"
   artifact_version = jsondecode(file("${var.artifact_dir}/pigeon.version.json")).version

@@ -14,13 +14,11 @@
 # traffic_enabled = false (direct delivery): no Pigeon entry. With nothing taken over either,
 # there is no aws_s3_bucket_notification at all and the bucket is not touched.
 
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
+# The bucket's region (S3 notifies only a function or queue of its own region) and its existence
+# are checked by scripts/deploy.sh before the plan (GetBucketLocation, the bucket-region
+# preflight), with the deploy's own credentials: docs/deploy.md.
 
-# The bucket as it is: a misspelt name fails the plan, and its region is checked below.
-data "aws_s3_bucket" "this" {
-  bucket = var.bucket_name
-}
+data "aws_partition" "current" {}
 
 locals {
   bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
@@ -63,15 +61,6 @@ resource "aws_lambda_permission" "s3" {
   principal      = "s3.amazonaws.com"
   source_arn     = local.bucket_arn
   source_account = var.bucket_account_id
-
-  lifecycle {
-    # S3 sends notifications only to a function or queue in the bucket's own region, and
-    # refuses the configuration otherwise (at apply).
-    precondition {
-      condition     = data.aws_s3_bucket.this.bucket_region == data.aws_region.current.region
-      error_message = "The bucket ${var.bucket_name} is in ${data.aws_s3_bucket.this.bucket_region}, the function in ${data.aws_region.current.region}: S3 notifies only a function or queue of the bucket's region. Set region = \"${data.aws_s3_bucket.this.bucket_region}\" in the environment's .tfvars."
-    }
-  }
 }
 
 resource "aws_s3_bucket_notification" "this" {

@@ -33,6 +33,7 @@ variable "destination" {
 variable "traffic_enabled" {
   description = "With destination = function: whether Pigeon's entry is written. False until the function can deliver (the broker secret has a value): S3 then invokes nothing. With destination = queue the entry is always written and the queue keeps the notifications."
   type        = bool
+  nullable    = false
 }
 
 variable "entry_id" {

@@ -203,10 +203,10 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html: "The total size
-    # of all environment variables doesn't exceed 4 KB".
+    # of all environment variables doesn't exceed 4 KB", measured as their JSON.
     precondition {
       condition     = local.environment_size <= 4096
-      error_message = "The function's environment variables take ${local.environment_size} bytes, and Lambda refuses more than 4096 (4 KB): shorten environment_variables, or the queues."
+      error_message = "The function's environment variables take ${local.environment_size} bytes as the JSON Lambda measures ({\"NAME\":\"value\",…}), and Lambda refuses more than 4096 (4 KB): shorten environment_variables, or the queues."
     }
     precondition {
       condition     = length(local.vpc_ids) <= 1
@@ -274,7 +274,17 @@ locals {
   ))
   vpc_id = try(local.vpc_ids[0], null)
 
-  environment_size = sum(concat([0], [for k, v in local.environment : length(k) + length(v)]))
+  # What Lambda measures against its 4 KB: the variables map as compact JSON, in bytes (its
+  # refusal quotes it: "exceeded the 4KB limit. String measured: {"A":"b",…}"). Quotes, braces,
+  # colons, commas and escapes count. jsonencode writes the same JSON, except that it also
+  # writes <, > and & as \u003c, \u003e, \u0026 (6 bytes for 1), which are taken off again;
+  # bytes are counted through base64, since length() counts characters.
+  environment_json   = jsonencode(local.environment)
+  environment_base64 = base64encode(local.environment_json)
+  environment_size = (
+    length(local.environment_base64) / 4 * 3 - length(regexall("=", local.environment_base64))
+    -5 * length(regexall("[<>&]", join("", values(local.environment))))
+  )
 
   check_given_egress = local.vpc_enabled && !var.create_security_group
   # Ports with no egress rule in your groups: empty when the module makes its own group.

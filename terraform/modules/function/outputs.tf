@@ -41,7 +41,7 @@ output "failure_queue_url" {
 }
 
 output "reserved_concurrent_executions" {
-  description = "The function's reserved concurrency: the bound on broker connections (SQS delivery's maximum concurrency)."
+  description = "The function's reserved concurrency: the bound on broker connections (SQS delivery's maximum concurrency); null when unreserved."
   value       = var.reserved_concurrent_executions
 }
 

@@ -62,14 +62,13 @@ variable "timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Reserved concurrent executions: the most broker connections Pigeon can open at once. The account must keep at least 10 (or its UnreservedConcurrentExecutions minimum) unreserved: scripts/deploy.sh checks the account's quota before the plan."
+  description = "Reserved concurrent executions: the most environments, so broker connections, Pigeon runs at once. null (the default): unreserved, the function shares the account's unreserved pool (Lambda's -1). Lambda keeps 100 unreserved, or the whole quota when it is under 100 (a new account's is 10, so nothing can be reserved there): scripts/deploy.sh reads the account's concurrency (GetAccountSettings) and refuses a reservation Lambda would refuse."
   type        = number
-  default     = 10
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
-    error_message = "reserved_concurrent_executions must be a whole number, at least 1 (0 would stop the function)."
+    condition     = var.reserved_concurrent_executions == null ? true : var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
+    error_message = "reserved_concurrent_executions must be null (unreserved) or a whole number, at least 1: 0 reserves nothing and throttles every invocation, and -1 is the provider's spelling of null."
   }
 }
 
@@ -246,14 +245,14 @@ variable "environment_variables" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for k in keys(var.environment_variables) : can(regex("^[a-zA-Z][a-zA-Z0-9_]+$", k))])
-    error_message = "environment_variables: Lambda refuses these keys (a key is a letter, then at least one letter, digit or _): ${join(", ", [for k in keys(var.environment_variables) : k if !can(regex("^[a-zA-Z][a-zA-Z0-9_]+$", k))])}."
+    condition     = alltrue([for k in keys(var.environment_variables) : can(regex("^[a-zA-Z][a-zA-Z0-9_]+$", k)) || contains(["_HANDLER", "_X_AMZN_TRACE_ID"], k)])
+    error_message = "environment_variables: Lambda refuses these keys (a key is a letter, then at least one letter, digit or _): ${join(", ", [for k in keys(var.environment_variables) : k if !can(regex("^[a-zA-Z][a-zA-Z0-9_]+$", k)) && !contains(["_HANDLER", "_X_AMZN_TRACE_ID"], k)])}."
   }
 
   # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
   validation {
-    condition     = length(setintersection(keys(var.environment_variables), ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"])) == 0
-    error_message = "environment_variables: Lambda reserves these keys and refuses the function: ${join(", ", sort(setintersection(keys(var.environment_variables), ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"])))}: remove them."
+    condition     = length(setintersection(keys(var.environment_variables), ["_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"])) == 0
+    error_message = "environment_variables: Lambda reserves these keys and refuses the function: ${join(", ", sort(setintersection(keys(var.environment_variables), ["_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"])))}: remove them."
   }
 
   # The names the module sets itself (locals pigeon_environment and datadog_environment; a test
@@ -285,6 +284,13 @@ variable "vpc_subnet_ids" {
   validation {
     condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
     error_message = "vpc_subnet_ids must be subnet ids (subnet-…)."
+  }
+
+  # https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html: SubnetIds, "Maximum
+  # number of 16 items"; SecurityGroupIds, "Maximum number of 5 items".
+  validation {
+    condition     = length(var.vpc_subnet_ids) <= 16
+    error_message = "Lambda takes at most 16 subnets in a function's VPC configuration, and vpc_subnet_ids has ${length(var.vpc_subnet_ids)}: keep one or two per Availability Zone."
   }
 }
 
@@ -319,6 +325,13 @@ variable "create_security_group" {
   validation {
     condition     = length(var.vpc_subnet_ids) == 0 || length(var.vpc_security_group_ids) > 0 || var.create_security_group
     error_message = "Lambda refuses vpc_subnet_ids without security groups (\"SubnetIds and SecurityIds must coexist\"): give vpc_security_group_ids (groups that allow egress on tcp 443 and the broker port), or set create_security_group = true and broker_cidr_blocks, and the module makes one."
+  }
+
+  # https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html: SecurityGroupIds,
+  # "Maximum number of 5 items", the module's own group included.
+  validation {
+    condition     = length(var.vpc_security_group_ids) + (var.create_security_group ? 1 : 0) <= 5
+    error_message = "Lambda takes at most 5 security groups in a function's VPC configuration: ${length(var.vpc_security_group_ids)} in vpc_security_group_ids${var.create_security_group ? " and the module's own (create_security_group = true)" : ""} are more. Remove some."
   }
 }
 

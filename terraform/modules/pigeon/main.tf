@@ -17,6 +17,79 @@ locals {
   service = "pigeon"
 }
 
+# The broker's connections (#24): every execution environment holds its own connection, and
+# Lambda starts as many environments as the concurrency allows (a burst: up to 1,000 more every
+# 10 seconds). A broker refuses connections past its limit, which Amazon MQ sets by instance
+# size. So the plan refuses a concurrency whose connections, with the other clients', do not fit.
+locals {
+  # Amazon MQ for RabbitMQ, the most connections per broker node by instance type: AWS's sizing
+  # guidelines, https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rabbitmq-sizing-guidelines.html
+  # (single-instance maxima; RabbitMQ 4 brokers start at lower defaults: give connection_limit).
+  broker_connection_limits = {
+    "mq.t3.micro"     = 500
+    "mq.m5.large"     = 5000
+    "mq.m5.xlarge"    = 10000
+    "mq.m5.2xlarge"   = 20000
+    "mq.m5.4xlarge"   = 40000
+    "mq.m7g.medium"   = 300
+    "mq.m7g.large"    = 5000
+    "mq.m7g.xlarge"   = 10000
+    "mq.m7g.2xlarge"  = 20000
+    "mq.m7g.4xlarge"  = 40000
+    "mq.m7g.8xlarge"  = 80000
+    "mq.m7g.12xlarge" = 120000
+  }
+  broker_connection_limit = (
+    var.broker.connection_limit != null ? var.broker.connection_limit :
+    lookup(local.broker_connection_limits, coalesce(var.broker.instance_type, "none"), null)
+  )
+  broker_name                        = var.broker.instance_type != null ? var.broker.instance_type : "connection_limit"
+  broker_other_connections           = coalesce(var.broker.other_connections, 0)
+  broker_connections_per_environment = coalesce(var.broker.connections_per_environment, 1)
+  # The most environments at once: the reserved concurrency, which is also the SQS mapping's
+  # maximum concurrency. Null (unreserved): the account's unreserved concurrency is the bound,
+  # which only scripts/deploy.sh can read (GetAccountSettings); it checks it after the plan.
+  maximum_concurrency = var.function.reserved_concurrent_executions
+  broker_connections = (
+    local.maximum_concurrency == null ? null :
+    local.maximum_concurrency * local.broker_connections_per_environment + local.broker_other_connections
+  )
+  # The most environments the broker takes (for the refusal's advice).
+  broker_room = (
+    local.broker_connection_limit == null ? null :
+    max(0, floor((local.broker_connection_limit - local.broker_other_connections) / local.broker_connections_per_environment))
+  )
+}
+
+# What the checks read: scripts/deploy.sh finds it in the plan by its type and input.
+resource "terraform_data" "broker_connections" {
+  input = {
+    broker_connection_limit     = local.broker_connection_limit
+    maximum_concurrency         = local.maximum_concurrency
+    connections_per_environment = local.broker_connections_per_environment
+    other_connections           = local.broker_other_connections
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.broker.instance_type == null || contains(keys(local.broker_connection_limits), coalesce(var.broker.instance_type, "none"))
+      error_message = "broker.instance_type = \"${coalesce(var.broker.instance_type, "")}\" is not an Amazon MQ for RabbitMQ instance type of the sizing table (${join(", ", keys(local.broker_connection_limits))}): give one of them, or the broker's connection_limit as a number."
+    }
+    precondition {
+      condition     = local.broker_connection_limit == null || local.broker_connections == null || try(local.broker_connections <= local.broker_connection_limit, true)
+      error_message = "The broker would be asked for more connections than it holds: reserved_concurrent_executions = ${local.maximum_concurrency} environments x ${local.broker_connections_per_environment} connection(s) each + ${local.broker_other_connections} of other clients = ${local.broker_connections}, and the broker (${local.broker_name}) holds ${local.broker_connection_limit}. Lower reserved_concurrent_executions to at most ${local.broker_room}, or use a larger broker (docs/deploy.md, sizing)."
+    }
+  }
+}
+
+# Unreserved concurrency with a broker limit: the plan says where the bound is checked.
+check "broker_connections_unreserved" {
+  assert {
+    condition     = local.broker_connection_limit == null || local.maximum_concurrency != null
+    error_message = "reserved_concurrent_executions is null (unreserved): the function may run as many environments as the account's unreserved concurrency, each with its own connection, against a broker that holds ${local.broker_connection_limit}. scripts/deploy.sh checks that bound (GetAccountSettings) before the apply; reserve a concurrency to make the bound this plan's."
+  }
+}
+
 module "secrets" {
   source = "../secrets"
 

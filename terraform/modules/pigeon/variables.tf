@@ -28,6 +28,7 @@ variable "delivery" {
 variable "traffic_enabled" {
   description = "The traffic gate: false until the broker secret has a current value (scripts/deploy.sh decides). False: no Pigeon entry in the bucket's notification (direct), or the SQS event source mapping does not poll (sqs; the queue keeps the notifications)."
   type        = bool
+  nullable    = false
 }
 
 variable "zip_path" {
@@ -104,8 +105,40 @@ variable "sqs" {
   nullable = false
 }
 
+variable "broker" {
+  description = "What the broker can hold, for the plan's check that the function's concurrency fits it (docs/deploy.md, sizing): connection_limit (a number), or instance_type (an Amazon MQ for RabbitMQ instance type such as mq.m5.large, looked up in the table of AWS's sizing guidelines); other_connections, the connections of the broker's other clients (the processor, …); connections_per_environment, Pigeon's connections per execution environment (1). With neither limit nor type, nothing is checked."
+  type = object({
+    connection_limit            = optional(number)
+    instance_type               = optional(string)
+    other_connections           = optional(number, 0)
+    connections_per_environment = optional(number, 1)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.broker.connection_limit == null || var.broker.instance_type == null
+    error_message = "broker: give connection_limit or instance_type, not both (the type's limit is looked up)."
+  }
+
+  validation {
+    condition     = var.broker.connection_limit == null ? true : var.broker.connection_limit >= 1 && floor(var.broker.connection_limit) == var.broker.connection_limit
+    error_message = "broker.connection_limit must be a whole number of connections, at least 1."
+  }
+
+  validation {
+    condition     = var.broker.other_connections == null ? true : var.broker.other_connections >= 0 && floor(var.broker.other_connections) == var.broker.other_connections
+    error_message = "broker.other_connections must be a whole number, 0 or more."
+  }
+
+  validation {
+    condition     = var.broker.connections_per_environment == null ? true : var.broker.connections_per_environment >= 1 && floor(var.broker.connections_per_environment) == var.broker.connections_per_environment
+    error_message = "broker.connections_per_environment must be a whole number, at least 1 (Pigeon opens one)."
+  }
+}
+
 variable "bucket_notifications" {
-  description = "The bucket's entries that are not Pigeon's, and its EventBridge setting, by the bucket_notification module's variable names (modules/bucket_notification/README.md): the notification resource owns the bucket's WHOLE configuration, so what is not listed here is deleted."
+  description = "The bucket's entries that are not Pigeon's, and its EventBridge setting, by the bucket_notification module's variable names (modules/bucket_notification/README.md): the notification resource owns the bucket's WHOLE configuration, so what is not listed here is deleted. Required, with no default: a caller says what the bucket has (`{}` for nothing else), never loses it by leaving this out."
   type = object({
     lambda_notifications = optional(map(object({
       function_arn  = string
@@ -127,7 +160,6 @@ variable "bucket_notifications" {
     })), {})
     eventbridge = optional(bool, false)
   })
-  default  = {}
   nullable = false
 }
 

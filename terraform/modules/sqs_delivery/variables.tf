@@ -31,6 +31,7 @@ variable "function_timeout" {
 variable "traffic_enabled" {
   description = "Whether the event source mapping polls the queue. False (until the broker secret has a value): the queue keeps the notifications and the function gets none."
   type        = bool
+  nullable    = false
 }
 
 variable "batch_size" {
@@ -79,13 +80,12 @@ variable "visibility_timeout_seconds" {
 }
 
 variable "maximum_concurrency" {
-  description = "The most concurrent invocations the queue drives (2-1000): the pigeon module passes the function's reserved concurrency, the bound on broker connections."
+  description = "The most concurrent invocations the queue drives (2-1000), or null for no bound of the mapping's own: the pigeon module passes the function's reserved concurrency, the bound on broker connections."
   type        = number
-  default     = 5
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
+    condition     = var.maximum_concurrency == null ? true : var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
     error_message = "maximum_concurrency must be a whole number from 2 to 1000 (Lambda's bounds for an SQS event source); with the pigeon module it is the function's reserved_concurrent_executions: set that to at least 2 for delivery = \"sqs\"."
   }
 }

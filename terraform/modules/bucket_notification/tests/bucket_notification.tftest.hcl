@@ -5,9 +5,6 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { region = "us-west-2" }
   }
-  mock_data "aws_s3_bucket" {
-    defaults = { bucket_region = "us-west-2" }
-  }
 }
 
 variables {
@@ -180,17 +177,6 @@ run "sqs_delivery_keeps_its_entry_with_the_gate_closed" {
     condition     = aws_s3_bucket_notification.this[0].queue[0].queue_arn == var.queue_arn && length(aws_s3_bucket_notification.this[0].lambda_function) == 0
     error_message = "S3 sends to the queue, which keeps the notifications"
   }
-}
-
-run "a_bucket_in_another_region_is_refused_at_plan" {
-  command = plan
-
-  override_data {
-    target = data.aws_s3_bucket.this
-    values = { bucket_region = "eu-west-1" }
-  }
-
-  expect_failures = [aws_lambda_permission.s3]
 }
 
 run "an_empty_prefix_is_rejected" {

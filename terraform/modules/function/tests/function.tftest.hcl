@@ -66,8 +66,8 @@ run "function_is_configured_from_the_build" {
     error_message = "source_code_hash must come from the build's .sha256 file"
   }
   assert {
-    condition     = aws_lambda_function.this.reserved_concurrent_executions == 10 && output.reserved_concurrent_executions == 10
-    error_message = "reserved concurrency protects the broker's connection limit"
+    condition     = output.reserved_concurrent_executions == null
+    error_message = "unreserved by default: a new account's quota of 10 leaves nothing to reserve"
   }
   assert {
     condition     = aws_lambda_function.this.environment[0].variables["PIGEON_RABBITMQ_SECRET_ARN"] == var.rabbitmq_secret_arn && aws_lambda_function.this.environment[0].variables["PIGEON_QUEUES"] == var.queues
@@ -341,4 +341,15 @@ run "more_than_4_kb_of_environment_is_refused" {
   }
 
   expect_failures = [aws_lambda_function.this]
+}
+
+run "a_reservation_of_0_is_refused" {
+  # 0 reserves nothing and throttles every invocation; null is unreserved.
+  command = plan
+
+  variables {
+    reserved_concurrent_executions = 0
+  }
+
+  expect_failures = [var.reserved_concurrent_executions]
 }

@@ -25,9 +25,6 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { region = "us-west-2" }
   }
-  mock_data "aws_s3_bucket" {
-    defaults = { bucket_region = "us-west-2" }
-  }
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000" }
   }
@@ -47,6 +44,7 @@ variables {
   function = {
     queues = "socorro.normal"
   }
+  bucket_notifications = {}
 }
 
 run "an_environment_composes_every_module" {

@@ -282,7 +282,7 @@ def test_init_warns_once_naming_every_unknown_pigeon_variable(capsys):
     )
     output = capsys.readouterr().out
     lines = [json.loads(line) for line in output.splitlines()]
-    warnings = [line for line in lines if line["level"] == "WARNING"]
+    warnings = [line for line in lines if line["level"] == "WARN"]
     assert len(warnings) == 1
     assert warnings[0]["unknown_variables"] == ["PIGEON_FUZZ", "PIGEON_QUEUE"]
     assert "PIGEON_QUEUE" in warnings[0]["message"]

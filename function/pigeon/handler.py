@@ -139,9 +139,11 @@ def from_environment(environ: Any = os.environ) -> Pigeon:
             f"ignoring environment variables that are not Pigeon settings: {', '.join(unknown)}",
             extra={"unknown_variables": unknown},
         )
+    broker = broker_source(config)
+    broker.prefetch()  # the secret, read in Init when it can be; never fails Init
     return Pigeon(
         config,
-        Publisher(broker_source(config), config.connect_timeout),
+        Publisher(broker, config.connect_timeout),
         metrics.make_sink(config.metrics_sink, config.statsd_host, config.statsd_port),
     )
 

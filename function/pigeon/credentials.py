@@ -290,18 +290,14 @@ class SecretsManagerSource:
                 attempts += 1
                 last, retried = why_not_read(error)
                 if not retried:
-                    raise SecretUnavailable(
-                        f"{WHERE}: could not read the secret: {last} (not tried again)"
-                    ) from None
+                    raise SecretUnavailable(f"{WHERE}: {last}, not tried again") from None
                 if attempts >= MAX_ATTEMPTS:
-                    raise SecretUnavailable(
-                        f"{WHERE}: could not read the secret: {last} ({attempts} attempts)"
-                    ) from None
+                    raise SecretUnavailable(f"{WHERE}: {last}, {attempts} attempts") from None
                 wait = backoff(attempts, self._rng)
                 if time.monotonic() + wait + LEAST_SECONDS >= deadline:
                     raise SecretUnavailable(
-                        f"{WHERE}: could not read the secret: {last} ({attempts} attempt(s); "
-                        "no time left before the invocation's deadline for another)"
+                        f"{WHERE}: {last}, {attempts} attempt(s); no time left before the "
+                        "invocation's deadline for another"
                     ) from None
                 self._log.info(
                     f"reading the broker secret failed ({last}); trying again",

@@ -21,14 +21,13 @@ import random
 import re
 import time
 from typing import Any, Protocol
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from pigeon import logs
+from pigeon import logs, redaction
 from pigeon.confirms import describe
 from pigeon.endpoints import Node
 from pigeon.parsers import ConfigError, split_broker_urls
 
-REDACTED = "***"
 WHERE = "PIGEON_RABBITMQ_SECRET_ARN"
 HOST_FIELDS = ("host", "username", "password", "port", "virtual_host", "tls")
 FORMS = ("url", "urls", "host")
@@ -78,26 +77,6 @@ class BrokerSource(Protocol):
         """Read the credentials in Init, best effort (never raises)."""
         ...
 
-    def secrets(self) -> list[str]:
-        """Strings that must never appear in a log line or an error message."""
-        ...
-
-
-def secrets_of_nodes(nodes: tuple[Node, ...]) -> list[str]:
-    found = []
-    for node in nodes:
-        found.append(node.url)
-        password = node.password
-        if password:
-            found += [password, unquote(password)]
-    return found
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Every secret replaced, however short: a one-letter password is still a password."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 class UrlSource:
@@ -114,9 +93,6 @@ class UrlSource:
 
     def prefetch(self) -> None:
         """Nothing to read: the URL was parsed with the settings."""
-
-    def secrets(self) -> list[str]:
-        return secrets_of_nodes(self._nodes)
 
 
 def _string(value: dict[str, Any], key: str) -> str:
@@ -263,7 +239,6 @@ class SecretsManagerSource:
         self._client = self._make_client(ATTEMPT_SECONDS)
         self._rng = rng or random.SystemRandom()
         self._nodes: tuple[Node, ...] | None = None
-        self._seen: list[str] = []
         self._log = logs.get_logger("pigeon.credentials")
 
     def _make_client(self, seconds: float) -> Any:
@@ -310,7 +285,7 @@ class SecretsManagerSource:
         raw = response.get("SecretString")
         if not isinstance(raw, str):
             raise ConfigError(f"{WHERE}: the secret has no SecretString")
-        self._seen.append(raw)
+        redaction.remember(raw)  # the whole JSON: its password in a form no URL has
         try:
             value = json.loads(raw)
         except ValueError:
@@ -318,9 +293,8 @@ class SecretsManagerSource:
         if not isinstance(value, dict):
             raise ConfigError(f"{WHERE}: the secret is not a JSON object")
         if isinstance(value.get("password"), str):
-            self._seen += [value["password"], quote(value["password"], safe="")]
+            redaction.remember(value["password"])  # before any error about another field
         nodes = nodes_from_secret(value)
-        self._seen += secrets_of_nodes(nodes)
         extra = unknown_fields(value)
         if extra:
             # Names only. A misspelt field (`virtualhost`) would otherwise go unnoticed.
@@ -348,8 +322,5 @@ class SecretsManagerSource:
         except Exception as error:
             self._log.warning(
                 "could not read the broker secret in Init; the first invocation reads it again",
-                extra={"error": redact(describe(error), self.secrets())},
+                extra={"error": describe(error)},
             )
-
-    def secrets(self) -> list[str]:
-        return list(self._seen)

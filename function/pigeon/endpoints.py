@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from pigeon import redaction
 from pigeon.parsers import ConfigError
 
 # The heartbeat Pigeon asks for unless the URL says `heartbeat=`: a frozen function misses
@@ -62,9 +63,12 @@ def node_name(url: str) -> str:
 
 
 def parse_node(url: str, where: str) -> Node:
-    """The node of one URL, or ConfigError naming `where`; the URL is never echoed."""
+    """The node of one URL, or ConfigError naming `where`; the URL is never echoed, and it and
+    its password are redacted from every log line and error from now on."""
+    redaction.remember(url)
     try:
         parts = urlsplit(url)
+        redaction.remember(parts.password)
         port = parts.port
     except ValueError:
         raise ConfigError(f"{where}: not a valid URL") from None

@@ -14,7 +14,7 @@ from typing import Any
 from pigeon import config as configuration
 from pigeon import logs, metrics, settings
 from pigeon.confirms import Failure, Unconfirmed, describe
-from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource, redact
+from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource
 from pigeon.decisions import Decider, Plan, Summary
 from pigeon.delivery import Delivery, unwrap
 from pigeon.events import NotAnS3Notification
@@ -93,7 +93,7 @@ class Pigeon:
         except Exception as raised:  # not a broker answer: nothing is known to be confirmed
             reason = f"unexpected error: {describe(raised)}"
             unconfirmed = [Unconfirmed(m, Failure.UNEXPECTED, reason) for m in messages]
-            error = PublishError(unconfirmed, self.publisher.secrets())
+            error = PublishError(unconfirmed)
         not_confirmed = set(error.unconfirmed) if error else set()
         for message in messages:  # published means confirmed, and nothing else
             if message not in not_confirmed:
@@ -107,7 +107,7 @@ class Pigeon:
             "publish failed; Lambda will retry "
             + (f"{len(retried)} SQS message(s)" if batch else "the event"),
             extra={
-                "error": redact(str(error), self.publisher.secrets()),
+                "error": str(error),  # redacted when made; the log filter redacts again
                 "crash_ids": sorted({m.crash_id for m in not_confirmed}),
                 **({"retried_messages": retried} if batch else {}),
             },

@@ -16,6 +16,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from pigeon.redaction import RedactingFilter
+
 LOGGER_NAME = "pigeon"
 QUIET = ("botocore", "boto3", "urllib3", "s3transfer")
 # Lambda's application log levels, as Python's (TRACE and FATAL have no level of their own).
@@ -93,6 +95,7 @@ def setup(level: str = "INFO", stream: Any = None) -> logging.Logger:
         )
     )
     handler.addFilter(_fields)
+    handler.addFilter(RedactingFilter())  # every line, pika's too: no secret in any of them
     logger.addHandler(handler)
     # pika logs each failed connection step at ERROR; PublishError already says what failed.
     pika_logger = logging.getLogger("pika")

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 from pigeon import logs
 from pigeon.confirms import Failure, Message, Unconfirmed, describe
-from pigeon.credentials import BrokerSource, SecretUnavailable, redact
+from pigeon.credentials import BrokerSource, SecretUnavailable
 from pigeon.endpoints import Node
 from pigeon.nodes import NodeOrder
 from pigeon.parsers import ConfigError
+from pigeon.redaction import redact
 from pigeon.session import Session, SessionError
 
 ERROR_ID_LIMIT = 50
@@ -29,10 +30,10 @@ class PublishError(Exception):
     batch it reports instead the SQS messages holding them (batchItemFailures), and Lambda
     retries those messages only."""
 
-    def __init__(self, unconfirmed: Sequence[Unconfirmed], secrets: Sequence[str] = ()) -> None:
+    def __init__(self, unconfirmed: Sequence[Unconfirmed]) -> None:
         self.failures = {u.failure for u in unconfirmed}
         self.unconfirmed = [u.message for u in unconfirmed]
-        reason = redact("; ".join(sorted({u.reason for u in unconfirmed})), list(secrets))
+        reason = redact("; ".join(sorted({u.reason for u in unconfirmed})))
         ids = sorted({m.crash_id for m in self.unconfirmed})
         shown = ", ".join(ids[:ERROR_ID_LIMIT])
         more = f" and {len(ids) - ERROR_ID_LIMIT} more" if len(ids) > ERROR_ID_LIMIT else ""
@@ -51,9 +52,6 @@ class Publisher:
         self._order = order or NodeOrder()
         self._session: Session | None = None
         self._log = logs.get_logger("pigeon.publisher")
-
-    def secrets(self) -> list[str]:
-        return self._broker.secrets()
 
     def _nodes(self, deadline: float) -> tuple[Node, ...]:
         try:
@@ -157,7 +155,7 @@ class Publisher:
                     f"once to re-send {len(pending)} unconfirmed message(s)",
                     extra={
                         "node": session.node.name,
-                        "error": redact(describe(session.lost), self.secrets()),
+                        "error": describe(session.lost),
                     },
                 )
                 self._discard(deadline, node_failed=True)
@@ -167,7 +165,7 @@ class Publisher:
         except SessionError as error:
             self._discard(deadline, node_failed=True)
             raise PublishError(
-                [Unconfirmed(m, error.failure, str(error)) for m in pending], self.secrets()
+                [Unconfirmed(m, error.failure, str(error)) for m in pending]
             ) from None
         except BaseException:
             self._discard(deadline)  # in a state no one knows: never reused
@@ -178,7 +176,7 @@ class Publisher:
                 # sign that the node failed; a lost connection, a block or a real time-out are.
                 blamed = any(u.failure.blames_the_node for u in failed) and not spent
                 self._discard(deadline, node_failed=blamed)
-            raise PublishError(failed, self.secrets())
+            raise PublishError(failed)
 
     def _discard(self, deadline: float, node_failed: bool = False) -> None:
         """Close the session; after a failure at once, and its node goes to the back."""

@@ -6,6 +6,7 @@ support.amqp_peer (it speaks just the handshake); the node that works is a real 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -13,9 +14,11 @@ import pytest
 from pigeon.confirms import Failure, Message
 from pigeon.nodes import NodeOrder
 from pigeon.publisher import Publisher, PublishError
+from pigeon_tools import events
 from support import evidence
 from support.amqp_peer import ACCESS_REFUSED, CONNECTION_FORCED, AmqpPeer
 from support.ids import new_id, queue_name, soon
+from support.in_process import make_pigeon
 from support.publishing import CountingSource, InOrder
 from support.records import recording
 from support.tcp_proxy import TcpProxy
@@ -231,3 +234,28 @@ def test_with_the_deadline_spent_no_node_is_tried_or_blamed(broker, pigeon_url, 
     assert "no time left before the invocation's deadline to connect" in str(raised.value)
     assert proxy.accepted == 0
     assert source.refreshes == 0
+
+
+@pytest.mark.parametrize("mode", ["close", "close-after-open", "close-mid-publish"])
+def test_a_broker_that_echoes_the_password_gets_it_redacted_everywhere(mode):
+    """A node whose Connection.Close text carries the password and the URL (a proxy or plugin
+    that echoes what it got): the handler's every log line (pika's included, at DEBUG) and
+    the raised error, its repr too, show neither."""
+    password = evidence.secret("echo-" + new_id()[:8])
+    echoing = AmqpPeer(mode, (320, ""))
+    url = echoing.url(password=password)
+    echoing.reply = (320, f"CONNECTION_FORCED - bye {url} ({password})")
+    try:
+        run = make_pigeon(
+            f"{url},{echoing.url(password=password).replace('127.0.0.1', 'localhost')}",
+            "q",
+            PIGEON_CONNECT_TIMEOUT="1",
+        )
+        with pytest.raises(PublishError) as raised:
+            run(events.for_crash_ids([new_id()]))
+    finally:
+        echoing.close()
+    texts = [json.dumps(line) for line in run.log_lines()] + [str(raised.value), repr(raised.value)]
+    evidence.seen("echoing node", *texts)
+    assert any("CONNECTION_FORCED - bye ***" in text for text in texts)
+    assert not [text for text in texts if password in text or url in text]

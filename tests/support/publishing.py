@@ -50,6 +50,3 @@ class CountingSource:
 
     def prefetch(self) -> None:
         self.nodes(0.0)
-
-    def secrets(self) -> list[str]:
-        return [node.url for node in split_broker_urls(self.url, "PIGEON_RABBITMQ_URL")]

@@ -78,7 +78,6 @@ class BrokerSource(Protocol):
         ...
 
 
-
 class UrlSource:
     """PIGEON_RABBITMQ_URL: its nodes, parsed at init; fixed for the life of the container."""
 

@@ -51,6 +51,23 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
 pytest_plugins = ["support.fixtures", "support.evidence_plugin"]
 
 
+@pytest.fixture(autouse=True)
+def _redaction_per_test() -> object:
+    """pigeon.redaction remembers every URL and password it is shown, for the life of the
+    process, as it should in a container. A test process sees many made-up ones ("p" among
+    them, some parsed when the tests are collected): each test starts knowing none, so that
+    one test's secrets do not redact another's log lines."""
+    from pigeon import redaction
+
+    def forget() -> None:
+        redaction._secrets.clear()
+        redaction._longest_first.clear()
+
+    forget()
+    yield
+    forget()
+
+
 def kind(item: pytest.Item) -> str:
     """The folder a test lives in: unit, component, runtime, reliability or infra."""
     return Path(str(item.path)).relative_to(ROOT / "tests").parts[0]

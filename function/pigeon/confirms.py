@@ -18,6 +18,9 @@ class Failure(StrEnum):
     BLOCKED = "blocked"
     CONNECTION_LOST = "connection lost"
     LOGIN_REFUSED = "login refused"
+    # The broker closed the channel with 403 ACCESS_REFUSED: the login was accepted, but the
+    # user may not do this (e.g. no write permission on the vhost). Not the node's fault.
+    PERMISSION_REFUSED = "permission refused"
     CREDENTIALS_UNAVAILABLE = "credentials unavailable"
     UNEXPECTED = "unexpected error"  # not a broker answer: nothing is known to be confirmed
 
@@ -80,13 +83,16 @@ class ConfirmTracker:
     def all_settled(self) -> bool:
         return len(self.settled) == len(self.sent)
 
-    def unconfirmed(self, lost: BaseException | None, blocked: bool) -> list[Unconfirmed]:
+    def unconfirmed(
+        self, lost: BaseException | None, blocked: bool, refused: tuple[int, str] | None = None
+    ) -> list[Unconfirmed]:
         """Every message sent but not confirmed, with why; `lost` is why the connection or
-        channel closed (None if it did not), `blocked` whether the broker blocks publishers."""
+        channel closed (None if it did not), `blocked` whether the broker blocks publishers,
+        `refused` the broker's 403 on the channel (code, text) when that is why it closed."""
         found = []
         for tag, message in self.sent.items():
             if tag not in self.settled:
-                found.append(Unconfirmed(message, *_unsettled(lost, blocked)))
+                found.append(Unconfirmed(message, *_unsettled(lost, blocked, refused)))
             elif not self.settled[tag]:
                 found.append(Unconfirmed(message, Failure.NACKED, "nacked by the broker"))
             elif (message.queue, message.crash_id) in self.returned:
@@ -95,7 +101,15 @@ class ConfirmTracker:
         return found
 
 
-def _unsettled(lost: BaseException | None, blocked: bool) -> tuple[Failure, str]:
+def _unsettled(
+    lost: BaseException | None, blocked: bool, refused: tuple[int, str] | None
+) -> tuple[Failure, str]:
+    if refused is not None:
+        code, text = refused
+        return Failure.PERMISSION_REFUSED, (
+            f"RabbitMQ refused the publish on the channel: ({code}) {text} (the login was "
+            "accepted; the user lacks a permission, e.g. write on the vhost)"
+        )
     if lost is not None:
         return Failure.CONNECTION_LOST, f"connection lost: {describe(lost)}"
     if blocked:

@@ -5,35 +5,63 @@ The secret is JSON in one of three forms: ``{"url": "amqps://user:pass@host:5671
 "virtual_host": "/", "tls": true}`` where ``host`` may be a list of nodes, or nodes separated
 by commas. The Secrets Manager console's key/value editor stores only strings, so ``"tls":
 "false"`` and ``"port": "5672"`` mean what they say; anything else that is not of its field's
-type is refused, naming the field, never showing the value. The secret is fetched once per
-container, within the invocation's deadline, and again when the broker refuses the login, so a
-rotated password is picked up without a redeploy. A cluster's nodes are several URLs; which
+type is refused, naming the field, never showing the value. The secret is read in Init (best
+effort), else by the first invocation within its deadline, and again when the broker refuses
+the login or no node answers, so a rotated password or a moved broker is picked up without a
+redeploy. Throttling, 5xx answers and network failures are tried again, with backoff, while
+the deadline allows; AccessDenied, ResourceNotFound and other answers that will not change are
+not. A cluster's nodes are several URLs; which
 one to use is ``pigeon.nodes``' job.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 from typing import Any, Protocol
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from pigeon import logs
+from pigeon import logs, redaction
+from pigeon.confirms import describe
 from pigeon.endpoints import Node
 from pigeon.parsers import ConfigError, split_broker_urls
 
-REDACTED = "***"
 WHERE = "PIGEON_RABBITMQ_SECRET_ARN"
 HOST_FIELDS = ("host", "username", "password", "port", "virtual_host", "tls")
 FORMS = ("url", "urls", "host")
 HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?")
 
-# Reading the secret: at most two attempts of a connect and a read, within the time left.
+# Reading the secret: attempts of one connect and one read each, with a backoff between them,
+# all within the invocation's deadline. Throttling, 5xx answers and a network that fails are
+# tried again; an answer that will not change (AccessDenied, ResourceNotFound, …) is not.
 ATTEMPT_SECONDS = 5.0
 CONNECT_SECONDS = 2.0
-RETRY_BACKOFF_SECONDS = 1.0  # botocore's standard mode waits up to 1 s before its 2nd attempt
+MAX_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.2  # the longest first wait (full jitter); it doubles, up to the cap
+BACKOFF_CAP_SECONDS = 2.0
 LEAST_SECONDS = 0.05
+# Init reads the secret too, best effort, within this much of Init's 10 s.
+PREFETCH_SECONDS = 4.0
+RETRIED_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "InternalServiceError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+class SecretUnavailable(Exception):
+    """The secret could not be read; the message names the setting, never a value."""
 
 
 class BrokerSource(Protocol):
@@ -45,26 +73,9 @@ class BrokerSource(Protocol):
         """Fetch the credentials again; True when that may help (they can change)."""
         ...
 
-    def secrets(self) -> list[str]:
-        """Strings that must never appear in a log line or an error message."""
+    def prefetch(self) -> None:
+        """Read the credentials in Init, best effort (never raises)."""
         ...
-
-
-def secrets_of_nodes(nodes: tuple[Node, ...]) -> list[str]:
-    found = []
-    for node in nodes:
-        found.append(node.url)
-        password = node.password
-        if password:
-            found += [password, unquote(password)]
-    return found
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Every secret replaced, however short: a one-letter password is still a password."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 class UrlSource:
@@ -79,8 +90,8 @@ class UrlSource:
     def refresh(self) -> bool:
         return False
 
-    def secrets(self) -> list[str]:
-        return secrets_of_nodes(self._nodes)
+    def prefetch(self) -> None:
+        """Nothing to read: the URL was parsed with the settings."""
 
 
 def _string(value: dict[str, Any], key: str) -> str:
@@ -172,49 +183,108 @@ def unknown_fields(value: dict[str, Any]) -> list[str]:
     return sorted(str(k) for k in value if k not in ("url", "urls", *HOST_FIELDS))
 
 
-def client_config(seconds_left: float) -> dict[str, Any]:
-    """botocore Config arguments for one read of the secret that ends within the time left."""
-    if seconds_left < LEAST_SECONDS:
-        raise TimeoutError("no time left before the invocation's deadline to read the secret")
-    attempts = 2 if seconds_left >= 2 * ATTEMPT_SECONDS + RETRY_BACKOFF_SECONDS else 1
-    backoff = RETRY_BACKOFF_SECONDS if attempts == 2 else 0.0
-    each = min(ATTEMPT_SECONDS, (seconds_left - backoff) / attempts)
+def attempt_config(seconds_left: float) -> dict[str, Any]:
+    """botocore Config arguments for one attempt (botocore retries nothing: Pigeon does) that
+    ends within the time left."""
+    each = min(ATTEMPT_SECONDS, seconds_left)
     connect = min(CONNECT_SECONDS, each / 2)
     return {
         "connect_timeout": connect,
         "read_timeout": each - connect,
-        "retries": {"mode": "standard", "total_max_attempts": attempts},
+        "retries": {"mode": "standard", "total_max_attempts": 1},
     }
 
 
-class SecretsManagerSource:
-    """PIGEON_RABBITMQ_SECRET_ARN: the secret is read with boto3, imported only here, at init
-    (about 0.5 s that only functions configured with a secret pay, in the init phase rather
-    than in the first invocation's deadline)."""
+def backoff(attempt: int, rng: random.Random) -> float:
+    """The wait after failed attempt `attempt` (1, 2, …): full jitter, exponential, capped."""
+    return rng.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** (attempt - 1)))
 
-    def __init__(self, arn: str) -> None:
+
+def why_not_read(error: BaseException) -> tuple[str, bool]:
+    """What went wrong reading the secret (the error's code and HTTP status, never its text)
+    and whether trying again may help."""
+    from botocore import exceptions
+
+    if isinstance(error, exceptions.ClientError):
+        found = error.response.get("Error", {}).get("Code") or "an error"
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        retried = found in RETRIED_CODES or (isinstance(status, int) and status >= 500)
+        return (f"{found} (HTTP {status})" if status else str(found)), retried
+    network = (
+        exceptions.ConnectionError,  # endpoint unreachable, connect and read time-outs
+        exceptions.HTTPClientError,  # the connection closed mid-answer
+    )
+    if isinstance(error, network):
+        return type(error).__name__, True
+    return type(error).__name__, False
+
+
+class SecretsManagerSource:
+    """PIGEON_RABBITMQ_SECRET_ARN: the secret is read with boto3, imported only here. The client
+    is made at init (about 0.5 s that only functions configured with a secret pay, in the init
+    phase rather than in the first invocation's deadline), and Init reads the secret once, best
+    effort (``prefetch``); an invocation reads it when it has no nodes, within its deadline."""
+
+    def __init__(self, arn: str, rng: random.Random | None = None) -> None:
         import boto3
         from botocore.config import Config
 
         self._arn = arn
+        self._region = arn.split(":")[3] or None
         self._session = boto3.session.Session()
         self._config = Config
+        # Made at init, with the timeouts of a whole attempt; an attempt with less time left
+        # makes a client of its own (botocore takes timeouts only when a client is made).
+        self._client = self._make_client(ATTEMPT_SECONDS)
+        self._rng = rng or random.SystemRandom()
         self._nodes: tuple[Node, ...] | None = None
-        self._seen: list[str] = []
         self._log = logs.get_logger("pigeon.credentials")
 
-    def _client(self, deadline: float) -> Any:
-        region = self._arn.split(":")[3] or None
-        # A client per read: botocore takes its timeouts and retries only when a client is made.
-        bounded = self._config(**client_config(deadline - time.monotonic()))
-        return self._session.client("secretsmanager", region_name=region, config=bounded)
+    def _make_client(self, seconds: float) -> Any:
+        config = self._config(**attempt_config(seconds))
+        return self._session.client("secretsmanager", region_name=self._region, config=config)
+
+    def _client_for(self, seconds_left: float) -> Any:
+        return self._client if seconds_left >= ATTEMPT_SECONDS else self._make_client(seconds_left)
+
+    def _get(self, deadline: float) -> Any:
+        """GetSecretValue, tried again on what may pass, within the deadline."""
+        attempts, last = 0, ""
+        while True:
+            left = deadline - time.monotonic()
+            if left < LEAST_SECONDS:
+                after = f" (after {attempts} attempt(s): {last})" if attempts else ""
+                raise SecretUnavailable(
+                    f"{WHERE}: no time left before the invocation's deadline to read the "
+                    f"secret{after}"
+                )
+            try:
+                return self._client_for(left).get_secret_value(SecretId=self._arn)
+            except Exception as error:
+                attempts += 1
+                last, retried = why_not_read(error)
+                if not retried:
+                    raise SecretUnavailable(f"{WHERE}: {last}, not tried again") from None
+                if attempts >= MAX_ATTEMPTS:
+                    raise SecretUnavailable(f"{WHERE}: {last}, {attempts} attempts") from None
+                wait = backoff(attempts, self._rng)
+                if time.monotonic() + wait + LEAST_SECONDS >= deadline:
+                    raise SecretUnavailable(
+                        f"{WHERE}: {last}, {attempts} attempt(s); no time left before the "
+                        "invocation's deadline for another"
+                    ) from None
+                self._log.info(
+                    f"reading the broker secret failed ({last}); trying again",
+                    extra={"attempt": attempts, "error": last},
+                )
+                time.sleep(wait)
 
     def _fetch(self, deadline: float) -> tuple[Node, ...]:
-        response = self._client(deadline).get_secret_value(SecretId=self._arn)
+        response = self._get(deadline)
         raw = response.get("SecretString")
         if not isinstance(raw, str):
             raise ConfigError(f"{WHERE}: the secret has no SecretString")
-        self._seen.append(raw)
+        redaction.remember(raw)  # the whole JSON: its password in a form no URL has
         try:
             value = json.loads(raw)
         except ValueError:
@@ -222,9 +292,8 @@ class SecretsManagerSource:
         if not isinstance(value, dict):
             raise ConfigError(f"{WHERE}: the secret is not a JSON object")
         if isinstance(value.get("password"), str):
-            self._seen += [value["password"], quote(value["password"], safe="")]
+            redaction.remember(value["password"])  # before any error about another field
         nodes = nodes_from_secret(value)
-        self._seen += secrets_of_nodes(nodes)
         extra = unknown_fields(value)
         if extra:
             # Names only. A misspelt field (`virtualhost`) would otherwise go unnoticed.
@@ -244,5 +313,13 @@ class SecretsManagerSource:
         self._nodes = None
         return True
 
-    def secrets(self) -> list[str]:
-        return list(self._seen)
+    def prefetch(self) -> None:
+        """Read the secret in Init, best effort: a failure is logged and the first invocation
+        reads it again, within its own deadline. Init never fails for it."""
+        try:
+            self.nodes(time.monotonic() + PREFETCH_SECONDS)
+        except Exception as error:
+            self._log.warning(
+                "could not read the broker secret in Init; the first invocation reads it again",
+                extra={"error": describe(error)},
+            )

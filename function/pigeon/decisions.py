@@ -11,7 +11,7 @@ from pigeon.config import Config
 from pigeon.confirms import Message
 from pigeon.crash_ids import Decision, classify, crash_id_from_key
 from pigeon.delivery import Unit
-from pigeon.events import Malformed, Skipped
+from pigeon.events import SNIPPET_LIMIT, Malformed, Skipped, snippet
 from pigeon.routing import pick_queues
 
 
@@ -61,6 +61,11 @@ class Ignored:
     key: str | None
 
 
+def clip(text: str | None) -> str | None:
+    """A key or bucket name for a log line: an event can carry a key of megabytes."""
+    return text if text is None or len(text) <= SNIPPET_LIMIT else text[:SNIPPET_LIMIT] + "…"
+
+
 class Decider:
     def __init__(self, config: Config, log: logging.Logger) -> None:
         self.config = config
@@ -82,7 +87,12 @@ class Decider:
                     )
             for result in unit.results:
                 summary.records += 1
-                for message in self.record(result, counts, summary):
+                messages = self.alone(result, counts, summary)
+                if messages is None:  # this record failed on its own: its SQS message fails
+                    if unit.item_id is not None:
+                        plan.unreadable.add(unit.item_id)
+                    continue
+                for message in messages:
                     owners = plan.messages.setdefault(message, set())
                     if unit.item_id is not None:
                         owners.add(unit.item_id)
@@ -96,9 +106,23 @@ class Decider:
             )
         return plan
 
+    def alone(self, result: Any, counts: metrics.Metrics, summary: Summary) -> list[Message] | None:
+        """One record decided on its own; None when deciding it raised (a key that breaks a
+        parser, a value no one expected): it counts as invalid, and the others go on."""
+        try:
+            return self.record(result, counts, summary)
+        except Exception as error:  # one record's failure is not the event's
+            self.log.warning(
+                "record could not be decided",
+                extra={"reason": type(error).__name__, "record": snippet(result)},
+            )
+            counts.incr(metrics.INVALID)
+            summary.invalid += 1
+            return None
+
     def ignored(self, reason: str, key: str | None, routine: bool = False) -> None:
         if self._ignored is None and not routine:
-            self._ignored = Ignored(reason, key)
+            self._ignored = Ignored(reason, clip(key))
 
     def record(self, result: Any, counts: metrics.Metrics, summary: Summary) -> list[Message]:
         if isinstance(result, Malformed):
@@ -108,12 +132,13 @@ class Decider:
             summary.invalid += 1
             return []
         if isinstance(result, Skipped):
-            self.log.debug("record ignored", extra={"reason": result.reason, "key": result.key})
+            skipped = {"reason": result.reason, "key": clip(result.key)}
+            self.log.debug("record ignored", extra=skipped)
             self.ignored(result.reason, result.key, result.routine)
             counts.incr(metrics.IGNORED)
             summary.ignored += 1
             return []
-        where = {"bucket": result.bucket, "key": result.key}
+        where = {"bucket": clip(result.bucket), "key": clip(result.key)}
         crash_id = crash_id_from_key(result.key, self.config.key_prefix)
         if crash_id is None:
             self.log.debug("not a raw-crash key", extra=where)

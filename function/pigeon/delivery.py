@@ -19,6 +19,7 @@ them, and the handler then fails the whole batch, the only way to keep them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -72,17 +73,43 @@ class Delivery:
 def unwrap(event: Any, names: frozenset[str]) -> Delivery:
     """The records of any delivery path; NotAnS3Notification for anything else."""
     if _is_eventbridge(event):
-        return Delivery("eventbridge", [Unit(None, [eventbridge_record(event, names)])])
+        return Delivery("eventbridge", [Unit(None, alone(_eventbridge, event, names))])
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise NotAnS3Notification(f"not an S3 notification: {snippet(event)}")
     sources = {_source(record) for record in records}
     if "aws:sqs" in sources:
-        units = [Unit(_item_id(r), _message(r.get("body"), names)) for r in records if _item_id(r)]
+        units = [Unit(_item_id(r), alone(_body, r, names)) for r in records if _item_id(r)]
         return Delivery("sqs", units, unnamed=sum(1 for r in records if not _item_id(r)))
     if "aws:sns" in sources:
-        return Delivery("sns", [Unit(None, [r for record in records for r in _sns(record, names)])])
-    return Delivery("s3", [Unit(None, [parse_record(record, names) for record in records])])
+        return Delivery(
+            "sns", [Unit(None, [r for rec in records for r in alone(_sns, rec, names)])]
+        )
+    return Delivery("s3", [Unit(None, [r for rec in records for r in alone(_s3, rec, names)])])
+
+
+def alone(
+    read: Callable[[Any, frozenset[str]], list[RecordResult]], part: Any, names: frozenset[str]
+) -> list[RecordResult]:
+    """One record (or SQS message) read on its own: whatever it does to the reader (JSON nested
+    past the recursion limit, a key of megabytes, a type no one expected), it is Malformed
+    alone, and the other records of the event are read and published."""
+    try:
+        return read(part, names)
+    except Exception as error:  # one record's failure is not the event's
+        return [Malformed(f"record could not be read ({type(error).__name__})", snippet(part))]
+
+
+def _eventbridge(event: Any, names: frozenset[str]) -> list[RecordResult]:
+    return [eventbridge_record(event, names)]
+
+
+def _body(record: Any, names: frozenset[str]) -> list[RecordResult]:
+    return _message(record.get("body"), names)
+
+
+def _s3(record: Any, names: frozenset[str]) -> list[RecordResult]:
+    return [parse_record(record, names)]
 
 
 def _is_eventbridge(event: Any) -> bool:

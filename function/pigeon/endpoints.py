@@ -14,8 +14,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
+from pigeon import redaction
 from pigeon.parsers import ConfigError
 
 # The heartbeat Pigeon asks for unless the URL says `heartbeat=`: a frozen function misses
@@ -30,7 +31,7 @@ DECIDED_BY_PIGEON = {
     "stack_timeout": "PIGEON_CONNECT_TIMEOUT, within the invocation's deadline",
     "blocked_connection_timeout": "PIGEON_PUBLISH_TIMEOUT, within the invocation's deadline",
 }
-# Parameters whose value pika parses as a number: its error text (the value) can be shown.
+# Parameters whose value pika parses as a number.
 NUMERIC = ("channel_max", "frame_max", "heartbeat")
 
 
@@ -62,9 +63,12 @@ def node_name(url: str) -> str:
 
 
 def parse_node(url: str, where: str) -> Node:
-    """The node of one URL, or ConfigError naming `where`; the URL is never echoed."""
+    """The node of one URL, or ConfigError naming `where`; the URL is never echoed, and it and
+    its password are redacted from every log line and error from now on."""
+    redaction.remember(url)
     try:
         parts = urlsplit(url)
+        redaction.remember(parts.password)
         port = parts.port
     except ValueError:
         raise ConfigError(f"{where}: not a valid URL") from None
@@ -78,10 +82,7 @@ def parse_node(url: str, where: str) -> Node:
         raise ConfigError(f"{where}: a user name without a password")
     if parts.fragment:
         raise ConfigError(f"{where}: a URL fragment ('#…') is not part of an AMQP URL")
-    try:
-        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
-    except ValueError:
-        raise ConfigError(f"{where}: the URL's query string is not name=value pairs") from None
+    query = parse_query(parts.query, where)
     for key in query:
         if key in DECIDED_BY_PIGEON:
             raise ConfigError(
@@ -97,25 +98,51 @@ def parse_node(url: str, where: str) -> Node:
     return Node(node_name(url), url, parameters)
 
 
-def _pika_parameters(url: str, where: str, query: dict[str, list[str]]) -> Any:
+def known_parameters() -> frozenset[str]:
+    """The query parameters pika's URLParameters takes (its `_set_url_<name>` methods)."""
+    import pika
+
+    prefix = "_set_url_"
+    return frozenset(n[len(prefix) :] for n in dir(pika.URLParameters) if n.startswith(prefix))
+
+
+def parse_query(query: str, where: str) -> dict[str, str]:
+    """The URL's query parameters as pika reads them (RabbitMQ's URI spec: `name=value` pairs
+    separated by `&`; empty pairs, as a trailing `&` makes, are nothing), but refused where
+    pika would refuse them only at the first publish (a name it does not know, a name given
+    twice) or silently drop them (a name without a value). A name is shown only when it is one
+    pika knows: anything else of the query may be a misplaced password."""
+    known = known_parameters()
+    found: dict[str, str] = {}
+    for position, pair in enumerate((p for p in query.split("&") if p), 1):
+        raw_name, equals, raw_value = pair.partition("=")
+        name, value = unquote_plus(raw_name), unquote_plus(raw_value)
+        if name not in known:
+            raise ConfigError(
+                f"{where}: URL query parameter {position} is not one pika knows (it takes "
+                f"{', '.join(sorted(known - DECIDED_BY_PIGEON.keys()))})"
+            )
+        if not equals or not value:
+            raise ConfigError(f"{where}: URL parameter {name!r} has no value")
+        if name in found:
+            raise ConfigError(f"{where}: URL parameter {name!r} is given more than once")
+        found[name] = value
+    return found
+
+
+def _pika_parameters(url: str, where: str, query: dict[str, str]) -> Any:
     import pika  # the URL is checked by the library that will use it, at init
 
     try:
         return pika.URLParameters(url)
     except Exception:  # noqa: S110 (its text may hold what is not to be shown: see below)
         pass
-    # Find the parameter pika refused, without echoing anything else of the URL.
-    for key, values in query.items():
-        if not hasattr(pika.URLParameters, f"_set_url_{key}"):
-            raise ConfigError(
-                f"{where}: URL parameter {key!r} is not one pika knows (it takes channel_max, "
-                "client_properties, frame_max, heartbeat, locale, ssl_options, tcp_options)"
-            ) from None
-        if len(values) != 1:
-            raise ConfigError(f"{where}: URL parameter {key!r} is given more than once")
+    # Find the parameter pika refused, without echoing anything else of the URL (nor the
+    # value: it is the user's text, and may hold what should not be in a log).
+    for key, value in query.items():
         try:
-            pika.URLParameters(f"{urlsplit(url).scheme}://host/?{key}={quote(values[0], safe='')}")
-        except Exception as error:
-            detail = f": {error}" if key in NUMERIC and isinstance(error, ValueError) else ""
-            raise ConfigError(f"{where}: URL parameter {key!r} is not valid{detail}") from None
+            pika.URLParameters(f"{urlsplit(url).scheme}://host/?{key}={quote(value, safe='')}")
+        except Exception:
+            shape = " (a whole number)" if key in NUMERIC else ""
+            raise ConfigError(f"{where}: URL parameter {key!r} is not valid{shape}") from None
     raise ConfigError(f"{where}: pika cannot use this URL") from None

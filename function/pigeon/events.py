@@ -50,8 +50,11 @@ def snippet(value: Any, limit: int = SNIPPET_LIMIT) -> str:
     """A short, log-safe rendering of any JSON-ish value."""
     try:
         text = json.dumps(value, default=repr, ensure_ascii=True)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
+    except Exception:  # nested past the recursion limit, a repr that raises
+        try:
+            text = repr(value)[: limit + 1]
+        except Exception:
+            text = f"<{type(value).__name__} that cannot be shown>"
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from pigeon import config as configuration
 from pigeon import logs, metrics, settings
 from pigeon.confirms import Failure, Unconfirmed, describe
-from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource, redact
+from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource
 from pigeon.decisions import Decider, Plan, Summary
 from pigeon.delivery import Delivery, unwrap
 from pigeon.events import NotAnS3Notification
@@ -97,7 +97,7 @@ class Pigeon:
         except Exception as raised:  # not a broker answer: nothing is known to be confirmed
             reason = f"unexpected error: {describe(raised)}"
             unconfirmed = [Unconfirmed(m, Failure.UNEXPECTED, reason) for m in messages]
-            error = PublishError(unconfirmed, self.publisher.secrets())
+            error = PublishError(unconfirmed)
         not_confirmed = set(error.unconfirmed) if error else set()
         for message in messages:  # published means confirmed, and nothing else
             if message not in not_confirmed:
@@ -111,7 +111,7 @@ class Pigeon:
             "publish failed; Lambda will retry "
             + (f"{len(retried)} SQS message(s)" if batch else "the event"),
             extra={
-                "error": redact(str(error), self.publisher.secrets()),
+                "error": str(error),  # redacted when made; the log filter redacts again
                 "crash_ids": sorted({m.crash_id for m in not_confirmed}),
                 **({"retried_messages": retried} if batch else {}),
             },
@@ -143,9 +143,11 @@ def from_environment(environ: Any = os.environ) -> Pigeon:
             f"ignoring environment variables that are not Pigeon settings: {', '.join(unknown)}",
             extra={"unknown_variables": unknown},
         )
+    broker = broker_source(config)
+    broker.prefetch()  # the secret, read in Init when it can be; never fails Init
     return Pigeon(
         config,
-        Publisher(broker_source(config), config.connect_timeout),
+        Publisher(broker, config.connect_timeout),
         metrics.make_sink(config.metrics_sink, config.statsd_host, config.statsd_port),
     )
 

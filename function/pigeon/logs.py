@@ -16,6 +16,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from pigeon.redaction import RedactingFilter
+
 LOGGER_NAME = "pigeon"
 QUIET = ("botocore", "boto3", "urllib3", "s3transfer")
 # Lambda's application log levels, as Python's (TRACE and FATAL have no level of their own).
@@ -63,6 +65,18 @@ class _InvocationFields(logging.Filter):
 
 _fields = _InvocationFields()
 
+# The level names of Lambda's JSON log format, which its log-level control reads from each
+# line's `level`: Python's WARNING and CRITICAL are WARN and FATAL there.
+JSON_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+class _LambdaJsonFormatter(JsonFormatter):
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message: Any) -> None:
+        super().add_fields(log_data, record, message)
+        level = log_data.get("level")
+        if isinstance(level, str):
+            log_data["level"] = JSON_LEVEL_NAMES.get(level, level)
+
 
 def setup(level: str = "INFO", stream: Any = None) -> logging.Logger:
     """Configure the ``pigeon`` logger once; it does not propagate to the runtime's root logger."""
@@ -73,7 +87,7 @@ def setup(level: str = "INFO", stream: Any = None) -> logging.Logger:
         logger.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(
-        JsonFormatter(
+        _LambdaJsonFormatter(
             "{levelname}{name}{message}{aws_request_id}{function_version}",
             style="{",
             rename_fields={"levelname": "level", "name": "logger"},
@@ -81,6 +95,7 @@ def setup(level: str = "INFO", stream: Any = None) -> logging.Logger:
         )
     )
     handler.addFilter(_fields)
+    handler.addFilter(RedactingFilter())  # every line, pika's too: no secret in any of them
     logger.addHandler(handler)
     # pika logs each failed connection step at ERROR; PublishError already says what failed.
     pika_logger = logging.getLogger("pika")

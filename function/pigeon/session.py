@@ -29,6 +29,8 @@ class SessionError(Exception):
     def __init__(self, failure: Failure, reason: str) -> None:
         super().__init__(reason)
         self.failure = failure
+        self.cut_short = False  # timed out at the invocation's deadline, not its own timeout
+        self.none_answered = False  # every node was tried, and none answered
 
 
 class Session:
@@ -42,6 +44,8 @@ class Session:
         # The broker's Connection.Close during the handshake, if it sent one: (code, text).
         self.handshake_close: tuple[int, str] | None = None
         self.lost: BaseException | None = None  # why the connection or channel closed
+        # The broker closed the channel with 403 (a permission the user lacks): (code, text).
+        self.refused: tuple[int, str] | None = None
         self.blocked = False
         self.channel: Any = None
         self.confirms = ConfirmTracker()
@@ -91,6 +95,10 @@ class Session:
         self._wake()
 
     def _on_channel_close(self, _channel: Any, reason: BaseException) -> None:
+        if isinstance(reason, self._pika.exceptions.ChannelClosedByBroker):
+            code, text = getattr(reason, "reply_code", None), getattr(reason, "reply_text", "")
+            if code == ACCESS_REFUSED:  # a permission the user lacks, not a failing node
+                self.refused = (code, str(text))
         if self.lost is None:
             self.lost = reason
         self._wake()
@@ -181,7 +189,7 @@ class Session:
             )
             self.confirms.published(message)
         self.run_until(lambda: self.confirms.all_settled or self.lost is not None, deadline)
-        return self.confirms.unconfirmed(self.lost, self.blocked)
+        return self.confirms.unconfirmed(self.lost, self.blocked, self.refused)
 
     def close(self, deadline: float, abort: bool = False) -> None:
         """Close gracefully if the broker answers in time (at once with abort, or when the

@@ -80,7 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
         "container; a node that failed is tried last). Query parameters pika knows are honoured "
         "(`heartbeat`, default 60 s; `channel_max`, `frame_max`, `locale`, `client_properties`, "
         "`ssl_options`, `tcp_options`); the timeouts and retries are Pigeon's and refused in the "
-        "URL. Checked at init.",
+        "URL. Empty pairs (a trailing `&`) are nothing; a parameter pika does not know, one "
+        "without a value or one given twice is refused, never echoed. Checked at init.",
         split_broker_urls,
         one_of="broker",
         secret=True,
@@ -92,8 +93,11 @@ SETTINGS: tuple[Setting, ...] = (
         'or `{"host", "username", "password", "port", "virtual_host", "tls"}`: `host` a name, a '
         'list of names or names separated by commas; `tls` `true`/`false` or `"true"`/`"false"` '
         "(default true); `port` a number or a string of digits (the console's key/value editor "
-        "stores strings). Read once per container, within the invocation's deadline (boto3 is "
-        "loaded at init), and again once when the broker refuses the login (403).",
+        "stores strings). The client is made at init and the secret read there, best effort "
+        "(a failure warns; the first invocation reads it within its deadline); read again once "
+        "when the broker refuses the login (403) or no node answers (the broker may have "
+        "moved). Throttling, 5xx and network failures are retried with backoff within the "
+        "deadline; AccessDenied and ResourceNotFound are not.",
         secret_arn,
         one_of="broker",
     ),
@@ -148,7 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
         "log_level",
         "`DEBUG`, `INFO`, `WARNING` or `ERROR`. When Lambda's log-level control is on (JSON log "
         "format: `AWS_LAMBDA_LOG_LEVEL`), Lambda's application log level decides instead. "
-        "botocore, urllib3 and s3transfer log at WARNING and above only, whatever the level.",
+        "botocore, urllib3 and s3transfer log at WARNING and above only, whatever the level. "
+        "Each line's `level` uses the names of Lambda's JSON log format (`WARN`, `FATAL`).",
         choice(*LOG_LEVELS, upper=True),
         default="INFO",
     ),

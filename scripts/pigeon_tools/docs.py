@@ -51,7 +51,10 @@ BROKER_GUIDE = """\
   in the same way: the next node is tried at once and this one goes last, and the secret is not
   read again. Only a 403 is a refused login: the nodes of a cluster share their users, so Pigeon
   tries no other node, reads the secret again once (a rotation), and else fails with
-  `login refused`.
+  `login refused`. When no node answers at all, the secret is read again once too (the broker
+  may have moved): Pigeon tries the nodes it lists now if they are others. A 403 on the channel
+  (a login accepted, a publish refused: no write permission on the vhost) is `permission
+  refused`: no other node is tried and the node is not blamed.
   Declare the queues as durable quorum queues (`x-queue-type: quorum`): a quorum queue
   confirms a message once a majority of its nodes has written it, so a confirmed crash id
   survives the loss of any one node; classic mirrored queues are gone in RabbitMQ 4.

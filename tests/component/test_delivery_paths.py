@@ -124,3 +124,39 @@ def test_an_sqs_record_without_a_message_id_fails_the_whole_batch(broker, queue)
     ):
         run(batch)
     assert broker.bodies(queue) == ids[:1]  # what could be read was published all the same
+
+
+def test_one_pathological_sqs_message_fails_alone_and_the_rest_are_published(broker, queue):
+    """A body nested past Python's recursion limit makes json.loads raise RecursionError, not
+    ValueError; a key of megabytes; an SNS envelope around the nesting. Each fails (or is
+    ignored) on its own: the good messages of the batch are published and done."""
+    good = [events.new_crash_id("accept") for _ in range(2)]
+    nested = "[" * 200_000 + "]" * 200_000
+    huge_key = events.for_crash_ids([events.new_crash_id("accept")])
+    huge_key["Records"][0]["s3"]["object"]["key"] = "v2/raw_crash/" + "k" * 5_000_000
+    sns_nested = json.dumps({"Type": "Notification", "Message": nested})
+    batch = events.sqs_batch([events.for_crash_ids([good[0]])])
+    bad = [events.sqs_record(nested), events.sqs_record(sns_nested)]
+    batch["Records"] += [*bad, events.sqs_record(json.dumps(huge_key))]
+    batch["Records"] += events.sqs_batch([events.for_crash_ids([good[1]])])["Records"]
+    run = make_pigeon(broker.url, queue)
+    result = run(batch)
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+        r["messageId"] for r in bad
+    ]
+    assert sorted(broker.bodies(queue)) == sorted(good)
+    assert (result["invalid"], result["ignored"], result["accepted"]) == (2, 1, 2)
+    assert all(len(json.dumps(line)) < 20_000 for line in run.log_lines())
+
+
+def test_one_pathological_record_of_a_direct_event_is_invalid_alone(broker, queue):
+    good = events.new_crash_id("accept")
+    nested: list = []
+    for _ in range(100_000):
+        nested = [nested]
+    broken = events.record("x")
+    broken["s3"] = {"bucket": {"name": "b"}, "object": {"key": nested}}
+    run = make_pigeon(broker.url, queue)
+    result = run({"Records": [broken, *events.for_crash_ids([good])["Records"]]})
+    assert (result["invalid"], result["accepted"]) == (1, 1)
+    assert broker.bodies(queue) == [good]

@@ -70,7 +70,7 @@ def test_malformed_records_and_bad_ids_do_not_stop_the_good_ones(broker, queues)
     result = run({"Records": [bad, "junk", record(bad_id), record(SEED_KEYS[0])]})
     assert (result["invalid"], result["accepted"]) == (3, 1)
     assert broker.bodies(queues[0]) == [ACCEPT_ID]
-    warnings = [line for line in run.log_lines() if line["level"] == "WARNING"]
+    warnings = [line for line in run.log_lines() if line["level"] == "WARN"]
     assert any(line.get("record", "").startswith("{") for line in warnings)
     assert any(line.get("crash_id", "").endswith("09180313") for line in warnings)
 
@@ -209,7 +209,7 @@ def test_an_event_whose_every_record_is_ignored_says_why_at_the_default_level(
 ):
     run = make_pigeon(broker.url, queues[0], PIGEON_LOG_LEVEL="INFO", **names)
     assert run(event(keys))["ignored"] == len(keys)
-    [warning] = [line for line in run.log_lines() if line["level"] == "WARNING"]
+    [warning] = [line for line in run.log_lines() if line["level"] == "WARN"]
     assert warning["message"].startswith(f"every record of the event was ignored ({len(keys)})")
     assert why in warning["reason"]
     assert warning["key"] == SEED_KEYS[0]
@@ -218,13 +218,13 @@ def test_an_event_whose_every_record_is_ignored_says_why_at_the_default_level(
 def test_an_event_with_one_raw_crash_among_others_gives_no_warning(broker, queues):
     run = make_pigeon(broker.url, queues[0], PIGEON_LOG_LEVEL="INFO")
     run(event(SEED_KEYS))
-    assert [line for line in run.log_lines() if line["level"] == "WARNING"] == []
+    assert [line for line in run.log_lines() if line["level"] == "WARN"] == []
 
 
 def test_s3s_test_event_alone_is_routine_not_a_warning(broker, queues):
     run = make_pigeon(broker.url, queues[0], PIGEON_LOG_LEVEL="INFO")
     assert run(events.sqs_batch([events.s3_test_event()]))["ignored"] == 1
-    assert [line for line in run.log_lines() if line["level"] == "WARNING"] == []
+    assert [line for line in run.log_lines() if line["level"] == "WARN"] == []
 
 
 def test_a_crash_twice_in_an_event_gets_one_answer_per_queue(broker, queues):

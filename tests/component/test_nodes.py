@@ -14,8 +14,9 @@ import pytest
 from pigeon.confirms import Failure, Message
 from pigeon.nodes import NodeOrder
 from pigeon.publisher import Publisher, PublishError
+from support import evidence
 from support.ids import new_id, queue_name, soon
-from support.publishing import CountingSource
+from support.publishing import CountingSource, InOrder
 from support.records import recording
 from support.tcp_proxy import TcpProxy
 
@@ -109,3 +110,75 @@ def test_no_node_answers_names_each_and_never_the_password(broker, pigeon_url, p
     assert raised.value.failures == {Failure.CONNECTION_LOST}
     password = pigeon_url.split(":")[2].split("@")[0]
     assert password not in text
+
+
+def test_no_node_answering_reads_the_secret_again_once_and_follows_the_broker(
+    broker, pigeon_url, proxies
+):
+    """The broker moved (a new cluster, new hosts): the nodes the secret listed are gone, and
+    the secret now lists the new ones. Pigeon reads it again, once, and publishes there."""
+    queue = queue_name()
+    broker.declare(queue)
+    gone, new = proxies
+    gone.close()  # refuses connections
+    source = CountingSource(
+        gone.url_for(pigeon_url), rotates=True, moves_to=new.url_for(pigeon_url)
+    )
+    crash_id = new_id()
+    Publisher(source, CONNECT_TIMEOUT).publish([Message(queue, crash_id)], soon())
+    assert broker.bodies(queue) == [crash_id]
+    assert source.refreshes == 1
+    assert new.accepted == 1
+
+
+def test_no_node_answering_and_the_same_nodes_read_again_gives_up_after_one_read(
+    broker, pigeon_url, proxies
+):
+    gone = proxies[0]
+    gone.close()
+    source = CountingSource(gone.url_for(pigeon_url), rotates=True)
+    with pytest.raises(PublishError) as raised:
+        Publisher(source, CONNECT_TIMEOUT).publish([Message("q", new_id())], soon())
+    assert raised.value.failures == {Failure.CONNECTION_LOST}
+    assert "the secret, read again, lists the same nodes" in str(raised.value)
+    assert source.refreshes == 1  # once: not a loop
+
+
+def test_a_user_without_write_permission_is_a_refused_permission_not_a_failed_node(broker, proxies):
+    """A real RabbitMQ user that may log in but not write on the vhost: the broker closes the
+    channel with 403 ACCESS_REFUSED at the publish. That is not a refused login (the secret is
+    not read again), not a failed node (it stays first, the other is not tried) and not worth
+    a reconnect; the error says what is missing, and never the password."""
+    user, password = f"pigeon-ro-{new_id()[:6]}", evidence.secret("ro-" + new_id())
+    broker.ctl("add_user", user, password)
+    broker.ctl("set_permissions", "-p", "/", user, ".*", "^$", ".*")
+    queue = queue_name()
+    broker.declare(queue)
+    try:
+        url = ",".join(p.url_for(broker.url_with(user, password)) for p in proxies)
+        source = CountingSource(url, rotates=True)
+        order = NodeOrder(InOrder())
+        sender = Publisher(source, CONNECT_TIMEOUT, order)
+        first = order.candidates(source.nodes(soon()))[0].name
+        crash_id = new_id()
+        with recording("pigeon.publisher") as seen, pytest.raises(PublishError) as raised:
+            sender.publish([Message(queue, crash_id)], soon())
+        text = str(raised.value)
+        evidence.seen("PublishError", text + repr(raised.value))
+        assert raised.value.failures == {Failure.PERMISSION_REFUSED}
+        assert "RabbitMQ refused the publish on the channel: (403) ACCESS_REFUSED" in text
+        assert f"access to exchange 'amq.default' in vhost '/' refused for user '{user}'" in text
+        assert "the login was accepted" in text
+        assert crash_id in text
+        assert password not in text + repr(raised.value)
+        assert source.refreshes == 0
+        assert order.candidates(source.nodes(soon()))[0].name == first
+        assert [p.accepted for p in proxies] == [1, 0]
+        assert not any("reconnecting" in m for m in seen.messages())
+        # A second invocation on the same container: a new connection, the same answer.
+        with pytest.raises(PublishError) as again:
+            sender.publish([Message(queue, new_id())], soon())
+        assert again.value.failures == {Failure.PERMISSION_REFUSED}
+        assert broker.bodies(queue) == []
+    finally:
+        broker.ctl("delete_user", user)

@@ -164,3 +164,64 @@ def eventbridge_in_notification_answers() -> Iterator[None]:
         yield
     finally:
         S3Response.get_bucket_notification = original  # type: ignore[method-assign]
+
+
+# GetSecretValue answers as Secrets Manager gives them (awsJson1_1: HTTP status, __type).
+SECRET_FAULTS = {
+    "throttled": (400, "ThrottlingException", "Rate exceeded"),
+    "internal": (500, "InternalServiceError", "An internal error occurred"),
+    "unavailable": (503, "ServiceUnavailable", "Service Unavailable"),
+    "denied": (400, "AccessDeniedException", f"User: {ROLE} is not authorized"),
+    "not found": (400, "ResourceNotFoundException", "Secrets Manager can't find the secret"),
+}
+
+
+@dataclass
+class SecretsManagerAnswers:
+    """What GetSecretValue answers, in turn: a key of SECRET_FAULTS, or a SecretString (the
+    last answer repeats). `asked` counts the requests."""
+
+    answers: list[str]
+    asked: int = 0
+
+    def next(self) -> str:
+        self.asked += 1
+        return self.answers[min(self.asked, len(self.answers)) - 1]
+
+
+@contextmanager
+def secrets_manager(answers: SecretsManagerAnswers) -> Iterator[str]:
+    """A Secrets Manager endpoint on loopback (AWS_ENDPOINT_URL_SECRETS_MANAGER) that fails as
+    the real one does: throttling, 5xx, AccessDenied, ResourceNotFound, then maybe the secret."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            answer = answers.next()
+            if answer in SECRET_FAULTS:
+                status, kind, message = SECRET_FAULTS[answer]
+                body = {"__type": kind, "Message": message}
+            else:
+                status = 200
+                arn = request["SecretId"]
+                body = {"ARN": arn, "Name": arn.split(":")[-1], "SecretString": answer}
+                body |= {"VersionId": "00000000-0000-0000-0000-000000000001"}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -29,12 +29,14 @@ def publisher(url: str, connect_timeout: float = 5.0, order: NodeOrder | None = 
 @dataclass
 class CountingSource:
     """Pigeon's broker source for these URLs, counting reads and refreshes. `rotates`: like a
-    Secrets Manager secret, a refresh may help (so Pigeon reads it again and retries)."""
+    Secrets Manager secret, a refresh may help (so Pigeon reads it again and retries);
+    `moves_to`: the URLs a refresh reads (the broker moved, and the secret says so)."""
 
     url: str
     rotates: bool = False
     reads: int = 0
     refreshes: int = 0
+    moves_to: str | None = None
 
     def nodes(self, deadline: float) -> tuple[Node, ...]:
         self.reads += 1
@@ -42,7 +44,9 @@ class CountingSource:
 
     def refresh(self) -> bool:
         self.refreshes += 1
+        if self.moves_to:
+            self.url = self.moves_to
         return self.rotates
 
-    def secrets(self) -> list[str]:
-        return [node.url for node in split_broker_urls(self.url, "PIGEON_RABBITMQ_URL")]
+    def prefetch(self) -> None:
+        self.nodes(0.0)

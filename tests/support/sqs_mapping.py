@@ -1,19 +1,34 @@
 """Lambda's SQS event source mapping with ReportBatchItemFailures, over moto's SQS server: it
 receives a batch, invokes the function with it in Lambda's SQS event shape, and deletes the
-messages the function did not report as failed (none when the invocation failed). A failed
-message becomes visible again at once (visibility timeout 0) and is received again; SQS's
-redrive policy moves it to the dead-letter queue after maxReceiveCount receives."""
+messages that succeeded, by Lambda's documented rules (``succeeded``):
+- the invocation failed (a function error: raised, timed out, init failed): the whole batch
+  fails, whatever the payload says;
+- the response is not JSON, or an itemIdentifier is null, empty, not a string, under another
+  key, or not a messageId of the batch: the whole batch fails;
+- no response, a null or empty ``batchItemFailures``: the whole batch succeeded;
+- otherwise every message but those named succeeded.
+A failed message becomes visible again at once (visibility timeout 0) and is received again;
+SQS's redrive policy moves it to the dead-letter queue after maxReceiveCount receives."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from pigeon_tools import moto_server
-from pigeon_tools.lambda_local.sandbox import Outcome
+
+
+class Answer(Protocol):
+    """What an invocation gave: the runtime's Outcome, or an in-process one."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    payload: bytes
+
 
 BATCH_SIZE = 10
 
@@ -24,6 +39,7 @@ class EventSourceMapping:
     queue_url: str
     queue_arn: str
     dead_letter_url: str
+    answers: list[Any] = field(default_factory=list)  # each invocation's, in order
 
     @classmethod
     def create(cls, endpoint: str, max_receive_count: int = 5) -> EventSourceMapping:
@@ -58,7 +74,7 @@ class EventSourceMapping:
             "awsRegion": moto_server.REGION,
         }
 
-    def poll_once(self, invoke: Callable[[dict[str, Any]], Outcome]) -> int:
+    def poll_once(self, invoke: Callable[[dict[str, Any]], Answer]) -> int:
         """One batch: received, invoked, the done messages deleted; how many were received."""
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url,
@@ -69,17 +85,16 @@ class EventSourceMapping:
         if not messages:
             return 0
         outcome = invoke({"Records": [self._record(m) for m in messages]})
-        if not outcome.ok:
-            return len(messages)  # the whole batch returns to the queue
-        failed = {f["itemIdentifier"] for f in outcome.json().get("batchItemFailures", [])}
+        self.answers.append(outcome)
+        done = succeeded([m["MessageId"] for m in messages], outcome)
         for message in messages:
-            if message["MessageId"] not in failed:
+            if message["MessageId"] in done:
                 self.sqs.delete_message(
                     QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
                 )
         return len(messages)
 
-    def drain(self, invoke: Callable[[dict[str, Any]], Outcome], polls: int = 20) -> bool:
+    def drain(self, invoke: Callable[[dict[str, Any]], Answer], polls: int = 20) -> bool:
         """Poll until the queue gives nothing: True then; False if it still gave messages
         after `polls` batches (a message that never leaves)."""
         return any(not self.poll_once(invoke) for _ in range(polls))
@@ -97,3 +112,33 @@ class EventSourceMapping:
                 self.sqs.delete_message(
                     QueueUrl=self.dead_letter_url, ReceiptHandle=message["ReceiptHandle"]
                 )
+
+
+def succeeded(message_ids: list[str], answer: Answer) -> set[str]:
+    """The messages of the batch that Lambda deletes, by its rules for ReportBatchItemFailures
+    (module docstring)."""
+    everything, nothing = set(message_ids), set()
+    if not answer.ok:
+        return nothing
+    if not answer.payload.strip():
+        return everything
+    try:
+        response = json.loads(answer.payload)
+    except ValueError:
+        return nothing
+    if response is None:
+        return everything
+    if not isinstance(response, dict):
+        return nothing
+    failures = response.get("batchItemFailures")
+    if failures is None or failures == []:
+        return everything
+    if not isinstance(failures, list):
+        return nothing
+    failed = set()
+    for failure in failures:
+        item = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(item, str) or not item or item not in everything:
+            return nothing
+        failed.add(item)
+    return everything - failed

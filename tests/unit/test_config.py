@@ -142,8 +142,12 @@ def test_a_cluster_is_a_comma_list_of_urls_and_a_comma_in_a_password_stays():
     ("query", "message"),
     [
         # pika would refuse these at the first publish, in an error naming no variable.
-        ("connection_name=pigeon", r"URL parameter 'connection_name' is not one pika knows"),
-        ("heartbeat=soon", r"URL parameter 'heartbeat' is not valid: Invalid heartbeat value"),
+        ("connection_name=pigeon", r"URL query parameter 1 is not one pika knows"),
+        ("heartbeat=30&s3cr3t-pass", r"URL query parameter 2 is not one pika knows"),
+        ("heartbeat=soon", r"URL parameter 'heartbeat' is not valid \(a whole number\)$"),
+        ("heartbeat", r"URL parameter 'heartbeat' has no value"),
+        ("heartbeat=", r"URL parameter 'heartbeat' has no value"),
+        ("heartbeat=30&heartbeat=30", r"URL parameter 'heartbeat' is given more than once"),
         ("heartbeat=-5", r"URL parameter 'heartbeat' is not valid"),
         ("ssl_options=%7B%27cafile%27%3A", r"URL parameter 'ssl_options' is not valid$"),
         ("frame_max=1&frame_max=2", r"URL parameter 'frame_max' is given more than once"),
@@ -165,6 +169,25 @@ def test_a_url_pika_would_refuse_later_is_refused_at_init_naming_the_variable(qu
     with pytest.raises(ConfigError, match=f"^PIGEON_RABBITMQ_URL: {message}") as raised:
         load(env(PIGEON_RABBITMQ_URL=f"amqp://user:s3cr3t-pass@rabbit:5672/%2F?{query}"))
     assert "s3cr3t-pass" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["heartbeat=30&", "&heartbeat=30", "heartbeat=30&&", "&&heartbeat=30&&", "heartbeat=3%30"],
+)
+def test_empty_pairs_of_the_query_are_nothing_as_for_pika(query):
+    """RabbitMQ's URI spec and pika: `name=value` pairs separated by `&`; an empty pair (a
+    trailing `&`) is no parameter, and a %-escaped value is its character."""
+    [node] = load(env(PIGEON_RABBITMQ_URL=f"amqps://u:p@host/vhost?{query}")).rabbitmq_nodes or ()
+    assert node.parameters.heartbeat == 30
+    assert node.parameters.virtual_host == "vhost"
+
+
+def test_a_bad_query_never_shows_a_value():
+    for query in ["s3cr3t=1", "heartbeat=s3cr3t", "locale=s3cr3t&locale=s3cr3t", "%73%33cr3t"]:
+        with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_URL: ") as raised:
+            load(env(PIGEON_RABBITMQ_URL=f"amqp://u:p@h/%2F?{query}"))
+        assert "s3cr3t" not in str(raised.value)
 
 
 def test_url_parameters_pika_knows_are_honoured_and_heartbeat_defaults_to_60():
@@ -282,7 +305,7 @@ def test_init_warns_once_naming_every_unknown_pigeon_variable(capsys):
     )
     output = capsys.readouterr().out
     lines = [json.loads(line) for line in output.splitlines()]
-    warnings = [line for line in lines if line["level"] == "WARNING"]
+    warnings = [line for line in lines if line["level"] == "WARN"]
     assert len(warnings) == 1
     assert warnings[0]["unknown_variables"] == ["PIGEON_FUZZ", "PIGEON_QUEUE"]
     assert "PIGEON_QUEUE" in warnings[0]["message"]

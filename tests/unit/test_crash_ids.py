@@ -56,3 +56,23 @@ def test_the_seventh_character_from_the_end_decides():
 )
 def test_anything_else_is_invalid(crash_id):
     assert classify(crash_id) is Decision.INVALID
+
+
+@pytest.mark.parametrize(
+    ("crash_id", "decision"),
+    [
+        ("00007bd0-2d1c-4865-af09-80bc00180313", Decision.ACCEPT),
+        ("de1bb258-cbbf-4589-a673-34f800160918", Decision.ACCEPT),
+        ("11107bd0-2d1c-4865-af09-80bc01180313", Decision.DEFER),
+        ("de1bb258-cbbf-4589-a673-34f801160918", Decision.DEFER),
+        ("00007bd0-2d1c-4865-af09-80bc02180313", Decision.INVALID),  # 2: neither
+        ("00007bd0-2d1c-4865-af09-80bc09180313", Decision.INVALID),
+        ("a7e3f5c1-9f0b-4b8e-8a2c-3d4e5f000101", Decision.INVALID),  # 'f' in the throttle place
+        ("00007BD0-2d1c-4865-af09-80bc00180313", Decision.INVALID),  # upper case
+        ("00007bd0-2d1c-4865-af09-80bc0018031", Decision.INVALID),  # one short
+        ("00007bd0-2d1c-4865-af09-80bc001803130", Decision.INVALID),  # one long
+        ("00007bd0-2d1c-4865-af09-80bc0018031\n", Decision.INVALID),
+    ],
+)
+def test_pinned_crash_ids_get_pinned_decisions(crash_id, decision):
+    assert classify(crash_id) is decision

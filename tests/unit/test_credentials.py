@@ -4,21 +4,27 @@ secret's JSON as people write it: the console's key/value editor stores only str
 from __future__ import annotations
 
 import json
+import random
 import time
 
 import pytest
 
 from pigeon.credentials import (
+    MAX_ATTEMPTS,
     SecretsManagerSource,
+    SecretUnavailable,
     UrlSource,
-    client_config,
+    attempt_config,
     nodes_from_secret,
-    redact,
 )
+from pigeon.handler import from_environment
 from pigeon.parsers import ConfigError, split_broker_urls
+from pigeon.redaction import redact
+from support.aws_standins import SecretsManagerAnswers, secrets_manager
 from support.fixtures import make_secret
 from support.records import recording
 
+ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:pigeon-AbCdEf"
 FIELDS = {"host": "b-1.mq.aws", "username": "u", "password": "topsecret"}
 
 
@@ -33,7 +39,8 @@ def later(seconds: float = 10.0) -> float:
 def test_redact_hides_the_url_and_the_password_in_any_form():
     source = UrlSource(split_broker_urls("amqp://user:p%40ss-word@host/%2F", "X"))
     text = "failed amqp://user:p%40ss-word@host/%2F with p@ss-word and p%40ss-word"
-    assert redact(text, source.secrets()) == "failed *** with *** and ***"
+    assert source.nodes(later())
+    assert redact(text) == "failed *** with *** and ***"
 
 
 @pytest.mark.parametrize("password", ["x", "ab", "%"])
@@ -127,7 +134,7 @@ def test_the_secret_is_fetched_once_and_again_after_refresh(secretsmanager):
     assert [n.url for n in source.nodes(later())] == ["amqp://u:first@h/"]  # cached
     assert source.refresh() is True
     assert [n.url for n in source.nodes(later())] == ["amqp://u:second@h/"]
-    assert {"first", "second"} <= set(source.secrets())
+    assert redact("first or second") == "*** or ***"
 
 
 def test_extra_fields_are_named_in_a_warning_and_never_their_values(secretsmanager):
@@ -147,17 +154,111 @@ def test_a_secret_that_is_not_a_json_object(secretsmanager, raw):
         SecretsManagerSource(arn).nodes(later())
 
 
-@pytest.mark.parametrize("left", [0.3, 1.0, 4.0, 6.0, 10.9, 11.0, 30.0, 900.0])
-def test_reading_the_secret_ends_within_the_time_left(left):
-    config = client_config(left)
-    attempts = config["retries"]["total_max_attempts"]
-    backoff = 1.0 if attempts > 1 else 0.0  # botocore's standard mode: at most 1 s before #2
-    worst = attempts * (config["connect_timeout"] + config["read_timeout"]) + backoff
-    assert worst <= left
-    assert config["retries"]["mode"] == "standard"
-    assert attempts == (2 if left >= 11 else 1)
+@pytest.mark.parametrize("left", [0.06, 0.3, 1.0, 4.0, 5.0, 6.0, 30.0, 900.0])
+def test_each_attempt_ends_within_the_time_left_and_botocore_retries_nothing(left):
+    config = attempt_config(left)
+    assert config["connect_timeout"] + config["read_timeout"] <= left
+    assert config["connect_timeout"] > 0
+    assert config["retries"]["total_max_attempts"] == 1  # Pigeon's loop decides
 
 
-def test_no_time_left_reads_nothing():
-    with pytest.raises(TimeoutError, match="no time left"):
-        client_config(0.0)
+@pytest.fixture
+def answers(monkeypatch):
+    """A Secrets Manager that answers GetSecretValue from a script (support.aws_standins)."""
+    script = SecretsManagerAnswers([])
+    with secrets_manager(script) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        yield script
+
+
+SECRET = json.dumps({"url": "amqp://u:topsecret@h/"})
+
+
+def source() -> SecretsManagerSource:
+    return SecretsManagerSource(ARN, rng=random.Random(7))
+
+
+def test_throttling_and_5xx_are_tried_again_with_backoff_then_read(answers):
+    answers.answers = ["throttled", "internal", "unavailable", SECRET]
+    with recording("pigeon.credentials") as seen:
+        assert [n.url for n in source().nodes(later())] == ["amqp://u:topsecret@h/"]
+    assert answers.asked == 4
+    retried = [r.getMessage() for r in seen.records]
+    assert (
+        retried[0]
+        == "reading the broker secret failed (ThrottlingException (HTTP 400)); trying again"
+    )
+    assert "InternalServiceError (HTTP 500)" in retried[1]
+    assert "ServiceUnavailable (HTTP 503)" in retried[2]
+
+
+def test_a_secret_that_keeps_failing_is_given_up_after_the_last_attempt(answers):
+    answers.answers = ["throttled"]
+    with pytest.raises(SecretUnavailable) as raised:
+        source().nodes(later())
+    assert answers.asked == MAX_ATTEMPTS
+    assert str(raised.value) == (
+        f"PIGEON_RABBITMQ_SECRET_ARN: ThrottlingException (HTTP 400), {MAX_ATTEMPTS} attempts"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [("denied", "AccessDeniedException"), ("not found", "ResourceNotFoundException")],
+)
+def test_an_answer_that_will_not_change_is_not_tried_again(answers, fault, code):
+    answers.answers = [fault, SECRET]
+    with pytest.raises(SecretUnavailable) as raised:
+        source().nodes(later())
+    assert answers.asked == 1
+    assert str(raised.value) == (f"PIGEON_RABBITMQ_SECRET_ARN: {code} (HTTP 400), not tried again")
+    assert "authorized" not in str(raised.value)  # the error's own text is not repeated
+
+
+def test_no_time_left_asks_nothing(answers):
+    answers.answers = [SECRET]
+    with pytest.raises(SecretUnavailable, match="^PIGEON_RABBITMQ_SECRET_ARN: no time left"):
+        source().nodes(time.monotonic())
+    assert answers.asked == 0
+
+
+def test_init_reads_the_secret_and_the_invocation_does_not_again(answers):
+    answers.answers = [SECRET]
+    read = source()
+    read.prefetch()
+    assert answers.asked == 1
+    assert [n.url for n in read.nodes(later())] == ["amqp://u:topsecret@h/"]
+    assert answers.asked == 1
+
+
+@pytest.mark.parametrize("first", ["denied", "not json", json.dumps({"url": "http://x/"})])
+def test_a_failed_read_in_init_does_not_fail_init_and_the_invocation_reads_again(answers, first):
+    answers.answers = [first, SECRET]
+    read = source()
+    with recording("pigeon.credentials") as seen:
+        read.prefetch()  # does not raise
+    [warning] = seen.records
+    assert warning.getMessage().startswith("could not read the broker secret in Init")
+    assert "PIGEON_RABBITMQ_SECRET_ARN" in warning.__dict__["error"]
+    assert [n.url for n in read.nodes(later())] == ["amqp://u:topsecret@h/"]
+    assert answers.asked == 2
+
+
+def test_the_function_inits_with_secrets_manager_refusing(answers, monkeypatch):
+    """Init creates the client and tries the secret; AccessDenied there is a warning, and the
+    invocation (not Init) fails, naming the setting."""
+    answers.answers = ["denied"]
+    environ = {
+        "PIGEON_ENV": "test",
+        "PIGEON_QUEUES": "q",
+        "PIGEON_RABBITMQ_SECRET_ARN": ARN,
+        "PIGEON_METRICS": "none",
+    }
+    with recording("pigeon.credentials") as seen:
+        pigeon = from_environment(environ)
+    assert pigeon is not None
+    assert answers.asked == 1
+    assert [r.levelname for r in seen.records] == ["WARNING"]

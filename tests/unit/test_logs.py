@@ -83,3 +83,18 @@ def test_the_aws_sdk_says_nothing_below_warning_whatever_the_root_level(name):
         assert logger.isEnabledFor(logging.WARNING)
     finally:
         root.setLevel(saved)
+
+
+def test_the_level_field_uses_lambdas_json_level_names():
+    """Lambda's JSON log format (and its log-level control, which reads `level`) names the
+    levels TRACE DEBUG INFO WARN ERROR FATAL: Python's WARNING and CRITICAL are mapped."""
+    stream = io.StringIO()
+    logger = logs.setup("DEBUG", stream=stream)
+    logger.debug("d")
+    logger.info("i")
+    logger.warning("w")
+    logger.error("e")
+    logger.critical("c")
+    levels = [json.loads(line)["level"] for line in stream.getvalue().splitlines()]
+    assert levels == ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+    assert set(levels) <= set(logs.LAMBDA_LEVELS)

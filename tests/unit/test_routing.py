@@ -77,3 +77,35 @@ def test_another_interpreter_gives_the_same_answers():
         check=True,
     )
     assert [int(b) for b in done.stdout.split()] == here
+
+
+# Pinned answers (golden values): SHA-256 of "<queue>\n<crash id>", first 8 bytes, mod 100.
+# A change of the hash, its input or the comparison changes which crashes each queue gets in
+# production; these fail then, where the properties above would still hold.
+ROUTES = (
+    QueueRoute("socorro.normal", 100),
+    QueueRoute("socorro.submitter", 15),
+    QueueRoute("socorro.half", 50),
+)
+
+
+@pytest.mark.parametrize(
+    ("crash_id", "submitter", "half", "chosen"),
+    [
+        ("00007bd0-2d1c-4865-af09-80bc00180313", 3, 35, ["socorro.submitter", "socorro.half"]),
+        ("de1bb258-cbbf-4589-a673-34f800160918", 56, 84, []),
+        ("a7e3f5c1-9f0b-4b8e-8a2c-3d4e50240101", 4, 97, ["socorro.submitter"]),
+        ("0b1c2d3e-4f50-4617-8293-a4b5c0200301", 30, 19, ["socorro.half"]),
+        ("ffffffff-ffff-4fff-8fff-fff000991231", 49, 50, []),  # 50 is not < 50
+        ("12345678-90ab-4cde-8f01-234560240229", 5, 25, ["socorro.submitter", "socorro.half"]),
+        ("5a5a5a5a-0000-4111-8222-333330260101", 82, 54, []),
+    ],
+)
+def test_pinned_crash_ids_get_pinned_queues(crash_id, submitter, half, chosen):
+    assert (bucket("socorro.submitter", crash_id), bucket("socorro.half", crash_id)) == (
+        submitter,
+        half,
+    )
+    picked, throttled = pick_queues(ROUTES, crash_id)
+    assert picked == ["socorro.normal", *chosen]
+    assert throttled == [r.name for r in ROUTES[1:] if r.name not in chosen]

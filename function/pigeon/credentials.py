@@ -49,6 +49,11 @@ class BrokerSource(Protocol):
         """Strings that must never appear in a log line or an error message."""
         ...
 
+    def forget(self) -> None:
+        """Before a SnapStart snapshot: drop what was read (the secret, the SDK's credentials),
+        so that each restored environment reads its own."""
+        ...
+
 
 def secrets_of_nodes(nodes: tuple[Node, ...]) -> list[str]:
     found = []
@@ -78,6 +83,9 @@ class UrlSource:
 
     def refresh(self) -> bool:
         return False
+
+    def forget(self) -> None:
+        """Nothing was read: the nodes come from the environment."""
 
     def secrets(self) -> list[str]:
         return secrets_of_nodes(self._nodes)
@@ -243,6 +251,13 @@ class SecretsManagerSource:
     def refresh(self) -> bool:
         self._nodes = None
         return True
+
+    def forget(self) -> None:
+        import boto3
+
+        self._nodes = None
+        # A new session: the old one may hold credentials resolved before the snapshot.
+        self._session = boto3.session.Session()
 
     def secrets(self) -> list[str]:
         return list(self._seen)

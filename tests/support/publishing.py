@@ -35,6 +35,7 @@ class CountingSource:
     rotates: bool = False
     reads: int = 0
     refreshes: int = 0
+    forgets: int = 0
 
     def nodes(self, deadline: float) -> tuple[Node, ...]:
         self.reads += 1
@@ -43,6 +44,9 @@ class CountingSource:
     def refresh(self) -> bool:
         self.refreshes += 1
         return self.rotates
+
+    def forget(self) -> None:
+        self.forgets += 1
 
     def secrets(self) -> list[str]:
         return [node.url for node in split_broker_urls(self.url, "PIGEON_RABBITMQ_URL")]

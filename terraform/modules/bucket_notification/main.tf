@@ -60,6 +60,7 @@ resource "aws_lambda_permission" "s3" {
   statement_id   = "AllowS3InvokeFromCrashBucket"
   action         = "lambda:InvokeFunction"
   function_name  = var.function_name
+  qualifier      = var.function_qualifier
   principal      = "s3.amazonaws.com"
   source_arn     = local.bucket_arn
   source_account = var.bucket_account_id

@@ -9,6 +9,7 @@ every client connection is seen with its client port."""
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from typing import Any
 import pytest
 
 from pigeon_tools import events, function
+from pigeon_tools.lambda_local.report import Report
 from pigeon_tools.lambda_local.snapstart import SNAPSTART_EXCEPTION, SNAPSTART_MESSAGE, Snapshot
-from support import evidence
+from support import commands, evidence
 from support.tcp_proxy import TcpProxy
 
 FUNCTIONS = Path(__file__).parents[1] / "data" / "functions"
@@ -89,8 +91,6 @@ def restore(snap_root: Path, broker: Any) -> Iterator[Restore]:
 
 
 def json_bytes(value: Any) -> bytes:
-    import json
-
     return json.dumps(value).encode()
 
 
@@ -175,3 +175,20 @@ def test_a_failing_before_snapshot_hook_fails_init(snap_root: Path, broker: Any)
         assert error is not None
         assert snapshot.init_error_type == "Runtime.BeforeSnapshotError"
         assert "the before-snapshot hook failed on purpose" in snapshot.logs
+
+
+def test_the_command_line_restores_n_environments_from_one_init():
+    task = ("invoke", "--task-root", str(FUNCTIONS), "--handler", "probe.echo")
+    done = commands.run("local_runtime.py", *task, "--snap-start", "2", input=b'{"a": 1}')
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(results) == 2
+    assert {r["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"] for r in results} == {"snap-start"}
+    assert len({r["env"]["AWS_LAMBDA_RUNTIME_API"] for r in results}) == 2  # its own API each
+    assert len({r["pid"] for r in results}) == 1  # what Init saw: Init ran once
+    logs = done.stderr.decode()
+    assert logs.count("RESTORE_REPORT Restore Duration") == 2
+    reports = [Report.parse(line) for line in logs.splitlines() if line.startswith("REPORT")]
+    assert [r.restore_ms is not None and r.init_ms is None for r in reports] == [True, True]
+    bad = commands.run("local_runtime.py", *task, "--snap-start", "0", input=b"{}")
+    assert bad.returncode == 2

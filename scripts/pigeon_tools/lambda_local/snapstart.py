@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -215,7 +216,7 @@ class Snapshot:
                     self._exits[int(exited[1])] = int(exited[2])
                 self._seen.notify_all()
             if self.echo:
-                print(line, end="", flush=True)
+                print(line, end="", file=sys.stderr, flush=True)
 
     def pid_for(self, address: str) -> int | None:
         with self._seen:

@@ -85,6 +85,8 @@ def test_the_notification_its_permission_and_the_mapping_invoke_the_target():
     )
     permission = NOTIFICATION.resources("aws_lambda_permission")["s3"]
     assert permission["qualifier"] == "${var.function_qualifier}"
+    # Turning SnapStart on or off replaces it: the new one exists before the old one goes.
+    assert permission["lifecycle"][0]["create_before_destroy"] is True
     assert NOTIFICATION.variables()["function_qualifier"]["default"] is None
 
 

@@ -66,6 +66,10 @@ resource "aws_lambda_permission" "s3" {
   source_account = var.bucket_account_id
 
   lifecycle {
+    # A new qualifier (SnapStart on or off) replaces the permission: the new one first, so S3
+    # may invoke the old target until the notification names the new one.
+    create_before_destroy = true
+
     # S3 sends notifications only to a function or queue in the bucket's own region, and
     # refuses the configuration otherwise (at apply).
     precondition {

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pigeon_tools import events, function
+from pigeon_tools import events, function, net
 from pigeon_tools.lambda_local.report import Report
 from pigeon_tools.lambda_local.snapstart import SNAPSTART_EXCEPTION, SNAPSTART_MESSAGE, Snapshot
 from support import commands, evidence
@@ -165,6 +165,27 @@ def test_a_failing_after_restore_hook_fails_the_restore_as_lambda_reports_it(
             again = environment.invoke(b"{}")
             assert again.json()["errorType"] == "Runtime.ExitError"
     assert broker.bodies(queue) == []
+
+
+def test_closing_ends_every_restored_environment_invoked_or_not(snap_root: Path, broker: Any):
+    with make_snapshot(snap_root, broker.url, "snap.none", 3) as snapshot:
+        assert snapshot.take() is None
+        [first, *_] = snapshot.environments
+        assert first.invoke(json_bytes({"probe": True})).ok
+        assert net.wait_until(lambda: len(snapshot.restored_pids) == 3, 10, 0.01)
+        pids = snapshot.restored_pids
+        assert all(Path(f"/proc/{pid}").exists() for pid in pids)
+    assert snapshot.process is not None
+    assert snapshot.process.poll() is not None
+    assert net.wait_until(lambda: not any(alive(pid) for pid in pids), 10, 0.01)
+
+
+def alive(pid: int) -> bool:
+    """Running and one of ours (a pid can be reused once reaped)."""
+    try:
+        return "restore_fork" in Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return False
 
 
 def test_a_failing_before_snapshot_hook_fails_init(snap_root: Path, broker: Any):

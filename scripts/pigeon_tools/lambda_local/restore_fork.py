@@ -21,6 +21,7 @@ Started as `python -S -B -c <run this file> HANDLER`; PIGEONTOOLS_RESTORE_ENVIRO
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
@@ -28,6 +29,7 @@ import os
 import random
 import runpy
 import shutil
+import signal
 import sys
 from typing import Any
 
@@ -79,8 +81,20 @@ def _snapshot_and_restore(environments: list[tuple[str, str]], restore_next: Any
                 return
             children.append(pid)
             print(f"restore-fork: environment {pid} restored for {address}", flush=True)
+        reaped: set[int] = set()
+
+        def end_all(_signal: int, _frame: Any) -> None:
+            # Only the parent may end its children safely: until it reaps one, its pid cannot
+            # be another process's.
+            for pid in children:
+                if pid not in reaped:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+
+        signal.signal(signal.SIGTERM, end_all)
         for pid in children:
             _, status = os.waitpid(pid, 0)
+            reaped.add(pid)
             print(f"restore-fork: environment {pid} exited: {os.waitstatus_to_exitcode(status)}")
         sys.stdout.flush()
         os._exit(0)

@@ -222,6 +222,12 @@ class Snapshot:
         with self._seen:
             return self._pids.get(address)
 
+    @property
+    def restored_pids(self) -> list[int]:
+        """Every restored environment's process, restored (invoked) or not yet."""
+        with self._seen:
+            return list(self._pids.values())
+
     def exit_status(self, pid: int, wait: float = 0.5) -> int:
         with self._seen:
             self._seen.wait_for(lambda: pid in self._exits, wait)
@@ -277,15 +283,17 @@ class Snapshot:
             if environment.api is not None:
                 environment.api.close()
                 environment.api = None
-        with self._seen:
-            restored = list(self._pids.values())
-        for pid in restored:  # each its own process group, some never restored
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
         process = self.process
         if process is not None and process.poll() is None:
+            # The snapshot ends the restored environments it has not reaped (each is its own
+            # process group, some never restored), then itself.
             with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+                os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         self.api.close()
         self._scratch.cleanup()

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from pigeon_tools import events, function, net
+from pigeon_tools import events, function, moto_server, net
 from pigeon_tools.lambda_local.report import Report
 from pigeon_tools.lambda_local.snapstart import SNAPSTART_EXCEPTION, SNAPSTART_MESSAGE, Snapshot
 from support import commands, evidence
+from support.fixtures import make_secret
 from support.tcp_proxy import TcpProxy
 
 FUNCTIONS = Path(__file__).parents[1] / "data" / "functions"
@@ -213,3 +214,39 @@ def test_the_command_line_restores_n_environments_from_one_init():
     assert [r.restore_ms is not None and r.init_ms is None for r in reports] == [True, True]
     bad = commands.run("local_runtime.py", *task, "--snap-start", "0", input=b"{}")
     assert bad.returncode == 2
+
+
+def test_a_secret_read_before_the_snapshot_is_read_again_after_each_restore(
+    snap_root: Path, broker: Any, moto_endpoint: str
+):
+    """Credentials must not outlive the snapshot: the secret changes between the snapshot and
+    the restores (a rotation), and every restored environment connects as the new user."""
+    users = {}
+    for role in ("before", "after"):
+        name, password = f"snap-{role}-{uuid.uuid4().hex[:6]}", evidence.secret(uuid.uuid4().hex)
+        broker.ctl("add_user", name, password)
+        broker.ctl("set_permissions", "-p", "/", name, ".*", ".*", ".*")
+        users[role] = (name, password)
+    queue = f"snap.{uuid.uuid4().hex[:8]}"
+    broker.declare(queue)
+    secrets = moto_server.client("secretsmanager", moto_endpoint)
+    arn = make_secret(secrets, {"url": broker.url_with(*users["before"])})
+    env = {"PIGEON_RABBITMQ_SECRET_ARN": arn, **moto_server.function_environment(moto_endpoint)}
+    prime_id = events.new_crash_id("accept")
+    try:
+        with make_snapshot(snap_root, "", queue, 2, PRIME_CRASH_ID=prime_id, **env) as snapshot:
+            assert snapshot.take() is None, snapshot.logs  # primed as "before"
+            secrets.put_secret_value(
+                SecretId=arn, SecretString=json.dumps({"url": broker.url_with(*users["after"])})
+            )
+            for environment in snapshot:
+                crash_id = events.new_crash_id("accept")
+                outcome = environment.invoke(json_bytes(events.for_crash_ids([crash_id])))
+                assert outcome.ok, outcome.logs
+            connected = broker.ctl("list_connections", "-q", "user").split()
+            assert connected.count(users["after"][0]) == 2
+            assert users["before"][0] not in connected
+        assert len(broker.bodies(queue)) == 3
+    finally:
+        for name, _ in users.values():
+            broker.ctl("delete_user", name)

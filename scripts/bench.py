@@ -36,7 +36,7 @@ from statistics import mean
 from typing import Any
 
 from pigeon_tools import docs, moto_server
-from pigeon_tools.bench import burst, cost, figures, report
+from pigeon_tools.bench import burst, cost, figures, report, restore
 from pigeon_tools.bench.workbench import Workbench
 from pigeon_tools.broker import local
 from pigeon_tools.lambda_local import function
@@ -175,6 +175,9 @@ def main() -> int:
                     lambda: burst.measure(bench.ours, node, n_burst, levels, say),
                 )
         measured["cold_url"] = twice("cold starts", lambda: figures.cold_starts(bench, colds))
+        measured[restore.FIGURE] = twice(
+            "SnapStart: restored first invokes", lambda: restore.restored_cold_starts(bench, colds)
+        )
         if args.tls_url:
             measured["cold_tls"] = twice(
                 "cold starts over TLS", lambda: figures.cold_starts(bench, colds, args.tls_url)

@@ -4,6 +4,9 @@ runtime image with a Docker engine.
 
 examples:
   local_runtime.py invoke [options] < event.json     one event; result on stdout, exit 1 on error
+  local_runtime.py invoke --snap-start N < event.json
+                                                     restore mode: Init once (SnapStart), the
+                                                     event once in each of N restored environments
   local_runtime.py serve --port 9001 [options]       the Lambda Invoke API, scaled as Lambda
 
 Locally the function runs as in Lambda's python3.13 runtime: `python3.13 -m awslambdaric
@@ -12,6 +15,9 @@ HANDLER` (Amazon's runtime interface client) in a clean process whose sys.path i
 Reserved environment variables, START/END/REPORT lines with measured Max Memory Used and Init
 Duration, the timeout enforced by killing the runtime, errors as Lambda's error JSON.
 `invoke --docker` uses the Lambda runtime image and its emulator instead (a Docker engine).
+`invoke --snap-start N` is restore mode (docs/local-runtime.md): Init once with SnapStart's
+initialization type and the before-snapshot hooks, then N environments restored from that one
+process state, each running the after-restore hooks and the event; one result per line.
 
 `serve` starts environments on demand up to --concurrency (429 past it), reuses the most
 recently used, freezes idle ones (SIGSTOP) and retires those idle for --idle-timeout; Event
@@ -43,6 +49,7 @@ from pigeon_tools.lambda_local.fleet import IDLE_TIMEOUT_S, Fleet
 from pigeon_tools.lambda_local.invoke_api import PREFIX, InvokeAPI
 from pigeon_tools.lambda_local.runtime_package import RuntimeSetupError
 from pigeon_tools.lambda_local.sandbox import Sandbox
+from pigeon_tools.lambda_local.snapstart import Snapshot
 from pigeon_tools.paths import BUILD, ENV_FILE
 
 
@@ -71,6 +78,12 @@ def arguments() -> argparse.Namespace:
         help="AWS_REGION for the function (default: AWS_REGION, else us-west-2)",
     )
     parser.add_argument("--event", type=Path, help="read the event from a file, not stdin")
+    parser.add_argument(
+        "--snap-start",
+        type=int,
+        metavar="N",
+        help="invoke: restore mode, the event in each of N environments restored from one Init",
+    )
     parser.add_argument("--port", type=int, default=9001, help="serve: the Invoke API port")
     parser.add_argument(
         "--concurrency", type=int, default=1, help="serve: most execution environments at once"
@@ -124,6 +137,10 @@ def arguments() -> argparse.Namespace:
         parser.error("--memory must be from 128 to 10240 MB")
     if args.mode not in ("local", "docker", "auto"):
         parser.error(f"unknown mode {args.mode} (local, docker or auto)")
+    if args.snap_start is not None and (args.command != "invoke" or args.mode == "docker"):
+        parser.error("--snap-start is for invoke in the local runtime")
+    if args.snap_start is not None and args.snap_start < 1:
+        parser.error("--snap-start must be at least 1")
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
     if not args.idle_timeout > 0:
@@ -146,6 +163,8 @@ def invoke(args: argparse.Namespace) -> int:
     event = args.event_bytes or b"{}"
     if args.mode == "auto":
         args.mode = "docker" if docker.engine_answers() else "local"
+    if args.snap_start is not None:
+        return restore(args, event)
     if args.mode == "docker":
         payload, failed = lambda_image.invoke(
             event, args.env_file, function.caller_settings(), args.timeout, args.memory
@@ -156,6 +175,26 @@ def invoke(args: argparse.Namespace) -> int:
         payload, failed = outcome.payload, outcome.error
     sys.stdout.buffer.write(payload + b"\n")
     sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def restore(args: argparse.Namespace, event: bytes) -> int:
+    """Restore mode: one Init, then the event in each restored environment, in turn."""
+    failed = False
+    with (
+        task_roots.opened(args.task_root) as root,
+        Snapshot(spec(args, root), args.snap_start, echo=True) as snapshot,
+    ):
+        error = snapshot.take()
+        if error is not None:
+            say(f"Init failed before the snapshot ({snapshot.init_error_type or 'no type'})")
+            sys.stdout.buffer.write(error + b"\n")
+            return 1
+        for environment in snapshot:
+            outcome = environment.invoke(event)
+            sys.stdout.buffer.write(outcome.payload + b"\n")
+            sys.stdout.flush()
+            failed = failed or outcome.error
     return 1 if failed else 0
 
 

@@ -77,6 +77,11 @@ class BrokerSource(Protocol):
         """Read the credentials in Init, best effort (never raises)."""
         ...
 
+    def forget(self) -> None:
+        """Before a SnapStart snapshot: drop what was read (the secret, the SDK's credentials),
+        so that each restored environment reads its own."""
+        ...
+
 
 class UrlSource:
     """PIGEON_RABBITMQ_URL: its nodes, parsed at init; fixed for the life of the container."""
@@ -92,6 +97,9 @@ class UrlSource:
 
     def prefetch(self) -> None:
         """Nothing to read: the URL was parsed with the settings."""
+
+    def forget(self) -> None:
+        """Nothing was read: the nodes come from the environment."""
 
 
 def _string(value: dict[str, Any], key: str) -> str:
@@ -323,3 +331,12 @@ class SecretsManagerSource:
                 "could not read the broker secret in Init; the first invocation reads it again",
                 extra={"error": describe(error)},
             )
+
+    def forget(self) -> None:
+        import boto3
+
+        self._nodes = None
+        # A new session and client: the old ones may hold credentials resolved before the
+        # snapshot, shared by every environment restored from it.
+        self._session = boto3.session.Session()
+        self._client = self._make_client(ATTEMPT_SECONDS)

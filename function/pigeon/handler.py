@@ -13,6 +13,7 @@ from typing import Any
 
 from pigeon import config as configuration
 from pigeon import logs, metrics, settings
+from pigeon import snapstart as _snapstart  # noqa: F401  (registers SnapStart's hooks)
 from pigeon.confirms import Failure, Unconfirmed, describe
 from pigeon.credentials import BrokerSource, SecretsManagerSource, UrlSource
 from pigeon.decisions import Decider, Plan, Summary

@@ -28,6 +28,11 @@ class NodeOrder:
             self._rng.shuffle(self._order)
         return [by_name[name] for name in self._order]
 
+    def forget(self) -> None:
+        """Before a SnapStart snapshot: the next connect shuffles again, in each restored
+        environment on its own."""
+        self._order = []
+
     def failed(self, node: Node) -> None:
         """The node did not answer, or its connection broke: try it last from now on."""
         if node.name in self._order:

@@ -178,6 +178,14 @@ class Publisher:
                 self._discard(deadline, node_failed=blamed)
             raise PublishError(failed)
 
+    def forget(self, deadline: float) -> None:
+        """Before a SnapStart snapshot: close the broker connection (a socket in a snapshot is
+        dead, or shared, in every restored environment), and forget the node order and what
+        the broker source read, so each restored environment chooses and reads its own."""
+        self._discard(deadline)
+        self._order.forget()
+        self._broker.forget()
+
     def _discard(self, deadline: float, node_failed: bool = False) -> None:
         """Close the session; after a failure at once, and its node goes to the back."""
         session, self._session = self._session, None

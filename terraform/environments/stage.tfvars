@@ -63,6 +63,9 @@ function = {
   maximum_retry_attempts            = 2
   maximum_event_age_in_seconds      = 21600
   failure_queue_retention_seconds   = 1209600
+  # SnapStart: null (off), or { apply_on = "PublishedVersions" } (docs/deploy.md: when it
+  # pays, what it costs).
+  snap_start = null
 }
 
 # Used with delivery = "sqs" (terraform/modules/sqs_delivery/README.md).

@@ -104,6 +104,7 @@ variable "function" {
     maximum_retry_attempts             = number
     maximum_event_age_in_seconds       = number
     failure_queue_retention_seconds    = number
+    snap_start                         = object({ apply_on = string })
   })
 }
 

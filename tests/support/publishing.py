@@ -37,6 +37,7 @@ class CountingSource:
     reads: int = 0
     refreshes: int = 0
     moves_to: str | None = None
+    forgets: int = 0
 
     def nodes(self, deadline: float) -> tuple[Node, ...]:
         self.reads += 1
@@ -50,3 +51,6 @@ class CountingSource:
 
     def prefetch(self) -> None:
         self.nodes(0.0)
+
+    def forget(self) -> None:
+        self.forgets += 1

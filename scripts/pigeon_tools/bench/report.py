@@ -158,6 +158,9 @@ def lines(tls: bool) -> list[Line]:
                  _side("ours", "cold_total_ms"), _side("baseline", "cold_total_ms"), "ms",
                  "naive eager handler over TLS", ("<=", 0.35)),
         ]  # fmt: skip
+    from pigeon_tools.bench import restore  # SnapStart's rows (bench/restore.py)
+
+    found += restore.lines()
     found += [
         Line("local runtime overhead per warm invoke", "runtime_overhead",
              lambda r: float(r["runtime_p50_ms"]), lambda r: float(r["direct_p50_ms"]), "ms",

@@ -1,7 +1,11 @@
 """The REPORT line, one grammar that both writes and parses it:
 
 REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 256 MB\t
-Max Memory Used: 40 MB[\tInit Duration: 80.12 ms]
+Max Memory Used: 40 MB[\tInit Duration: 80.12 ms | \tRestore Duration: 30.50 ms\t
+Billed Restore Duration: 4 ms]
+
+Restore Duration is a SnapStart cold start's (an environment restored from a snapshot); its
+billed part is the time the after-restore hooks ran.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ LINE = re.compile(
     r"^REPORT RequestId: (?P<request_id>\S+)\tDuration: (?P<duration_ms>[0-9.]+) ms\t"
     r"Billed Duration: (?P<billed_ms>[0-9]+) ms\tMemory Size: (?P<memory_size_mb>[0-9]+) MB\t"
     r"Max Memory Used: (?P<max_memory_mb>[0-9]+) MB"
-    r"(?:\tInit Duration: (?P<init_ms>[0-9.]+) ms)?$",
+    r"(?:\tInit Duration: (?P<init_ms>[0-9.]+) ms)?"
+    r"(?:\tRestore Duration: (?P<restore_ms>[0-9.]+) ms\t"
+    r"Billed Restore Duration: (?P<billed_restore_ms>[0-9]+) ms)?$",
     re.MULTILINE,
 )
 
@@ -27,6 +33,8 @@ class Report:
     max_memory_mb: int
     init_ms: float | None = None
     billed_ms: int | None = None
+    restore_ms: float | None = None
+    billed_restore_ms: int | None = None
 
     @property
     def billed(self) -> int:
@@ -35,7 +43,8 @@ class Report:
 
     @property
     def cold(self) -> bool:
-        return self.init_ms is not None
+        """A cold start: Init ran for this invocation, or a SnapStart restore."""
+        return self.init_ms is not None or self.restore_ms is not None
 
     def line(self) -> str:
         text = (
@@ -45,6 +54,12 @@ class Report:
         )
         if self.init_ms is not None:
             text += f"\tInit Duration: {self.init_ms:.2f} ms"
+        if self.restore_ms is not None:
+            billed = self.billed_restore_ms if self.billed_restore_ms is not None else 0
+            text += (
+                f"\tRestore Duration: {self.restore_ms:.2f} ms"
+                f"\tBilled Restore Duration: {billed} ms"
+            )
         return text
 
     @classmethod
@@ -61,4 +76,8 @@ class Report:
             memory_size_mb=int(found["memory_size_mb"]),
             max_memory_mb=int(found["max_memory_mb"]),
             init_ms=float(found["init_ms"]) if found["init_ms"] else None,
+            restore_ms=float(found["restore_ms"]) if found["restore_ms"] else None,
+            billed_restore_ms=(
+                int(found["billed_restore_ms"]) if found["billed_restore_ms"] else None
+            ),
         )

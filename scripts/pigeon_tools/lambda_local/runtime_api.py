@@ -1,6 +1,11 @@
 """The Lambda Runtime API on loopback, one server per execution environment:
 `GET /2018-06-01/runtime/invocation/next`, `POST …/{id}/response`, `…/{id}/error` and
-`/runtime/init/error`, with Lambda's request-id, deadline, function-ARN and trace headers."""
+`/runtime/init/error`, with Lambda's request-id, deadline, function-ARN and trace headers.
+
+SnapStart's restore half, as awslambdaric speaks it (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start):
+after Init and the before-snapshot hooks the runtime calls `GET /runtime/restore/next`, which
+returns once the environment is restored; a failing after-restore hook is posted to
+`POST /runtime/restore/error` (a failing before-snapshot hook to /runtime/init/error)."""
 
 from __future__ import annotations
 
@@ -45,7 +50,14 @@ class RuntimeAPI(QuietServer):
         self.waiting = False  # the runtime is blocked in /invocation/next
         self.on_wait = on_wait
         self.init_error: bytes | None = None
+        self.init_error_type: str | None = None
         self.init_error_event = threading.Event()
+        self.restore_next = threading.Event()  # the runtime waits to be snapshotted or restored
+        self.restore_gate = threading.Event()  # restore/next is answered once this is set
+        self.restore_gate.set()
+        self.restore_error: bytes | None = None
+        self.restore_error_type: str | None = None
+        self.restore_error_event = threading.Event()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -77,6 +89,13 @@ class _Handler(NoDelayHandler):
         self.send(HTTPStatus.ACCEPTED, b'{"status":"OK"}', {"Content-Type": "application/json"})
 
     def do_GET(self) -> None:
+        if self.path == f"{PREFIX}/restore/next":
+            # Answered at once: the environment is snapshotted (the snapshot's API) or restored
+            # (a restored environment's own API) by the time the runtime asks.
+            self.server.restore_next.set()
+            self.server.restore_gate.wait()
+            self.send(HTTPStatus.OK)
+            return
         if self.path != f"{PREFIX}/invocation/next":
             self.send(HTTPStatus.NOT_FOUND)
             return
@@ -104,9 +123,17 @@ class _Handler(NoDelayHandler):
 
     def do_POST(self) -> None:
         body = self._body()
+        error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
         if self.path == f"{PREFIX}/init/error":
             self.server.init_error = body
+            self.server.init_error_type = error_type
             self.server.init_error_event.set()
+            self._accepted()
+            return
+        if self.path == f"{PREFIX}/restore/error":
+            self.server.restore_error = body
+            self.server.restore_error_type = error_type
+            self.server.restore_error_event.set()
             self._accepted()
             return
         prefix = f"{PREFIX}/invocation/"
@@ -126,7 +153,7 @@ class _Handler(NoDelayHandler):
             current.result = body
         elif kind == "error":
             current.error = body
-            current.error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
+            current.error_type = error_type
         else:
             self.send(HTTPStatus.NOT_FOUND)
             return

@@ -37,7 +37,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from pigeon_tools.lambda_local.environment import lambda_environment
 from pigeon_tools.lambda_local.report import Report
@@ -85,6 +85,19 @@ def guard(pgid: int) -> subprocess.Popen[bytes]:
     )
 
 
+class RuntimeProcess(Protocol):
+    """The runtime's process: a subprocess, or one forked from a snapshot (restore mode)."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+    @property
+    def returncode(self) -> int | Any: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 def peak_rss_mb(pid: int) -> int:
     """VmHWM: the process's peak resident memory, as Lambda's Max Memory Used reports it."""
     try:
@@ -109,9 +122,11 @@ class Sandbox:
         self.echo = echo
         self.freezes = freeze  # frozen between invocations, as Lambda does
         self.api: RuntimeAPI | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: RuntimeProcess | None = None
         self._guard: subprocess.Popen[bytes] | None = None
         self.init_ms: float | None = None
+        self.restore_ms: float | None = None  # restore mode: a SnapStart cold start
+        self.restore_billed_ms: int | None = None
         self.frozen = False
         self.retired = False
         self._invoking = False
@@ -216,6 +231,9 @@ class Sandbox:
         self.kill()
         return error
 
+    def _cold_line(self) -> str:
+        return "INIT_START Runtime Version: python:3.13.local\tRuntime Version ARN: local\n"
+
     def _freeze_if_idle(self) -> None:
         """Freeze: stop the runtime's process group once it waits for an event that is not
         there. Called when the runtime asks for its next event, and when an invoke ends."""
@@ -258,7 +276,7 @@ class Sandbox:
         if cold and self.process is not None:
             self.kill()  # a runtime that died (killed, crashed): what it left, its Runtime API
         if cold:
-            self._log("INIT_START Runtime Version: python:3.13.local\tRuntime Version ARN: local\n")
+            self._log(self._cold_line())
             init_error = self._start(time.monotonic() + max(timeout, 10.0))
             self._log(f"START RequestId: {request_id} Version: $LATEST\n")
             if init_error is not None:
@@ -319,6 +337,8 @@ class Sandbox:
             memory_size_mb=self.spec.memory_mb,
             max_memory_mb=memory,
             init_ms=self.init_ms if cold else None,
+            restore_ms=self.restore_ms if cold else None,
+            billed_restore_ms=self.restore_billed_ms if cold else None,
         )
         self._drain()  # the function's last log lines come before END, as in CloudWatch
         self._log(f"END RequestId: {request_id}\n")

@@ -58,9 +58,16 @@ resource "aws_lambda_permission" "s3" {
   statement_id   = "AllowS3InvokeFromCrashBucket"
   action         = "lambda:InvokeFunction"
   function_name  = var.function_name
+  qualifier      = var.function_qualifier
   principal      = "s3.amazonaws.com"
   source_arn     = local.bucket_arn
   source_account = var.bucket_account_id
+
+  lifecycle {
+    # A new qualifier (SnapStart on or off) replaces the permission: the new one first, so S3
+    # may invoke the old target until the notification names the new one.
+    create_before_destroy = true
+  }
 }
 
 resource "aws_s3_bucket_notification" "this" {

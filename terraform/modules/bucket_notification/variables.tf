@@ -44,8 +44,14 @@ variable "entry_id" {
 }
 
 variable "function_arn" {
-  description = "ARN of the function to invoke (the function module's function_arn)."
+  description = "ARN the notification invokes (the function module's target_arn: the SnapStart alias's, qualified, or the function's)."
   type        = string
+}
+
+variable "function_qualifier" {
+  description = "The alias the notification invokes (the function module's qualifier), or null for the unqualified function: S3's invoke permission is for exactly that ARN."
+  type        = string
+  default     = null
 }
 
 variable "function_name" {

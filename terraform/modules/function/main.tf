@@ -10,6 +10,7 @@ data "aws_region" "current" {}
 locals {
   vpc_enabled = length(var.vpc_subnet_ids) > 0
   dogstatsd   = var.metrics_sink == "dogstatsd"
+  snap_start  = var.snap_start != null
 
   # Every PIGEON_* name here is a setting the function declares (tests/infra check it).
   pigeon_environment = {
@@ -181,6 +182,15 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
   layers                         = local.dogstatsd ? concat(var.layers, [local.datadog_layer]) : var.layers
+  # SnapStart works only on published versions: each change publishes one (the alias below).
+  publish = local.snap_start
+
+  dynamic "snap_start" {
+    for_each = local.snap_start ? [var.snap_start] : []
+    content {
+      apply_on = snap_start.value.apply_on
+    }
+  }
 
   environment {
     variables = local.environment
@@ -225,8 +235,21 @@ resource "aws_lambda_function" "this" {
   ]
 }
 
+# With SnapStart, events invoke this alias of the version just published: never $LATEST,
+# which SnapStart does not apply to.
+resource "aws_lambda_alias" "live" {
+  count            = local.snap_start ? 1 : 0
+  name             = "live"
+  description      = "The published version events invoke (SnapStart applies to published versions only)"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
 resource "aws_lambda_function_event_invoke_config" "this" {
-  function_name                = aws_lambda_function.this.function_name
+  function_name = aws_lambda_function.this.function_name
+  # Per qualifier: S3 invokes the alias with SnapStart, so its retries and on-failure queue
+  # must be the alias's.
+  qualifier                    = local.snap_start ? aws_lambda_alias.live[0].name : null
   maximum_retry_attempts       = var.maximum_retry_attempts
   maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
 

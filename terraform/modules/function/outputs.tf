@@ -4,7 +4,7 @@ output "function_name" {
 }
 
 output "function_arn" {
-  description = "ARN of the Lambda function (what the bucket notification invokes)."
+  description = "ARN of the Lambda function (unqualified; events invoke target_arn)."
   value       = aws_lambda_function.this.arn
 }
 
@@ -63,4 +63,14 @@ output "architecture" {
 output "memory_size" {
   description = "The function's memory in MB."
   value       = var.memory_size
+}
+
+output "target_arn" {
+  description = "What events invoke: the alias live's ARN (qualified) with SnapStart, else the function's ARN. The bucket notification and the event source mapping use it."
+  value       = local.snap_start ? aws_lambda_alias.live[0].arn : aws_lambda_function.this.arn
+}
+
+output "qualifier" {
+  description = "The alias events invoke with SnapStart (live), else null: the qualifier of S3's invoke permission."
+  value       = local.snap_start ? aws_lambda_alias.live[0].name : null
 }

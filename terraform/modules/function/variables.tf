@@ -450,3 +450,17 @@ variable "delivery_queue_arn" {
   type        = string
   default     = null
 }
+
+variable "snap_start" {
+  description = "SnapStart: null (off, the default), or { apply_on = \"PublishedVersions\" }. On: every change publishes a version, the alias live points at it, and the notification or event source mapping invokes the alias; restored environments run Pigeon's runtime hooks (docs/deploy.md: when it is worth it, and what it costs)."
+  type = object({
+    apply_on = string
+  })
+  default = null
+
+  validation {
+    # Lambda's other value, None, is what null means here.
+    condition     = var.snap_start == null || try(var.snap_start.apply_on == "PublishedVersions", false)
+    error_message = "snap_start.apply_on must be PublishedVersions (leave snap_start null to turn SnapStart off)."
+  }
+}

@@ -140,15 +140,17 @@ module "function" {
   maximum_retry_attempts             = var.function.maximum_retry_attempts
   maximum_event_age_in_seconds       = var.function.maximum_event_age_in_seconds
   failure_queue_retention_seconds    = var.function.failure_queue_retention_seconds
+  snap_start                         = var.function.snap_start
 }
 
 module "bucket_notification" {
   source = "../bucket_notification"
 
-  bucket_name       = var.bucket_name
-  bucket_account_id = data.aws_caller_identity.current.account_id
-  function_arn      = module.function.function_arn
-  function_name     = module.function.function_name
+  bucket_name        = var.bucket_name
+  bucket_account_id  = data.aws_caller_identity.current.account_id
+  function_arn       = module.function.target_arn
+  function_name      = module.function.function_name
+  function_qualifier = module.function.qualifier
 
   # The traffic gate: with direct delivery, no entry for Pigeon until traffic_enabled.
   destination     = var.delivery == "sqs" ? "queue" : "function"
@@ -175,7 +177,7 @@ module "sqs_delivery" {
   name                = local.name
   bucket_name         = var.bucket_name
   bucket_account_id   = data.aws_caller_identity.current.account_id
-  function_name       = module.function.function_name
+  function_name       = module.function.target_arn
   function_timeout    = module.function.timeout
   maximum_concurrency = module.function.reserved_concurrent_executions
   traffic_enabled     = var.traffic_enabled

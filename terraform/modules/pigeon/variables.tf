@@ -89,6 +89,7 @@ variable "function" {
     maximum_retry_attempts             = optional(number)
     maximum_event_age_in_seconds       = optional(number)
     failure_queue_retention_seconds    = optional(number)
+    snap_start                         = optional(object({ apply_on = string }))
   })
 }
 

@@ -19,7 +19,7 @@ variable "bucket_account_id" {
 }
 
 variable "function_name" {
-  description = "The function that reads the queue."
+  description = "The function that reads the queue: its name, or the ARN events invoke (the function module's target_arn, the SnapStart alias's with SnapStart)."
   type        = string
 }
 

@@ -92,10 +92,8 @@ assert callable(handler), "handler is not callable"
 where = importlib.import_module(module.partition(".")[0]).__file__
 assert where.startswith(os.getcwd()), where
 from pigeon import credentials
-credentials.SecretsManagerSource(sys.argv[2])
-import boto3, botocore.config
-client = boto3.session.Session().client("secretsmanager", region_name=sys.argv[2].split(":")[3],
-    config=botocore.config.Config(**credentials.client_config(60.0)))
+credentials.SecretsManagerSource(sys.argv[2])  # boto3, botocore and its client, made at init
+import boto3
 assert boto3.__file__.startswith(os.getcwd()), boto3.__file__
 ours = sorted(p for p in compiled if p.startswith(os.getcwd()))
 assert not ours, "compiled from source, not read from its .pyc: " + ", ".join(ours[:5])

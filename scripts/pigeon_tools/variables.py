@@ -133,6 +133,14 @@ VARIABLES = (
         "How many Hypothesis examples the fuzz tests run (fewer while you work).",
         "the tests",
     ),
+    Variable(
+        "PIGEONTOOLS_RESTORE_ENVIRONMENTS",
+        "set by the tools",
+        "Internal to the local runtime's restore mode (`--snap-start N`): the snapshot process "
+        "reads from it the Runtime API and log pipe of each environment it restores. Never set "
+        "it yourself.",
+        "local_runtime.py (restore mode)",
+    ),
 )
 
 NAMES = frozenset(variable.name for variable in VARIABLES)

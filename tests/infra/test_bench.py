@@ -126,7 +126,11 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
         "SDK client and GetSecretValue",
         *url_phases[2:],
     ]
-    assert all(ms >= 0 for phases in breakdowns.values() for ms in phases.values())
+    # Each measured phase takes time; the rest is what they leave of the cold start the runtime
+    # reported, never clamped (negative when the phases measured apart overshoot it).
+    for name, phases in breakdowns.items():
+        *measured_phases, _rest = phases.values()
+        assert all(ms > 0 for ms in measured_phases), (name, phases)
     assert figures["zip"]["runs"][0]["bytecode_in_zip_mb"] > 0
     billed = math.ceil(
         statistics.mean(r["ours"]["billed_ms"] for r in figures["cold_secret"]["runs"])
@@ -189,7 +193,8 @@ def test_what_the_bytecode_adds_to_the_zip_is_counted_exactly():
 
 
 def test_cold_phases_measure_each_phase_of_a_first_publish(broker, pigeon_url):
-    from pigeon_tools import function, queues
+    from pigeon_tools import queues
+    from pigeon_tools.lambda_local import function
     from pigeon_tools.python import python313
 
     queue = f"bench.phases.{uuid.uuid4().hex[:8]}"

@@ -55,6 +55,14 @@ NOT_SETTINGS = {
     "allowed_account_ids": "aws provider argument",
     "aws_cloudwatch_log_subscription_filter": "Terraform resource type",
     "enable_key_rotation": "aws_kms_key argument",
+    "publish": "aws_lambda_function argument (SnapStart's published versions)",
+    "create_before_destroy": "Terraform lifecycle argument",
+    "workspace_key_prefix": "S3 backend argument",
+    "broker_connections_unreserved": "the pigeon module's check block",
+    "connection_max": "RabbitMQ configuration key",
+    "clients": "words of the broker-connections refusal message (`M of other clients = T`)",
+    # results.json keys of the bench's SnapStart figure
+    "snapshot_init_ms": "bench results.json key",
 }
 PAGES = {
     "docs/operations.md": None,

@@ -17,6 +17,7 @@ PIGEON_REQUIRED = {
     "env": "stage",
     "bucket_name": "crashstats-stage-raw",
     "traffic_enabled": True,
+    "bucket_notifications": {},
     "zip_path": ".artifact/stage/pigeon.zip",
     "zip_sha256_path": ".artifact/stage/pigeon.zip.sha256",
 }
@@ -84,7 +85,9 @@ def test_the_silence_window_is_one_both_cloudwatch_and_datadog_take(module):
                    "log_group_name": "/aws/lambda/p"},
         "datadog": {"env": "stage", "function_name": "p"},
     }[module]  # fmt: skip
-    checks = validate.Validations.of(MODULES / module / "variables.tf", base=base)
+    checks = validate.Validations.of(
+        MODULES / module / "variables.tf", base={**base, "traffic_enabled": True}
+    )
     try:
         for minutes in WINDOWS:
             assert checks.errors(silence_window_minutes=minutes) == "", minutes

@@ -331,7 +331,7 @@ def test_the_gate_is_declared_at_every_layer_that_passes_it():
     layers = {m.name for m in hcl.all_modules() if "traffic_enabled" in m.variables()}
     assert layers == {
         "environments", "examples/direct", "examples/sqs", "modules/pigeon",
-        "modules/bucket_notification", "modules/sqs_delivery",
+        "modules/bucket_notification", "modules/sqs_delivery", "modules/alarms", "modules/datadog",
     }  # fmt: skip
 
 

@@ -88,6 +88,26 @@ def test_a_session_that_leaks_a_secret_fails_however_it_is_spread(tmp_path, spre
         assert re.match(r"secret scan: [1-9]\d* texts, 1 secrets watched, 0 leaks", summary)
 
 
+def test_a_failing_test_does_not_print_the_secrets_it_was_given(tmp_path):
+    """pytest prints a failing test's arguments: a secret fixture (the broker password, a URL
+    with it) shows as '<secret>', so a failure leaks nothing into the report or junit.xml."""
+    (tmp_path / "test_fails.py").write_text(
+        "import pytest\n"
+        "from support import evidence\n\n"
+        "@pytest.fixture\n"
+        "def url():\n"
+        '    password = evidence.secret("pw-failing-" + "q" * 12)\n'
+        '    return evidence.hidden(f"amqp://pigeon:{password}@broker/")\n\n'
+        "def test_fails(url):\n"
+        "    assert url.startswith('amqps')\n"
+    )
+    done = run_session(tmp_path, "-p", "no:xdist", "--junitxml", str(tmp_path / "junit.xml"))
+    assert done.returncode == 1  # the test failed...
+    assert "url = '<secret>'" in done.stdout
+    assert "secret scan: FAILED" not in done.stdout  # ...and leaked nothing
+    assert "q" * 12 not in done.stdout + (tmp_path / "junit.xml").read_text()
+
+
 def test_at_debug_through_the_built_zip_the_secret_stays_out_of_the_logs(
     broker, queue, make_function, moto_endpoint
 ):

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from pigeon_tools import events, function, moto_server, net
+from pigeon_tools import events, moto_server, net
+from pigeon_tools.lambda_local import function
 from pigeon_tools.lambda_local.report import Report
 from pigeon_tools.lambda_local.snapstart import SNAPSTART_EXCEPTION, SNAPSTART_MESSAGE, Snapshot
 from support import commands, evidence

@@ -24,9 +24,23 @@ figures: Counter[str] = Counter()
 notes: dict[str, Any] = {}
 
 
+class Hidden(str):
+    """A secret as a test holds it: the string itself, but its repr (what pytest prints for a
+    failing test's arguments, a dataclass's fields) never shows it."""
+
+    def __repr__(self) -> str:
+        return "'<secret>'"
+
+
 def secret(value: str) -> str:
+    """Watch `value` in everything the session sees; the value, with a repr that hides it."""
     SECRETS.add(value)
-    return value
+    return Hidden(value)
+
+
+def hidden(value: str) -> str:
+    """A string that carries a watched secret (a URL with its password), repr hidden too."""
+    return Hidden(value)
 
 
 def seen(where: str, *texts: object) -> None:

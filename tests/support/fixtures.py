@@ -55,7 +55,7 @@ def pigeon_url(broker: Broker) -> str:
     password = evidence.secret("pw-" + secrets.token_urlsafe(18))
     broker.ctl("add_user", "pigeon", password)
     broker.ctl("set_permissions", "-p", "/", "pigeon", ".*", ".*", ".*")
-    return broker.url_with("pigeon", password)
+    return evidence.hidden(broker.url_with("pigeon", password))
 
 
 @pytest.fixture(scope="session")

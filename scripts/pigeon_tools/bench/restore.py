@@ -16,7 +16,7 @@ from typing import Any
 from pigeon_tools.bench.report import Line, _side
 from pigeon_tools.bench.stats import median
 from pigeon_tools.bench.workbench import Workbench
-from pigeon_tools.function import HANDLER
+from pigeon_tools.lambda_local.function import HANDLER
 from pigeon_tools.lambda_local.snapstart import Snapshot
 
 FIGURE = "snapstart_restore"

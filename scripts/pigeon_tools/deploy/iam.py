@@ -43,6 +43,15 @@ RESOURCES: Mapping[str, Access] = {
             "logs:UntagLogGroup",
         ),
     ),
+    "aws_cloudwatch_log_metric_filter": Access(
+        ("logs:DescribeMetricFilters",),
+        ("logs:PutMetricFilter", "logs:DeleteMetricFilter"),
+    ),
+    "aws_cloudwatch_log_subscription_filter": Access(
+        ("logs:DescribeSubscriptionFilters",),
+        # The Forwarder's resource policy lets logs invoke it; the caller passes no role.
+        ("logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter"),
+    ),
     "aws_cloudwatch_metric_alarm": Access(
         ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
         (
@@ -99,6 +108,10 @@ RESOURCES: Mapping[str, Access] = {
     ),
     "aws_kms_alias": Access(
         ("kms:ListAliases",), ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")
+    ),
+    "aws_lambda_alias": Access(
+        ("lambda:GetAlias", "lambda:ListAliases"),
+        ("lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteAlias"),
     ),
     "aws_lambda_function": Access(
         (

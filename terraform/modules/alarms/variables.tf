@@ -45,7 +45,6 @@ variable "silence_window_minutes" {
 variable "traffic_enabled" {
   description = "The traffic gate: while it is closed nothing invokes the function by design, and the silence alarm notifies no one."
   type        = bool
-  default     = true
   nullable    = false
 }
 

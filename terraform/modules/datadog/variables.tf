@@ -52,7 +52,6 @@ variable "silence_window_minutes" {
 variable "traffic_enabled" {
   description = "The traffic gate: the no-invocations monitor exists only once it is open (before, nothing invokes the function by design)."
   type        = bool
-  default     = true
   nullable    = false
 }
 

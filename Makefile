@@ -56,7 +56,7 @@ test: build ## everything: lint, build, every test (starts its own RabbitMQ node
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	@$(MAKE) --no-print-directory checkov lint-workflows
-	poetry=$$(scripts/bootstrap.sh) && POETRY=$$poetry $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
+	poetry=$$(scripts/bootstrap.sh) && POETRY=$$poetry $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 test-fast: build ## the unit tests: no broker, no runtime
 	$(VENV)/bin/pytest tests/unit

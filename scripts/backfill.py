@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,12 @@ def arguments() -> argparse.Namespace:
     if args.function_name is None and not args.dry_run:
         parser.error(environment.WHICH_FUNCTION)
     if args.checkpoint is None:
-        name = f"{args.bucket}_{args.first}_{args.last}.json"
+        # The function is part of the name (and of the identity): a rehearsal against stage
+        # or the local runtime never marks prod's range complete.
+        target = re.sub(
+            r"[^A-Za-z0-9.-]+", "-", f"{args.function_name}@{args.endpoint_url or args.region}"
+        )
+        name = f"{args.bucket}_{args.first}_{args.last}_{target}.json"
         args.checkpoint = CACHE / "backfill" / name
     return args
 
@@ -120,6 +126,15 @@ def main() -> int:
 
     identity = {"bucket": args.bucket, "prefix": args.prefix}
     identity.update({"from": str(args.first), "to": str(args.last)})
+    # Which function took the batches: a checkpoint of a rehearsal (stage, the local runtime)
+    # is not one of prod's.
+    identity.update(
+        {
+            "function": str(args.function_name),
+            "endpoint": str(args.endpoint_url or ""),
+            "region": str(args.region or ""),
+        }
+    )
     try:
         checkpoint = Checkpoint.open(None if args.dry_run else args.checkpoint, identity)
     except BackfillError as error:

@@ -64,7 +64,10 @@ class Pigeon:
         finally:
             counted = counts.summary_fields()
             counts.flush()
-            self.log.info(
+            # At ERROR when SQS messages failed (their ids were not confirmed): the item-failures
+            # alarm reads this line, and must see it whatever PIGEON_LOG_LEVEL is.
+            log = self.log.error if counted.get("item_failures") else self.log.info
+            log(
                 "invocation summary",
                 extra={
                     **{k: v for k, v in summary.as_dict().items() if k != "published"},

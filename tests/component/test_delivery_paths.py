@@ -63,11 +63,16 @@ def test_an_sqs_batch_the_broker_takes_in_part_retries_exactly_the_unconfirmed_m
     assert sorted(on_queue) == sorted(ids)  # every id once: the confirmed were not re-sent
 
 
-def test_an_sqs_batch_with_the_broker_down_fails_the_messages_with_accepted_ids(healthy_broker):
+@pytest.mark.parametrize("level", ["INFO", "WARNING", "ERROR"])
+def test_an_sqs_batch_with_the_broker_down_fails_the_messages_with_accepted_ids(
+    healthy_broker, level
+):
+    """Whatever PIGEON_LOG_LEVEL is, the summary that the item-failures alarm reads is logged
+    (at ERROR when messages failed: an operator may set the level above INFO)."""
     healthy_broker.stop_app()
     accept, defer = events.new_crash_id("accept"), events.new_crash_id("defer")
     batch = events.sqs_batch([events.for_crash_ids([accept]), events.for_crash_ids([defer])])
-    run = make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2")
+    run = make_pigeon(healthy_broker.url, "q", PIGEON_CONNECT_TIMEOUT="2", PIGEON_LOG_LEVEL=level)
     result = run(batch)
     assert result["batchItemFailures"] == [{"itemIdentifier": batch["Records"][0]["messageId"]}]
     # No exception, so Lambda's Errors stays at 0: what the alarms see is the item_failure
@@ -75,6 +80,7 @@ def test_an_sqs_batch_with_the_broker_down_fails_the_messages_with_accepted_ids(
     assert run.metrics()["socorro.pigeon.item_failure|env:test"] == 1
     [summary] = [line for line in run.log_lines() if line["message"] == "invocation summary"]
     assert summary["item_failures"] == 1
+    assert summary["level"] == "ERROR"
 
 
 def test_other_paths_still_raise_so_that_lambda_retries_the_event(healthy_broker):

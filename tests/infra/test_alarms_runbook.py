@@ -154,9 +154,15 @@ def test_silence_breaches_on_missing_data_and_everything_else_does_not():
         "Invocations",
         "LessThanThreshold",
     )
-    assert silence["actions_enabled"] == "${var.traffic_enabled}"
+    # Made when the gate opens, so it starts in INSUFFICIENT_DATA and its move to ALARM pages:
+    # an alarm in ALARM with its actions off while the gate is closed would never notify.
+    assert silence["count"] == "${var.traffic_enabled ? 1 : 0}"
+    assert "actions_enabled" not in silence
     monitor = hcl.load(MODULES / "datadog").resources("datadog_monitor")["no_invocations"]
     assert "aws.lambda.invocations" in monitor["query"]
+    # No invocation is 0 (default_zero), so it fires at the end of the window, not only after
+    # the no-data timeframe.
+    assert "default_zero(sum:aws.lambda.invocations" in monitor["query"]
     assert monitor["notify_no_data"] is True
     calls = PIGEON.module_calls()
     for call in ("alarms", "datadog"):

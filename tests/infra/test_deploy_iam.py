@@ -9,7 +9,7 @@ import re
 import subprocess
 
 from pigeon_tools.deploy import iam
-from pigeon_tools.paths import ROOT
+from pigeon_tools.paths import ROOT, SCRIPTS
 
 TERRAFORM = ROOT / "terraform"
 ACTION = re.compile(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+")
@@ -123,3 +123,18 @@ def test_deploy_sh_prints_the_policy_for_an_environment():
     )
     assert wrong.returncode == 2
     assert "policy plan|apply" in wrong.stderr
+
+
+# The API a read calls, where its IAM action has another name.
+IAM_ACTION = {"s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification"}
+
+
+def test_every_read_deploy_sh_makes_is_in_both_roles():
+    """Each AWS read of deploy.sh goes through aws.call(ACTION, …): each ACTION (as IAM names
+    it) is one the plan and the apply role are given, or the documented roles are refused
+    before any plan (the bucket-region read once was)."""
+    source = "\n".join(p.read_text() for p in (SCRIPTS / "pigeon_tools" / "deploy").glob("*.py"))
+    reads = set(re.findall(r'call\(\s*"([a-z0-9-]+:[A-Za-z]+)"', source))
+    assert {"s3:GetBucketLocation", "sts:GetCallerIdentity"} <= reads  # the pattern finds them
+    missing = {IAM_ACTION.get(read, read) for read in reads} - set(iam.PREFLIGHT)
+    assert not missing, f"deploy.sh reads these without the roles having them: {missing}"

@@ -264,3 +264,30 @@ def test_a_function_that_is_not_pigeon_fails_the_backfill(small_bucket, moto_end
         endpoint = invocations.split("/2015-03-31/")[0]
         err = refused(moto_endpoint, endpoint, tmp_path / "checkpoint.json")
     assert "not Pigeon's invocation summary (nothing)" in err, err
+
+
+def test_a_range_a_rehearsal_completed_is_not_complete_for_another_function(
+    small_bucket, moto_endpoint, tmp_path
+):
+    """A rehearsal (the local runtime, stage) finished the range; the same range for prod's
+    function is not 'already complete': its default checkpoint is another file, and an
+    explicit one of the rehearsal is refused as another backfill's."""
+    env = commands.developer_environment(
+        AWS_ENDPOINT_URL_S3=moto_endpoint, AWS_REGION="us-west-2", **moto_server.FAKE_CREDENTIALS
+    )
+    checkpoint = tmp_path / "rehearsal.json"
+    identity = {"bucket": SMALL, "prefix": "v2/raw_crash/", "from": str(DAYS[0])}
+    identity |= {
+        "to": str(DAYS[0]),
+        "function": "pigeon-stage",
+        "endpoint": "",
+        "region": "us-west-2",
+    }
+    checkpoint.write_text(json.dumps({"identity": identity, "last_key": "", "complete": True}))
+    args = ("--bucket", SMALL, "--from", str(DAYS[0]), "--checkpoint", str(checkpoint))
+    rehearsed = commands.run("backfill.py", *args, "--function", "pigeon-stage", env=env)
+    assert "backfill: already complete" in rehearsed.stdout, rehearsed.stdout + rehearsed.stderr
+    prod = commands.run("backfill.py", *args, "--function", "pigeon-prod", env=env)
+    assert prod.returncode == 2, prod.stdout + prod.stderr
+    assert "is the checkpoint of another backfill" in prod.stderr
+    assert "already complete" not in prod.stdout

@@ -141,6 +141,9 @@ RESOURCES: Mapping[str, Access] = {
             "lambda:TagResource",
             "lambda:UntagResource",
             "iam:PassRole",
+            # The Datadog extension's layer (metrics_sink = "dogstatsd"): Lambda checks that
+            # the caller may read a layer version it attaches.
+            "lambda:GetLayerVersion",
         ),
     ),
     "aws_lambda_function_event_invoke_config": Access(
@@ -252,7 +255,9 @@ PREFLIGHT = (
     "sts:GetCallerIdentity",
     "secretsmanager:DescribeSecret",
     "s3:GetBucketNotification",
+    "s3:GetBucketLocation",  # the bucket-region preflight
     "lambda:GetAccountSettings",
+    "sqs:GetQueueAttributes",  # messages in a queue the plan would destroy
 )
 # The state, and its lock object (use_lockfile), in the state bucket.
 STATE_READ = ("s3:GetObject",)

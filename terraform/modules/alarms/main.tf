@@ -114,8 +114,13 @@ resource "aws_cloudwatch_metric_alarm" "failure_queue" {
 # Silence: a crash pipeline that goes quiet is an outage no error shows (a deleted or replaced
 # bucket notification, a disabled event source mapping). Lambda writes no Invocations data
 # point when nothing invokes the function, so missing data breaches. The gate closed (no
-# broker secret yet) is a silence by design: the alarm then notifies no one.
+# broker secret yet) is a silence by design: the alarm exists only once it is open. Not an
+# alarm with its actions off: one in ALARM while the gate is closed would stay in ALARM when it
+# opens, and CloudWatch notifies only on a change of state, so a gate opened on a broken
+# notification would never page. Made when the gate opens, it starts in INSUFFICIENT_DATA.
 resource "aws_cloudwatch_metric_alarm" "silence" {
+  count = var.traffic_enabled ? 1 : 0
+
   alarm_name          = "${local.prefix}-no-invocations"
   alarm_description   = "No invocation in ${var.silence_window_minutes} minutes, while the bucket normally gets crashes all day: no event reaches the function (the bucket notification, the delivery queue's mapping, the traffic gate). See docs/operations.md, \"No crash arrives\"."
   namespace           = "AWS/Lambda"
@@ -128,7 +133,6 @@ resource "aws_cloudwatch_metric_alarm" "silence" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  actions_enabled     = var.traffic_enabled
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
   tags                = var.tags

@@ -174,10 +174,12 @@ resource "datadog_monitor" "lambda_errors" {
 # (Datadog's AWS integration writes no aws.lambda.invocations point when nothing ran).
 # Only once the traffic gate is open: before that, the quiet is by design.
 resource "datadog_monitor" "no_invocations" {
-  count   = var.traffic_enabled ? 1 : 0
-  name    = "Pigeon ${var.env}: no invocations"
-  type    = "query alert"
-  query   = "sum(${local.silence_window}):sum:aws.lambda.invocations{${local.function}}.as_count() < 1"
+  count = var.traffic_enabled ? 1 : 0
+  name  = "Pigeon ${var.env}: no invocations"
+  type  = "query alert"
+  # default_zero: no invocation is 0, not no data, so the monitor fires at the end of the
+  # window; the no-data alert below stays as the backstop (the integration itself silent).
+  query   = "sum(${local.silence_window}):default_zero(sum:aws.lambda.invocations{${local.function}}.as_count()) < 1"
   message = <<-EOT
     The Pigeon function has not been invoked for ${var.silence_window_minutes} minutes, while
     the bucket normally gets crashes: no event reaches it. Check the bucket's notification, the

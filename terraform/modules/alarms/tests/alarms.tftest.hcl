@@ -6,6 +6,7 @@ variables {
   failure_queue_name = "pigeon-test-on-failure"
   log_group_name     = "/aws/lambda/pigeon-test"
   alarm_actions      = ["arn:aws:sns:us-west-2:123456789012:pager"]
+  traffic_enabled    = true
 }
 
 run "every_failure_mode_has_an_alarm" {
@@ -46,11 +47,11 @@ run "silence_breaches_on_missing_data_over_the_window" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.silence.metric_name == "Invocations" && aws_cloudwatch_metric_alarm.silence.treat_missing_data == "breaching"
+    condition     = aws_cloudwatch_metric_alarm.silence[0].metric_name == "Invocations" && aws_cloudwatch_metric_alarm.silence[0].treat_missing_data == "breaching"
     error_message = "no invocation is no data point: it breaches"
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.silence.period == 3600 && aws_cloudwatch_metric_alarm.silence.evaluation_periods == 4 && aws_cloudwatch_metric_alarm.silence.datapoints_to_alarm == 4
+    condition     = aws_cloudwatch_metric_alarm.silence[0].period == 3600 && aws_cloudwatch_metric_alarm.silence[0].evaluation_periods == 4 && aws_cloudwatch_metric_alarm.silence[0].datapoints_to_alarm == 4
     error_message = "4 hours: four hourly periods, all empty"
   }
   assert {

@@ -1,9 +1,10 @@
 mock_provider "datadog" {}
 
 variables {
-  env           = "test"
-  function_name = "Pigeon-Test"
-  notify        = ["@pagerduty-socorro"]
+  env             = "test"
+  function_name   = "Pigeon-Test"
+  notify          = ["@pagerduty-socorro"]
+  traffic_enabled = true
 
   silence_window_minutes = 120
 }

@@ -210,7 +210,9 @@ def taken(keys: list[str], prefix: str, payload: Any) -> tuple[dict[str, Any], s
         return payload, "it decided " + ", ".join(wrong)
     on_queues = {i for ids in published.values() if isinstance(ids, list) for i in ids}
     missing = accepted_ids - on_queues
-    if missing and not payload["throttled"]:
+    # An id on no queue must have been throttled on each of its queues: at least one throttle
+    # per missing id (one queue at 0% does not excuse the ids missing from the others).
+    if len(missing) > payload["throttled"]:
         return payload, (
             f"it accepted {len(accepted_ids)} crash ids and published {len(missing)} of them to "
             f"no queue (one: {sorted(missing)[0]})"

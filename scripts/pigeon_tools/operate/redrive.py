@@ -118,10 +118,14 @@ class Redrive:
         )["Attributes"]
         return sum(int(v) for v in attributes.values())
 
-    def receive(self) -> list[dict[str, Any]]:
+    def receive(self, many: bool = False) -> list[dict[str, Any]]:
+        """One message to invoke (its visibility timeout runs while it alone is invoked: ten
+        received at once, the last ones could become visible again while the first are invoked,
+        go to another reader, and be counted as redriven by a delete that deletes nothing), or
+        up to ten to list (`many`, a dry run)."""
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=10 if many else 1,
             WaitTimeSeconds=1,
             VisibilityTimeout=self.visibility,
         )
@@ -143,7 +147,7 @@ class Redrive:
         try:
             with Progress(min(total, most or total), "redrive", "events") as progress:
                 while most is None or progress.done < most:
-                    received = self.receive()
+                    received = self.receive(many=dry_run)
                     # Every message received is released unless deleted, also those past --max
                     # and those handled before (their newest receipt is the one that counts).
                     pending.update((m["MessageId"], m["ReceiptHandle"]) for m in received)

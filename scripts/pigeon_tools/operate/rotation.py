@@ -378,7 +378,25 @@ class Rotation:
                 raise RotationError(f"test: {host}: {problem} for {found.user}; nothing switched")
             self.say(f"test: {host} accepts {found.user}")
 
+    def interrupted_finish(self) -> bool:
+        """Complete a finish stopped between its two stage moves (AWSCURRENT already moved,
+        AWSPENDING still on the same version); True when there was one."""
+        stages = self.stages()
+        both = [v for v, s in stages.items() if "AWSCURRENT" in s and "AWSPENDING" in s]
+        if not both:
+            return False
+        self.secrets.update_secret_version_stage(
+            SecretId=self.secret_id, VersionStage="AWSPENDING", RemoveFromVersionId=both[0]
+        )
+        self.say(
+            f"finish: an earlier rotation had switched AWSCURRENT to {both[0]} and stopped; its "
+            "AWSPENDING stage is removed: that rotation is finished"
+        )
+        return True
+
     def finish(self) -> None:
+        if self.interrupted_finish():
+            return
         current, found = self._pending_or_fail()
         self._logins(found)  # again, right before: the broker may have changed since the test
         self.secrets.update_secret_version_stage(
@@ -399,6 +417,8 @@ class Rotation:
         """The steps in order, holding `lock` (a file) so that no other rotation of this
         secret runs from this machine meanwhile."""
         with held(lock):
+            if self.interrupted_finish():
+                return  # the stopped rotation carries on to its end, and no new one starts
             for step in steps:
                 if step == "create":
                     self.create()

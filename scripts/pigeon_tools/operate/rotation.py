@@ -238,6 +238,19 @@ class ManagementApi:
                 self.call("DELETE", where)
 
 
+def refused_login(error: BaseException) -> bool:
+    """Whether pika's error is the node refusing the login. pika calls any end of the
+    handshake after Start-Ok a ProbableAuthenticationError (a node restarting, 320, too); its
+    text is the repr of what ended it, and only a Connection.Close with 403 is a refusal."""
+    import pika
+
+    if isinstance(error, pika.exceptions.AuthenticationError):
+        return True
+    return isinstance(error, pika.exceptions.ProbableAuthenticationError) and (
+        "ConnectionClosedByBroker: (403)" in str(error)
+    )
+
+
 def login_works(url: str, timeout: float = 10.0) -> str | None:
     """None when the node accepts the login of `url`, else why not (no credentials in it)."""
     import pika
@@ -249,8 +262,7 @@ def login_works(url: str, timeout: float = 10.0) -> str | None:
         connection = pika.BlockingConnection(parameters)
     except pika.exceptions.AMQPError as error:
         found = [error, *getattr(error, "exceptions", [])]
-        refused = (pika.exceptions.ProbableAuthenticationError, pika.exceptions.AuthenticationError)
-        if any(isinstance(e, refused) for e in found):
+        if any(refused_login(e) for e in found):
             return "the login was refused"
         return f"no connection ({type(error).__name__})"
     try:

@@ -188,9 +188,14 @@ def test_an_unexpected_error_confirms_nothing_and_is_an_error(broker, queues, pa
     metrics = run.metrics()
     assert not any(name.startswith("socorro.pigeon.published") for name in metrics)
     assert metrics["socorro.pigeon.publish_error|env:test"] == 1
-    [error] = [line for line in run.log_lines() if line["level"] == "ERROR"]
+    errors = [line for line in run.log_lines() if line["level"] == "ERROR"]
+    # The publish failure; with SQS delivery also the invocation summary, an ERROR line when
+    # messages failed (the item-failures alarm's filter reads it at any log level).
+    [error] = [line for line in errors if line["message"] != "invocation summary"]
     assert error["crash_ids"] == sorted(ids)
     assert "unexpected error: RuntimeError: surprise" in error["error"]
+    summaries = [line for line in errors if line["message"] == "invocation summary"]
+    assert [s["item_failures"] for s in summaries] == ([2] if path == "sqs" else [])
 
 
 @pytest.mark.parametrize(

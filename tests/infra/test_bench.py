@@ -78,7 +78,7 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
         )
     for run in figures["cold_secret"]["runs"]:
         assert run["limit"]["get_secret_value_ms"] > 0  # ...and GetSecretValue with the stdlib
-        assert run["eager"]["init_ms"] > run["ours"]["init_ms"]  # the prototype fetches in Init
+        assert run["eager"]["init_ms"] > 0  # the prototype's Init (Pigeon now prefetches too)
     lines = results["lines"]
     for line in lines:
         assert len(line["runs"]) == 2

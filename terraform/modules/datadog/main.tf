@@ -102,9 +102,11 @@ resource "datadog_monitor" "publish_errors" {
   type    = "query alert"
   query   = "sum(last_5m):sum:socorro.pigeon.publish_error{${local.env}}.as_count() > 0"
   message = <<-EOT
-    Pigeon could not get RabbitMQ to confirm crash ids. Lambda retries the events; those that
-    still fail land on the on-failure SQS queue. Look at the function's logs for the error and
-    the crash ids. ${local.notify}
+    Pigeon could not get RabbitMQ to confirm crash ids. Lambda retries them: with direct
+    delivery the events that still fail land on the on-failure SQS queue; with SQS delivery the
+    failed messages go back to the delivery queue, then to its dead-letter queue. Look at the
+    function's logs for the error and the crash ids (docs/operations.md, "The broker is down for
+    hours"). ${local.notify}
   EOT
 
   monitor_thresholds {

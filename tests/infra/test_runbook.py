@@ -133,7 +133,8 @@ with log.open("a") as f:
     f.write("terraform " + " ".join(args) + "\\n")
 chdir = next((a.split("=", 1)[1] for a in args if a.startswith("-chdir=")), ".")
 rest = [a for a in args if not a.startswith("-chdir=")]
-data = Path(os.environ.get("TF_DATA_DIR") or Path(chdir) / ".terraform")
+# As Terraform: -chdir first, so a relative TF_DATA_DIR is relative to that directory.
+data = Path(chdir) / os.environ.get("TF_DATA_DIR", ".terraform")
 state = data / "terraform.tfstate"
 if rest[:1] == ["init"]:
     if "-lockfile=readonly" in rest and not (Path(chdir) / ".terraform.lock.hcl").is_file():

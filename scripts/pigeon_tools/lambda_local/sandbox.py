@@ -69,6 +69,12 @@ def error_json(message: str, error_type: str, request_id: str = "") -> bytes:
     return json.dumps({**body, "stackTrace": []}).encode()
 
 
+def exit_error(returncode: int | Any, request_id: str = "") -> bytes:
+    """Lambda's error for a runtime that exited (at init, restore or during an invoke)."""
+    message = f"Runtime exited with error: exit status {returncode}"
+    return error_json(message, "Runtime.ExitError", request_id)
+
+
 # The guard: wait for the runner's end of the pipe to close, then kill the group ($1).
 GUARD = "trap '' HUP INT TERM; read -r _; kill -s KILL -- \"-$1\" 2>/dev/null; exit 0"
 
@@ -223,9 +229,7 @@ class Sandbox:
         if api.init_error_event.wait(0.5) and api.init_error:
             error = api.init_error
         elif process.poll() is not None:
-            error = error_json(
-                f"Runtime exited with error: exit status {process.returncode}", "Runtime.ExitError"
-            )
+            error = exit_error(process.returncode)
         else:
             error = error_json("Init timed out", "Runtime.InitTimeout")
         self.kill()
@@ -305,8 +309,7 @@ class Sandbox:
             return self._finish(request_id, pending.result or b"null", False, duration, cold)
         duration = (time.perf_counter() - handed) * 1000
         if process.poll() is not None:
-            message = f"Runtime exited with error: exit status {process.returncode}"
-            payload = error_json(message, "Runtime.ExitError", request_id)
+            payload = exit_error(process.returncode, request_id)
             return self._finish(request_id, payload, True, duration, cold)
         return self._time_out(request_id, duration, cold)
 

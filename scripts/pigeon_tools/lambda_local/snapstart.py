@@ -39,7 +39,7 @@ from typing import IO
 from pigeon_tools.lambda_local.environment import lambda_environment
 from pigeon_tools.lambda_local.runtime_api import RuntimeAPI
 from pigeon_tools.lambda_local.runtime_package import Runtime
-from pigeon_tools.lambda_local.sandbox import Sandbox, error_json
+from pigeon_tools.lambda_local.sandbox import Sandbox, error_json, exit_error
 from pigeon_tools.lambda_local.spec import FunctionSpec
 
 FORK = Path(__file__).with_name("restore_fork.py")
@@ -135,21 +135,17 @@ class Restored(Sandbox):
             api.first_next.wait(0.005)
         self.restore_ms = (time.perf_counter() - started) * 1000
         self.init_ms = None
-        if api.first_next.is_set():
-            # Billed Restore Duration: Lambda bills the after-restore hooks' time; here that is
-            # the whole local restore, which has no microVM to resume.
-            self.restore_billed_ms = int(self.restore_ms + 0.999)
-            self._log(f"RESTORE_REPORT Restore Duration: {self.restore_ms:.2f} ms\n")
-            return None
+        # Billed Restore Duration: Lambda bills the after-restore hooks' time; here that is the
+        # whole local restore, which has no microVM to resume.
         self.restore_billed_ms = int(self.restore_ms + 0.999)
         self._log(f"RESTORE_REPORT Restore Duration: {self.restore_ms:.2f} ms\n")
+        if api.first_next.is_set():
+            return None
         if api.restore_error_event.wait(0.5):
             self.restore_error_type = api.restore_error_type  # Runtime.AfterRestoreError
             error = error_json(SNAPSTART_MESSAGE, SNAPSTART_EXCEPTION)
         elif process.poll() is not None:
-            error = error_json(
-                f"Runtime exited with error: exit status {process.returncode}", "Runtime.ExitError"
-            )
+            error = exit_error(process.returncode)
         else:
             error = error_json("Restore timed out", "SnapStartTimeoutException")
         self.kill()
@@ -272,8 +268,7 @@ class Snapshot:
             self.init_error_type = api.init_error_type
             return api.init_error
         if process.poll() is not None:
-            message = f"Runtime exited with error: exit status {process.returncode}"
-            return error_json(message, "Runtime.ExitError")
+            return exit_error(process.returncode)
         return error_json("Init timed out", "Runtime.InitTimeout")
 
     def close(self) -> None:

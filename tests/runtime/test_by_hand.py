@@ -90,6 +90,34 @@ def checkout(tmp_path: Path) -> Path:
     return target
 
 
+def invoke_by_hand(
+    scripts: Path, crash_id: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`invoke.sh --local` of the copied checkout, an event of one crash id on stdin."""
+    done = subprocess.run(
+        [str(scripts / "invoke.sh"), "--local"],
+        input=json.dumps(events.for_crash_ids([crash_id])),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    evidence.seen("invoke.sh", done.stdout, done.stderr)
+    return done
+
+
+def assert_on_queue(scripts: Path, queue: str, crash_id: str, env: dict[str, str]) -> None:
+    """The copied checkout's consume_queue.py shows exactly that crash id on the queue."""
+    shown = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), str(scripts / "consume_queue.py"), queue],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.stdout == f"item: {crash_id}\n", shown.stderr
+
+
 def test_a_hand_invoke_uses_the_port_the_tools_chose(checkout, broker, queue):
     """`PIGEONTOOLS_RABBITMQ_PORT=N make run` (or make broker) starts, or keeps, a broker on N;
     an invoke typed afterwards, without the variable, reaches that broker, not pigeon.env's 5672."""
@@ -106,25 +134,10 @@ def test_a_hand_invoke_uses_the_port_the_tools_chose(checkout, broker, queue):
     assert f"a broker is already listening on 127.0.0.1:{broker.port}; using it" in chose.stderr
     crash_id = events.new_crash_id("accept")
     by_hand = {**env, "PIGEON_QUEUES": queue}  # no PIGEON_RABBITMQ_URL, no port: as typed
-    done = subprocess.run(
-        [str(scripts / "invoke.sh"), "--local"],
-        input=json.dumps(events.for_crash_ids([crash_id])),
-        env=by_hand,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    evidence.seen("invoke.sh", done.stdout, done.stderr)
+    done = invoke_by_hand(scripts, crash_id, by_hand)
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr
-    shown = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), str(scripts / "consume_queue.py"), queue],
-        env=by_hand,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert shown.stdout == f"item: {crash_id}\n", shown.stderr
+    assert_on_queue(scripts, queue, crash_id, by_hand)
 
 
 def test_make_smoke_leaves_the_broker_it_did_not_start_alone(broker, pigeon_url):
@@ -159,25 +172,10 @@ def test_the_port_given_now_wins_over_the_port_the_tools_remembered(checkout, br
     remembered.write_text(f"{gone}\n")  # what a start on a port whose broker stopped leaves
     crash_id = events.new_crash_id("accept")
     now = {**env, "PIGEON_QUEUES": queue, "PIGEONTOOLS_RABBITMQ_PORT": str(broker.port)}
-    done = subprocess.run(
-        [str(scripts / "invoke.sh"), "--local"],
-        input=json.dumps(events.for_crash_ids([crash_id])),
-        env=now,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    evidence.seen("invoke.sh", done.stdout, done.stderr)
+    done = invoke_by_hand(scripts, crash_id, now)
     assert done.returncode == 0, done.stderr
     assert str(gone) not in done.stderr
-    shown = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), str(scripts / "consume_queue.py"), queue],
-        env=now,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert shown.stdout == f"item: {crash_id}\n", shown.stderr
+    assert_on_queue(scripts, queue, crash_id, now)
     bad = subprocess.run(
         [str(ROOT / ".venv/bin/python"), str(scripts / "rabbitmq.py"), "url"],
         env={**env, "PIGEONTOOLS_RABBITMQ_PORT": "56 72"},

@@ -37,6 +37,10 @@ class Summary:
         }
 
 
+class Unrouted(Exception):
+    """A record whose crash id was accepted and then could not be routed to its queues."""
+
+
 @dataclass
 class Plan:
     """The messages to publish (each once), and the units (SQS messages) that need each."""
@@ -44,6 +48,9 @@ class Plan:
     messages: dict[Message, set[str]] = field(default_factory=dict)
     items: list[str] = field(default_factory=list)  # every SQS message id, in order
     unreadable: set[str] = field(default_factory=set)  # SQS messages Pigeon cannot read
+    # Records of a direct event (no SQS message to fail) whose crash id was accepted and then
+    # could not be routed: the event fails, so that Lambda retries it and keeps it at the end.
+    unrouted: int = 0
 
     def failed_items(self, unconfirmed: set[Message]) -> list[str]:
         """The SQS messages to fail: those holding an unconfirmed message (Lambda retries
@@ -87,7 +94,12 @@ class Decider:
                     )
             for result in unit.results:
                 summary.records += 1
-                messages = self.alone(result, counts, summary)
+                try:
+                    messages = self.alone(result, counts, summary)
+                except Unrouted:  # an accepted crash id is never dropped
+                    messages = None
+                    if unit.item_id is None:
+                        plan.unrouted += 1
                 if messages is None:  # this record failed on its own: its SQS message fails
                     if unit.item_id is not None:
                         plan.unreadable.add(unit.item_id)
@@ -109,9 +121,17 @@ class Decider:
     def alone(self, result: Any, counts: metrics.Metrics, summary: Summary) -> list[Message] | None:
         """One record decided on its own; None when deciding it raised (a key that breaks a
         parser, a value no one expected): it counts as invalid, and the others go on."""
+        accepted = summary.accepted
         try:
             return self.record(result, counts, summary)
         except Exception as error:  # one record's failure is not the event's
+            if summary.accepted > accepted:
+                # Its crash id was accepted: not an invalid record, a crash id to keep.
+                self.log.error(
+                    "accepted crash id could not be routed",
+                    extra={"reason": type(error).__name__, "record": snippet(result)},
+                )
+                raise Unrouted from error
             self.log.warning(
                 "record could not be decided",
                 extra={"reason": type(error).__name__, "record": snippet(result)},

@@ -28,6 +28,11 @@ class UnnamedSqsMessage(Exception):
     an empty itemIdentifier as a failure of the whole batch anyway), so the batch fails."""
 
 
+class UnroutedRecords(Exception):
+    """A direct event with a record whose accepted crash id could not be routed: there is no
+    SQS message to fail for it alone, so the event fails (the others are published first)."""
+
+
 class Pigeon:
     """One configured function: call it with (event, context) like Lambda does."""
 
@@ -49,6 +54,13 @@ class Pigeon:
             delivery = self._delivery(event, counts, summary)
             plan = self.decider.decide(delivery.units, counts, summary)
             failed = self._publish(plan, deadline, counts, summary, delivery.batch)
+            if plan.unrouted:
+                raise UnroutedRecords(
+                    f"{plan.unrouted} record(s) of the event had an accepted crash id that could "
+                    "not be routed to its queues: the event fails so that Lambda retries it and, "
+                    "failing still, keeps it on the on-failure queue (crash ids confirmed now are "
+                    "published again)"
+                )
             if delivery.unnamed:
                 raise UnnamedSqsMessage(
                     f"{delivery.unnamed} record(s) of the SQS batch have no messageId: Pigeon "

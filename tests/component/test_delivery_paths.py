@@ -166,3 +166,36 @@ def test_one_pathological_record_of_a_direct_event_is_invalid_alone(broker, queu
     result = run({"Records": [broken, *events.for_crash_ids([good])["Records"]]})
     assert (result["invalid"], result["accepted"]) == (1, 1)
     assert broker.bodies(queue) == [good]
+
+
+@pytest.mark.parametrize("path", ["direct", "sqs"])
+def test_an_accepted_crash_id_that_cannot_be_routed_is_never_dropped(
+    broker, queue, monkeypatch, path
+):
+    """Deciding a record raises after its crash id was accepted (a routing bug, say). It is not
+    an invalid record to drop: with SQS delivery its message fails; a direct event fails after
+    the other ids are published, so Lambda retries it and keeps it on the on-failure queue."""
+    from pigeon import decisions
+    from pigeon.handler import UnroutedRecords
+
+    good, broken = events.new_crash_id("accept"), events.new_crash_id("accept")
+    route = decisions.pick_queues
+
+    def pick(queues, crash_id):
+        if crash_id == broken:
+            raise KeyError("a routing bug")
+        return route(queues, crash_id)
+
+    monkeypatch.setattr(decisions, "pick_queues", pick)
+    run = make_pigeon(broker.url, queue)
+    if path == "direct":
+        with pytest.raises(UnroutedRecords, match="1 record"):
+            run(events.for_crash_ids([good, broken]))
+    else:
+        batch = events.sqs_batch([events.for_crash_ids([good]), events.for_crash_ids([broken])])
+        result = run(batch)
+        assert result["batchItemFailures"] == [{"itemIdentifier": batch["Records"][1]["messageId"]}]
+        assert result["invalid"] == 0
+    assert broker.bodies(queue) == [good]
+    [line] = [x for x in run.log_lines() if x["message"] == "accepted crash id could not be routed"]
+    assert line["level"] == "ERROR"

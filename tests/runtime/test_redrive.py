@@ -227,3 +227,32 @@ def test_a_redrive_ends_when_the_function_keeps_failing(
         assert waiting(sqs, url) == 13 + 12  # the copies are Lambda's records: left for later
     else:
         assert waiting(sqs, url) == 13
+
+
+def test_a_failed_message_back_past_its_visibility_does_not_end_the_run_early(moto_endpoint):
+    """One message at a time: the first fails, and by the time the run is at the others it is
+    visible again (a 1 s visibility timeout, 0.6 s per invoke). Receiving it again must not end
+    the run with the good ones still on the queue."""
+    import time
+
+    from pigeon_tools.operate.invoker import Answer
+    from pigeon_tools.operate.redrive import Redrive
+
+    sqs = moto_server.client("sqs", moto_endpoint)
+    url = sqs.create_queue(QueueName=f"pigeon-on-failure-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    bad = events.new_crash_id("accept")
+    good = [events.new_crash_id("accept") for _ in range(5)]
+    for crash_id in [bad, *good]:
+        record = destination_record(events.for_crash_ids([crash_id]))
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+    class Slow:
+        def invoke(self, event: dict) -> Answer:
+            time.sleep(0.6)
+            failing = bad in json.dumps(event)
+            return Answer(not failing, {"errorType": "PublishError"} if failing else {})
+
+    done = Redrive(sqs, url, Slow(), visibility_timeout=1).run()  # type: ignore[arg-type]
+    assert len(done.redriven) == 5
+    assert len(done.failed) == 1
+    assert waiting(sqs, url) == 1  # the failed one, released for the next run

@@ -143,6 +143,7 @@ class Redrive:
         self.sent = {}
         pending: dict[str, str] = {}  # message id -> receipt: received, not deleted
         handled: set[str] = set()  # message ids: each is handled once a run
+        repeats = 0  # receives in a row that brought only messages handled before
         total = self.waiting()
         try:
             with Progress(min(total, most or total), "redrive", "events") as progress:
@@ -153,8 +154,17 @@ class Redrive:
                     pending.update((m["MessageId"], m["ReceiptHandle"]) for m in received)
                     fresh = [m for m in received if m["MessageId"] not in handled]
                     messages = fresh[: None if most is None else most - progress.done]
-                    if not messages:  # empty, or only what this run handled: it would loop
+                    if not received:  # the queue has nothing visible left
                         break
+                    if not messages:
+                        # Only what this run handled came back (a failed message past its
+                        # visibility timeout): go on for the rest, but once every message it
+                        # handled has come back in a row, it would loop: stop.
+                        repeats += 1
+                        if repeats > len(handled):
+                            break
+                        continue
+                    repeats = 0
                     for message in messages:
                         handled.add(message["MessageId"])
                         if self.one(message, dry_run, summary):

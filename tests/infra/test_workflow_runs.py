@@ -1,8 +1,11 @@
 """What GitHub runs of the real workflow files, event by event (support.actions_model): the
-concurrency groups the deploys take, with GitHub's running/pending/cancel rules."""
+concurrency groups the deploys take, with GitHub's running/pending/cancel rules, and which jobs
+run for whom (a Dependabot pull request, a maintainer's, a fork's)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Generator
 
 import pytest
@@ -193,3 +196,58 @@ def test_a_pull_request_never_enters_a_deploy_group_nor_cancels_a_waiting_deploy
         assert pr.conclusion == "success"
         assert not {g.casefold() for g in pr.groups_entered} & {"deploy-stage", "deploy-prod"}
         assert not {g.casefold() for g in pr.groups_entered} & deploy_groups
+
+
+# --- pull requests: who gets a plan ----------------------------------------------------------
+
+
+def jobs_for(actor: str = "dev", head: str = REPOSITORY, **more: str) -> list[str]:
+    w = world()
+    runs = pull_request(w, 0, 700, actor=actor, head=head, **more)
+    w.scheduler.run()
+    assert all(r.conclusion == "success" for r in runs)
+    return [job for run, job, _ in w.jobs_run if run == "pr-deploy-700"]
+
+
+def reads_secrets_or_assumes_a_role(job: dict) -> bool:
+    text = yaml.safe_dump(job)
+    return "secrets." in text or "id-token" in text or "configure-aws-credentials" in text
+
+
+def test_a_maintainers_pull_request_is_planned_for_each_environment():
+    assert jobs_for() == ["deploy.yml:pull-request-plan"] * 2
+    # A maintainer's push to Dependabot's branch is a maintainer's run: planned.
+    assert jobs_for("maintainer") == ["deploy.yml:pull-request-plan"] * 2
+
+
+def test_a_dependabot_pull_request_is_not_planned_and_says_why():
+    """Dependabot's runs get a read-only GITHUB_TOKEN and no Actions or environment secrets;
+    a re-run by anyone keeps github.actor and Dependabot's privileges."""
+    for ran in (jobs_for(DEPENDABOT), jobs_for(DEPENDABOT, triggering_actor="maintainer")):
+        assert "deploy.yml:pull-request-plan" not in ran
+        [notice] = ran
+        job = FILES["deploy.yml"]["jobs"][notice.split(":")[1]]
+        assert not reads_secrets_or_assumes_a_role(job)
+        assert job["permissions"] == {}
+
+
+def test_the_dependabot_notice_says_where_its_plan_is_seen(tmp_path):
+    [notice] = jobs_for(DEPENDABOT)
+    summary = tmp_path / "summary.md"
+    for step in FILES["deploy.yml"]["jobs"][notice.split(":")[1]]["steps"]:
+        env = {**os.environ, **step.get("env", {}), "GITHUB_STEP_SUMMARY": str(summary)}
+        done = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, check=True
+        )
+    text = summary.read_text()
+    assert "Dependabot" in text
+    assert "deploy-stage" in text  # its plan, after the merge
+    assert "push" in text  # or a maintainer's push to its branch
+    assert done.stdout.startswith("::notice title=")
+
+
+def test_a_forks_pull_request_neither_plans_nor_reads_a_secret():
+    ran = jobs_for(head="someone/pigeon")
+    for job in ran:
+        assert not reads_secrets_or_assumes_a_role(FILES["deploy.yml"]["jobs"][job.split(":")[1]])
+    assert "deploy.yml:pull-request-plan" not in ran

@@ -21,7 +21,9 @@ deletes it when done (each put is a line of $FAKE_TERRAFORM_DIR/locks.jsonl). Wi
 FAKE_TERRAFORM_ROLE_POLICY (a file: the IAM policy of the role the credentials are, e.g.
 `deploy.sh ENV policy pr-plan`) each of those S3 calls is allowed or denied as IAM decides
 (an explicit Deny wins, else an Allow of the action on the object's ARN), and a denied one
-fails as the S3 backend fails on AWS's AccessDenied.
+fails as the S3 backend fails on AWS's AccessDenied. FAKE_TERRAFORM_ECHO (names of environment
+variables): plan and `show` (the text) print their values, as a provider that logs its keys
+would; the saved plan and `show -json` never hold them.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ def fail(summary: str, detail: str, where: str = "") -> None:
     lines += [detail, ""]
     sys.stderr.write("\n".join(lines))
     raise SystemExit(1)
+
+
+def echoed() -> list[str]:
+    """The lines that print FAKE_TERRAFORM_ECHO's variables."""
+    names = os.environ.get("FAKE_TERRAFORM_ECHO", "").split()
+    return [f"  # (stand-in) {name}={os.environ.get(name, '')}" for name in names]
 
 
 def sha256(path: Path) -> str:
@@ -370,6 +378,8 @@ class Call:
         finally:
             if locked:
                 self.unlock()
+        for line in echoed():
+            print(line)
         print(f"\nSaved the plan to: {out}")
 
     def planned(self, values: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -401,6 +411,8 @@ class Call:
             return
         counts = {"create": 0, "update": 0, "delete": 0}
         print("Terraform will perform the following actions:\n")
+        for line in echoed():
+            print(line)
         for change in document.get("resource_changes", []):
             actions = change["change"]["actions"]
             for action in actions:

@@ -138,6 +138,7 @@ def deploy(ctx: Context) -> int:
     if plan_text is None:
         print("deploy: cannot read the plan (terraform show): nothing applied", file=sys.stderr)
         return 1
+    plan_text = summary.redact(plan_text, ctx.environ)  # plan.txt is in the public artifact
     (folder / saved.PLAN_TEXT).write_text(plan_text)
     refusals = run_checks(PLAN_CHECKS, ctx)
     summary.write(ctx.environ, title, facts_shown(ctx), refusals, plan_text, ctx.facts.plan)

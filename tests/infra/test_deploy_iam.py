@@ -1,6 +1,7 @@
 """The plan and apply roles' policies come from the types the modules declare: a module that adds
 a resource type the table does not cover fails here, before a first apply stops on AccessDenied
-part way (issue 20 review, item 6)."""
+part way (issue 20 review, item 6). The pull-request plan role (pr-plan) reads as the plan role
+does and writes nothing, not even the state lock: its environment admits any branch."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import json
 import re
 import subprocess
 
+import pytest
+
 from pigeon_tools.deploy import iam
 from pigeon_tools.paths import ROOT, SCRIPTS
+from support.deploy_world import prepared
 
 TERRAFORM = ROOT / "terraform"
 ACTION = re.compile(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+")
@@ -27,13 +31,7 @@ def policy(role, types=None):
     )
 
 
-def allowed(document):
-    found = set()
-    for statement in document["Statement"]:
-        if statement["Effect"] == "Allow":
-            action = statement["Action"]
-            found.update([action] if isinstance(action, str) else action)
-    return found
+allowed = iam.allowed
 
 
 def test_every_type_the_modules_declare_is_covered():
@@ -122,7 +120,74 @@ def test_deploy_sh_prints_the_policy_for_an_environment():
         timeout=120,
     )
     assert wrong.returncode == 2
-    assert "policy plan|apply" in wrong.stderr
+    assert "policy plan|pr-plan|apply" in wrong.stderr
+
+
+def test_the_pull_request_plan_role_reads_as_the_plan_role_and_writes_nothing():
+    plan, pr_plan = policy("plan"), policy("pr-plan")
+    assert allowed(pr_plan) == allowed(plan) - {"s3:PutObject", "s3:DeleteObject"}
+    assert iam.writes(pr_plan) == []
+    assert "s3:PutObject" in iam.writes(plan)  # the lock
+    assert {"s3:PutObject", "lambda:CreateFunction"} <= set(iam.writes(policy("apply")))
+    assert not [s for s in pr_plan["Statement"] if str(s["Resource"]).endswith(".tflock")]
+    [state] = [s for s in pr_plan["Statement"] if s["Sid"] == "State"]
+    assert state == {**state, "Action": ["s3:GetObject"]}
+    deny = [s for s in pr_plan["Statement"] if s["Effect"] == "Deny"]
+    assert deny == [s for s in plan["Statement"] if s["Effect"] == "Deny"]
+
+
+@pytest.fixture
+def world(tmp_path, deploy_aws):
+    return prepared(tmp_path, deploy_aws)
+
+
+def as_role(world, role):
+    """The credentials are ENV's `role` role, with the policy deploy.sh prints for it."""
+    printed = world.deploy(world.checkout_path, "stage", "policy", role)
+    assert printed.returncode == 0, printed.stderr
+    path = world.base / f"{role}.policy.json"
+    path.write_text(printed.stdout)
+    world.extra_env["FAKE_TERRAFORM_ROLE_POLICY"] = str(path)
+
+
+def lock_puts(world):
+    log = world.terraform_dir / "locks.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+
+
+LOCK_OBJECT = "arn:aws:s3:::state/pigeon/stage.tfstate.tflock"
+
+
+def test_a_pull_request_plan_under_the_pr_plan_role_never_writes_the_lock(world):
+    as_role(world, "pr-plan")
+    done = world.deploy(world.checkout_path, "stage", "plan", "--allow-unattested")
+    assert done.returncode == 0, done.stderr
+    [plan] = [c for c in world.terraform_calls() if c["args"][0] == "plan"]
+    assert "-lock=false" in plan["args"]
+    assert lock_puts(world) == []
+
+
+def test_a_locking_plan_under_the_pr_plan_role_is_denied_as_s3_denies_it(world):
+    """The role is what keeps a branch's workflow from writing the lock: a plan that takes the
+    lock (a deploy's plan, or a pull-request plan edited to drop -lock=false) is refused."""
+    world.attest_artifact(world.dist)
+    as_role(world, "pr-plan")
+    done = world.deploy(world.checkout_path, "stage", "plan")
+    assert done.returncode == 1
+    assert "Error: Error acquiring the state lock" in done.stderr
+    assert "api error AccessDenied" in done.stderr
+    assert f'not authorized to perform: s3:PutObject on resource: "{LOCK_OBJECT}"' in done.stderr
+    assert lock_puts(world) == [{"put": LOCK_OBJECT, "allowed": False}]
+
+
+def test_a_deploy_plan_under_the_plan_role_takes_and_releases_the_lock(world):
+    world.attest_artifact(world.dist)
+    as_role(world, "plan")
+    done = world.deploy(world.checkout_path, "stage", "plan")
+    assert done.returncode == 0, done.stderr
+    assert lock_puts(world) == [{"put": LOCK_OBJECT, "allowed": True}]
+    lock = world.terraform_dir / "backend" / "state" / "pigeon" / "stage.tfstate.tflock"
+    assert not lock.exists()  # released
 
 
 # The API a read calls, where its IAM action has another name.

@@ -197,7 +197,8 @@ def test_what_a_deploy_may_destroy_is_an_input_passed_to_deploy_sh():
 def test_pull_requests_get_a_plan_per_environment_with_the_deploys_settings():
     plan = DEPLOY["jobs"]["pull-request-plan"]
     assert plan["strategy"]["matrix"]["environment"] == ["stage", "prod"]
-    assert plan["environment"] == "${{ format('{0}-plan', matrix.environment) }}"
+    # Its own environment, never the deploys' <env>-plan (test_deploy_environments.py).
+    assert plan["environment"] == "${{ format('{0}-pr-plan', matrix.environment) }}"
     assert 'scripts/deploy.sh "$PLAN_ENVIRONMENT" plan --allow-unattested' in runs(plan)
     # Never applied, so no state lock (deploy.sh: -lock=false), and no turn to take with deploys
     # (a shared group would let a pull request cancel a deploy waiting its turn).

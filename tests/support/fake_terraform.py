@@ -15,11 +15,20 @@ run, answered as Terraform answers them, failures included, with nothing downloa
 
 Every call is one JSON line in $FAKE_TERRAFORM_DIR/calls.jsonl: its arguments, the environment
 Terraform reads (TF_*), and the sha256 of every file it was given (var files, the artifact).
-The S3 backend is a folder: $FAKE_TERRAFORM_DIR/backend/<bucket>/<key>.
+The S3 backend is a folder: $FAKE_TERRAFORM_DIR/backend/<bucket>/<key>. A plan or an apply
+without -lock=false takes the state lock as use_lockfile does: it puts <key>.tflock, and
+deletes it when done (each put is a line of $FAKE_TERRAFORM_DIR/locks.jsonl). With
+FAKE_TERRAFORM_ROLE_POLICY (a file: the IAM policy of the role the credentials are, e.g.
+`deploy.sh ENV policy pr-plan`) each of those S3 calls is allowed or denied as IAM decides
+(an explicit Deny wins, else an Allow of the action on the object's ARN), and a denied one
+fails as the S3 backend fails on AWS's AccessDenied. FAKE_TERRAFORM_ECHO (names of environment
+variables): plan and `show` (the text) print their values, as a provider that logs its keys
+would; the saved plan and `show -json` never hold them.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import importlib
 import json
@@ -44,6 +53,12 @@ def fail(summary: str, detail: str, where: str = "") -> None:
     lines += [detail, ""]
     sys.stderr.write("\n".join(lines))
     raise SystemExit(1)
+
+
+def echoed() -> list[str]:
+    """The lines that print FAKE_TERRAFORM_ECHO's variables."""
+    names = os.environ.get("FAKE_TERRAFORM_ECHO", "").split()
+    return [f"  # (stand-in) {name}={os.environ.get(name, '')}" for name in names]
 
 
 def sha256(path: Path) -> str:
@@ -134,6 +149,82 @@ class Call:
 
     # --- state -----------------------------------------------------------------------------
 
+    def backend_arn(self) -> str:
+        """The state object's ARN: arn:aws:s3:::<bucket>/<key>."""
+        path = self.backend_path()
+        assert path is not None
+        return "arn:aws:s3:::" + path.relative_to(WORLD / "backend").as_posix()
+
+    def denied(self, action: str, resource: str) -> str | None:
+        """AWS's AccessDenied message when the role's policy does not allow this call."""
+        named = os.environ.get("FAKE_TERRAFORM_ROLE_POLICY")
+        if not named:
+            return None
+        statements = json.loads(Path(named).read_text())["Statement"]
+
+        def matches(statement: dict[str, Any]) -> bool:
+            actions, resources = statement["Action"], statement["Resource"]
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = [resources] if isinstance(resources, str) else resources
+            return any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
+                fnmatch.fnmatchcase(resource, r) for r in resources
+            )
+
+        effects = {s["Effect"] for s in statements if matches(s)}
+        if effects == {"Allow"}:
+            return None
+        why = (
+            "with an explicit deny in an identity-based policy"
+            if "Deny" in effects
+            else (f"because no identity-based policy allows the {action} action")
+        )
+        return (
+            "User: arn:aws:sts::123456789012:assumed-role/pigeon-deploy/session is not "
+            f'authorized to perform: {action} on resource: "{resource}" {why}'
+        )
+
+    def s3_call(self, operation: str, action: str, resource: str) -> str | None:
+        """The S3 backend's error text for a denied call (None: allowed)."""
+        message = self.denied(action, resource)
+        if message is None:
+            return None
+        return (
+            f"operation error S3: {operation}, https response error StatusCode: 403, "
+            f"RequestID: 0000000000000000, HostID: stand-in, api error AccessDenied: {message}"
+        )
+
+    def lock(self) -> bool:
+        """Take the state lock (use_lockfile) unless -lock=false: True when taken."""
+        if "-lock=false" in self.args:
+            return False
+        lock = f"{self.backend_arn()}.tflock"
+        error = self.s3_call("PutObject", "s3:PutObject", lock)
+        with (WORLD / "locks.jsonl").open("a") as log:
+            log.write(json.dumps({"put": lock, "allowed": error is None}) + "\n")
+        if error:
+            fail(
+                "Error acquiring the state lock",
+                f"Error message: {error}\n\nTerraform acquires a state lock to protect the "
+                "state from being written\nby multiple users at the same time. Please resolve "
+                "the issue above and try\nagain. For most commands, you can disable locking "
+                'with the "-lock=false"\nflag, but this is not recommended.',
+            )
+        path = self.backend_path()
+        assert path is not None
+        lock_path = path.with_name(path.name + ".tflock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path.write_text(json.dumps({"Operation": f"Operation{self.args[0].title()}"}))
+        return True
+
+    def unlock(self) -> None:
+        lock = f"{self.backend_arn()}.tflock"
+        error = self.s3_call("DeleteObject", "s3:DeleteObject", lock)
+        if error:
+            fail("Error releasing the state lock", f"Error message: {error}")
+        path = self.backend_path()
+        assert path is not None
+        path.with_name(path.name + ".tflock").unlink(missing_ok=True)
+
     def backend_path(self) -> Path | None:
         marker = self.data_dir / "terraform.tfstate"
         if not marker.is_file():
@@ -149,6 +240,9 @@ class Call:
                 'Reason: Initial configuration of the requested backend "s3"',
             )
         assert path is not None
+        error = self.s3_call("GetObject", "s3:GetObject", self.backend_arn())
+        if error:
+            fail("Failed to load state", f"{error}")
         if not path.is_file():
             return {"serial": 0, "lineage": "", "outputs": {}, "resources": {}}
         state: dict[str, Any] = json.loads(path.read_text())
@@ -157,6 +251,9 @@ class Call:
     def write_state(self, state: dict[str, Any]) -> None:
         path = self.backend_path()
         assert path is not None
+        error = self.s3_call("PutObject", "s3:PutObject", self.backend_arn())
+        if error:
+            fail("Failed to save state", f"{error}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(state, indent=1))
 
@@ -266,15 +363,23 @@ class Call:
                         f'"{artifact}/{name}"; this function works only with files that are '
                         "distributed as part of the configuration source code.",
                     )
-        state = self.state()
-        document = self.planned(values, state)
-        document["variables"] = {k: {"value": v} for k, v in sorted(values.items())}
         if out is None:
             fail("Unsupported by the stand-in", "plan without -out")
         assert out is not None
-        target = self.chdir / out
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps({"serial": state["serial"], "plan": document}))
+        self.state()  # the backend must be initialized before it locks
+        locked = self.lock()
+        try:
+            state = self.state()
+            document = self.planned(values, state)
+            document["variables"] = {k: {"value": v} for k, v in sorted(values.items())}
+            target = self.chdir / out
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps({"serial": state["serial"], "plan": document}))
+        finally:
+            if locked:
+                self.unlock()
+        for line in echoed():
+            print(line)
         print(f"\nSaved the plan to: {out}")
 
     def planned(self, values: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -306,6 +411,8 @@ class Call:
             return
         counts = {"create": 0, "update": 0, "delete": 0}
         print("Terraform will perform the following actions:\n")
+        for line in echoed():
+            print(line)
         for change in document.get("resource_changes", []):
             actions = change["change"]["actions"]
             for action in actions:
@@ -346,27 +453,33 @@ class Call:
         if not files:
             fail("Unsupported by the stand-in", "apply without a saved plan")
         saved = self.saved(files[0])
-        state = self.state()
-        if saved["serial"] != state["serial"]:
-            fail(
-                "Saved plan is stale",
-                "The given plan file can no longer be applied because the state was changed by "
-                "another operation after the plan was created.",
-            )
-        document = saved["plan"]
-        model = os.environ.get("FAKE_TERRAFORM_MODEL")
-        if model:
-            module, _, name = model.partition(":")
-            state = getattr(importlib.import_module(module), name).apply(document, state)
-        else:
-            planned = (document.get("planned_values") or {}).get("outputs") or {}
-            state["outputs"] = {
-                k: {"value": v["value"], "type": "string", "sensitive": False}
-                for k, v in planned.items()
-                if "value" in v
-            }
-        state["serial"] += 1
-        self.write_state(state)
+        self.state()
+        locked = self.lock()
+        try:
+            state = self.state()
+            if saved["serial"] != state["serial"]:
+                fail(
+                    "Saved plan is stale",
+                    "The given plan file can no longer be applied because the state was changed by "
+                    "another operation after the plan was created.",
+                )
+            document = saved["plan"]
+            model = os.environ.get("FAKE_TERRAFORM_MODEL")
+            if model:
+                module, _, name = model.partition(":")
+                state = getattr(importlib.import_module(module), name).apply(document, state)
+            else:
+                planned = (document.get("planned_values") or {}).get("outputs") or {}
+                state["outputs"] = {
+                    k: {"value": v["value"], "type": "string", "sensitive": False}
+                    for k, v in planned.items()
+                    if "value" in v
+                }
+            state["serial"] += 1
+            self.write_state(state)
+        finally:
+            if locked:
+                self.unlock()
         changes = document.get("resource_changes", [])
         added = sum("create" in c["change"]["actions"] for c in changes)
         changed = sum("update" in c["change"]["actions"] for c in changes)

@@ -6,7 +6,7 @@
     deploy.sh ENV apply-saved                     apply the plan a `plan` saved (CI's apply job)
     deploy.sh ENV output [terraform output options, e.g. -raw secret_arn]
     deploy.sh ENV setting NAME                    a setting of ENV.tfvars (or the root's default)
-    deploy.sh ENV policy plan|apply               the IAM policy of ENV's plan or apply role
+    deploy.sh ENV policy plan|pr-plan|apply       the IAM policy of one of ENV's roles
 
 ENV is stage or prod. The artifact is in dist/ (`gh run download`: docs/deploy.md, First
 deploy); PIGEONTOOLS_REPOSITORY (or GITHUB_REPOSITORY) names the repository whose CI built it.
@@ -138,6 +138,7 @@ def deploy(ctx: Context) -> int:
     if plan_text is None:
         print("deploy: cannot read the plan (terraform show): nothing applied", file=sys.stderr)
         return 1
+    plan_text = summary.redact(plan_text, ctx.environ)  # plan.txt is in the public artifact
     (folder / saved.PLAN_TEXT).write_text(plan_text)
     refusals = run_checks(PLAN_CHECKS, ctx)
     summary.write(ctx.environ, title, facts_shown(ctx), refusals, plan_text, ctx.facts.plan)
@@ -210,9 +211,9 @@ def output(ctx: Context, args: Sequence[str]) -> int:
 
 
 def role_policy(env: str, rest: Sequence[str], environ: Mapping[str, str]) -> int:
-    """The plan or apply role's policy, from the types the modules declare (deploy/iam.py)."""
-    if list(rest) not in (["plan"], ["apply"]):
-        print("deploy: usage: deploy.sh ENV policy plan|apply", file=sys.stderr)
+    """The plan, pr-plan or apply role's policy, from the types the modules declare (iam.py)."""
+    if len(rest) != 1 or rest[0] not in iam.ROLES:
+        print(f"deploy: usage: deploy.sh ENV policy {'|'.join(iam.ROLES)}", file=sys.stderr)
         return 2
     try:
         settings = load_settings(TERRAFORM_ROOT, env)

@@ -1,10 +1,14 @@
-"""The plan and apply roles' IAM policies, derived from the resource and data types the root's
-modules declare: each type says which actions Terraform's AWS provider calls to read it (refresh,
-and the reads after each write) and to write it (create, update, tag, delete). A module that adds
-a type this table does not know fails tests/infra/test_deploy_iam.py, so the roles shipped for the
-first apply always cover what it creates.
+"""The plan, pull-request plan and apply roles' IAM policies, derived from the resource and data
+types the root's modules declare: each type says which actions Terraform's AWS provider calls to
+read it (refresh, and the reads after each write) and to write it (create, update, tag, delete).
+A module that adds a type this table does not know fails tests/infra/test_deploy_iam.py, so the
+roles shipped for the first apply always cover what it creates.
 
-    scripts/deploy.sh ENV policy plan|apply      the policy JSON for ENV's roles (docs/ci-cd.md)
+    scripts/deploy.sh ENV policy plan|pr-plan|apply   the policy JSON of one of ENV's roles
+
+The three roles (docs/ci-cd.md, the roles): `plan` (the <env>-plan environment: deploy plans,
+which take the state lock), `pr-plan` (<env>-pr-plan: pull-request plans, -lock=false, run from
+any branch, so it writes nothing, not even the lock object) and `apply` (<env>).
 """
 
 from __future__ import annotations
@@ -263,7 +267,13 @@ PREFLIGHT = (
 STATE_READ = ("s3:GetObject",)
 STATE_WRITE = ("s3:PutObject",)
 LOCK = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-# Never for the plan role: crash reports and secret values stay out of a plan's reach.
+# Each role: whether it writes what the types declare, and whether it takes the state lock.
+ROLES: Mapping[str, tuple[bool, bool]] = {
+    "plan": (False, True),
+    "pr-plan": (False, False),
+    "apply": (True, True),
+}
+# Never for the plan roles: crash reports and secret values stay out of a plan's reach.
 PLAN_DENY = ("s3:GetObject", "secretsmanager:GetSecretValue")
 DECLARATION = re.compile(r'^\s*(resource|data)\s+"([A-Za-z0-9_]+)"', re.MULTILINE)
 
@@ -313,10 +323,10 @@ def policy(
     account_id: str,
     env: str,
 ) -> dict[str, Any]:
-    """The policy document of ENV's plan or apply role."""
-    if role not in ("plan", "apply"):
-        raise ValueError(f"role {role!r}: plan or apply")
-    write = role == "apply"
+    """The policy document of ENV's plan, pull-request plan or apply role."""
+    if role not in ROLES:
+        raise ValueError(f"role {role!r}: {' or '.join(ROLES)}")
+    write, locks = ROLES[role]
     every = actions(types, write=write)
     passrole = [a for a in every if a == "iam:PassRole"]
     rest = [a for a in every if a != "iam:PassRole"]
@@ -326,10 +336,13 @@ def policy(
          "Resource": f"arn:aws:s3:::{state_bucket}"},
         {"Sid": "State", "Effect": "Allow",
          "Action": sorted({*STATE_READ, *(STATE_WRITE if write else ())}), "Resource": state},
-        {"Sid": "StateLock", "Effect": "Allow", "Action": list(LOCK),
-         "Resource": f"{state}.tflock"},
-        {"Sid": "Resources", "Effect": "Allow", "Action": rest, "Resource": "*"},
     ]  # fmt: skip
+    if locks:
+        statements.append(
+            {"Sid": "StateLock", "Effect": "Allow", "Action": list(LOCK),
+             "Resource": f"{state}.tflock"}
+        )  # fmt: skip
+    statements.append({"Sid": "Resources", "Effect": "Allow", "Action": rest, "Resource": "*"})
     if passrole:
         statements.append(
             {
@@ -353,6 +366,29 @@ def policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def allowed(document: Mapping[str, Any]) -> set[str]:
+    """Every action a policy document allows (on some resource)."""
+    found: set[str] = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Allow":
+            action = statement["Action"]
+            found.update([action] if isinstance(action, str) else action)
+    return found
+
+
+# What writes: Terraform's state and its lock object, and what the declared types change.
+WRITES = frozenset(
+    {*STATE_WRITE, *LOCK} - set(STATE_READ)
+    | {a for access in RESOURCES.values() for a in access.write if a not in access.read}
+)
+
+
+def writes(document: Mapping[str, Any]) -> list[str]:
+    """The actions of a policy that write: a role with none can change nothing Terraform keeps
+    (state, lock, resources)."""
+    return sorted(allowed(document) & WRITES)
 
 
 def render(document: Mapping[str, Any]) -> str:

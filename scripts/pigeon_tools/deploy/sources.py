@@ -52,28 +52,36 @@ def workflow_names(workflows: Path) -> dict[str, set[str]]:
     return found
 
 
-def setup_table_names(setup: Path) -> dict[str, set[str]]:
-    """The set-up table's GitHub variables and secrets: in a table whose header has a `where`
-    and a `name` column, the names of each row whose `where` says variable or secret."""
-    found: dict[str, set[str]] = {"vars": set(), "secrets": set()}
-    columns: dict[str, int] | None = None
+def setup_rows(setup: Path) -> list[dict[str, str]]:
+    """The rows of the set-up table (a table whose header has a `where` and a `name` column),
+    each as {column: cell}."""
+    rows: list[dict[str, str]] = []
+    columns: list[str] | None = None
     for line in setup.read_text().splitlines():
         if not line.startswith("|"):
             columns = None
             continue
-        cells = [
-            c.strip().lower() if columns is None else c.strip()
-            for c in line.strip().strip("|").split("|")
-        ]
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if columns is None:
-            columns = {name: i for i, name in enumerate(cells)}
+            columns = [c.lower() for c in cells]
             continue
-        if "where" not in columns or "name" not in columns or len(cells) <= max(columns.values()):
+        if {"where", "name"} - set(columns) or len(cells) < len(columns):
             continue
-        where = cells[columns["where"]].lower()
+        if set("".join(cells)) <= set("-: "):
+            continue  # the header's rule
+        rows.append(dict(zip(columns, cells, strict=False)))
+    return rows
+
+
+def setup_table_names(setup: Path) -> dict[str, set[str]]:
+    """The set-up table's GitHub variables and secrets: the names of each row whose `where`
+    says variable or secret."""
+    found: dict[str, set[str]] = {"vars": set(), "secrets": set()}
+    for row in setup_rows(setup):
+        where = row["where"].lower()
         kind = "secrets" if "secret" in where else "vars" if "variable" in where else None
         if kind is not None:
-            found[kind].update(BACKTICKED.findall(cells[columns["name"]]))
+            found[kind].update(BACKTICKED.findall(row["name"]))
     return found
 
 

@@ -4,7 +4,11 @@ GitHub keeps at most 1 MiB of summary per step (a bigger one is not shown at all
 fits in what is left of that: every destroy and replace is listed (from the plan itself), and a
 plan text too long to fit keeps every destroy and replace line, the `Plan:` line and as much of
 its tail as fits, and says how many lines were cut. The whole text is plan.txt in the plan
-artifact."""
+artifact.
+
+Both are public where the repository is (docs/ci-cd.md, What a public repository publishes):
+neither ever holds the value of a secret deploy.sh has in its environment (`redact`), whatever
+Terraform or a provider prints."""
 
 from __future__ import annotations
 
@@ -26,6 +30,32 @@ KEPT = re.compile(
     r"|^\s*(-/\+|\+/-|-) (resource|data) "
     r"|^Plan: |^Changes to Outputs:"
 )
+
+
+# The secrets a deploy has in its environment: the Datadog provider's keys, gh's token, the AWS
+# credentials, the runner's own tokens.
+SECRET_VARIABLES = (
+    "DD_API_KEY",
+    "DD_APP_KEY",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+)
+# Shorter values are no real key or token, and replacing them would garble ordinary words.
+SECRET_MIN_LENGTH = 16
+REDACTED = "***"
+
+
+def redact(text: str, environ: Mapping[str, str]) -> str:
+    """The text without the value of any secret of the environment (longest first)."""
+    values = {environ.get(name) or "" for name in SECRET_VARIABLES}
+    for value in sorted(values, key=len, reverse=True):
+        if len(value) >= SECRET_MIN_LENGTH:
+            text = text.replace(value, REDACTED)
+    return text
 
 
 def size(text: str) -> int:
@@ -85,6 +115,7 @@ def write(
         lines += ["", f"**Destroyed or replaced: {len(losses) or 'nothing'}**"]
         lines += [f"- {c.verb}: `{c.address}`" for c in losses]
     if plan_text is not None:
+        plan_text = redact(plan_text, environ)
         already = Path(path).stat().st_size if Path(path).is_file() else 0
         head = size("\n".join(lines)) + 1
         budget = max(0, STEP_SUMMARY_LIMIT - MARGIN - already - head)
@@ -99,4 +130,4 @@ def write(
             ]
         lines += ["```", text, "```", "</details>"]
     with Path(path).open("a") as summary:
-        summary.write("\n".join(lines) + "\n")
+        summary.write(redact("\n".join(lines), environ) + "\n")

@@ -92,8 +92,8 @@ def backend(root: Path, env: str, environ: Mapping[str, str]) -> Backend:
     """backend.hcl (not committed) or TF_STATE_BUCKET and TF_STATE_REGION; the state key is
     ${TF_STATE_KEY_PREFIX:-pigeon}/<env>.tfstate, and nothing else may set it (a backend.hcl
     with a key or workspace_key_prefix, TF_WORKSPACE) so stage and prod never share a state.
-    In GitHub Actions the variables come from the `<env>-plan` environment, so stage and prod
-    may keep their state in different accounts."""
+    In GitHub Actions the variables come from the `<env>-plan` (or `<env>-pr-plan`) environment,
+    so stage and prod may keep their state in different accounts."""
     if environ.get("TF_WORKSPACE"):
         raise SettingsError(
             "TF_WORKSPACE is set: the state of each environment is its own key, in the default "

@@ -18,7 +18,7 @@ import pytest
 from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS
 from pigeon_tools.paths import DIST, ROOT
-from support.deploy_world import ARTIFACT, REPOSITORY, ci_run_record, prepared
+from support.deploy_world import ARTIFACT, REPOSITORY, ci_jobs, ci_run_record, prepared
 
 DEPLOY_MD = ROOT / "docs" / "deploy.md"
 BUCKET = "crashes-stage"
@@ -88,11 +88,15 @@ def test_the_documented_first_deploy_reaches_a_working_state(world):
     git(checkout, "commit", "-qm", "the commit CI built")
     commit = git(checkout, "rev-parse", "HEAD")
 
-    # GitHub: CI's push run on main for this commit (and a newer pull-request run of it).
+    # GitHub: CI's push run on main for this commit, as on a new repository: every check passed,
+    # its deploy-stage failed (stage's set-up is not complete), so the run failed. And a newer
+    # pull-request run of the commit.
     artifact = ci_artifact(world.gh_dir / "artifacts" / "777" / "pigeon-x86_64", commit)
     world.attest_artifact(artifact)
     runs = [
-        ci_run_record(777, commit, "2026-01-01T10:00:00Z"),
+        ci_run_record(
+            777, commit, "2026-01-01T10:00:00Z", conclusion="failure", jobs=ci_jobs(stage="failure")
+        ),
         ci_run_record(778, commit, "2026-01-01T11:00:00Z", event="pull_request", headBranch="f"),
     ]
     (world.gh_dir / "runs.json").write_text(json.dumps(runs))

@@ -94,6 +94,49 @@ def test_a_directory_whose_modules_cannot_be_installed_is_named(locker):
     assert not (locker.terraform / "modules" / "alarms" / ".terraform.lock.hcl").exists()
 
 
+def locked(lock_file: Path) -> dict[str, str]:
+    """Each provider's locked version in a .terraform.lock.hcl."""
+    import hcl2
+
+    from pigeon_tools.terraform.hcl import unquote
+
+    with lock_file.open() as handle:
+        blocks = unquote(hcl2.load(handle)).get("provider", [])
+    return {source: body["version"] for block in blocks for source, body in block.items()}
+
+
+AWS = "registry.terraform.io/hashicorp/aws"
+DATADOG = "registry.terraform.io/datadog/datadog"
+
+
+def test_a_new_major_in_the_registry_is_locked_by_no_module_and_a_drifting_one_is_named(locker):
+    """The AWS provider 7.0 is out: the environments root pins 6.x, and every module and
+    example locks the root's major too (CI tests them with those lock files). A module whose
+    constraint is a lower bound only would lock 7.0: the script fails and names it."""
+    world = locker.terraform.parent / "terraform-world"
+    world.mkdir()
+    registry = {"hashicorp/aws": ["6.0.0", "6.28.0", "7.0.0"], "datadog/datadog": ["3.84.0"]}
+    (world / "registry.json").write_text(json.dumps(registry))
+    done = locker()
+    assert done.returncode == 0, done.stderr
+    for directory in locked_dirs(locker.terraform):
+        versions = locked(locker.terraform / directory / ".terraform.lock.hcl")
+        assert versions.get(AWS, "6.28.0") == "6.28.0", directory
+        assert versions.get(DATADOG, "3.84.0") == "3.84.0", directory
+    assert set(locked(locker.terraform / "environments" / ".terraform.lock.hcl")) == {AWS, DATADOG}
+
+    versions_tf = locker.terraform / "modules" / "function" / "versions.tf"
+    versions_tf.write_text(versions_tf.read_text().replace(">= 6.0, < 7.0", ">= 6.0"))
+    done = locker()
+    assert done.returncode == 1
+    assert (
+        f"terraform_lock: FAILED in terraform/modules/function: {AWS} is locked at major 7, the "
+        "environments root (what deploys) at 6: bound its version constraint in "
+        'terraform/modules/function to ">= MINIMUM, < 7.0"'
+    ) in done.stderr
+    assert "FAILED in terraform/modules/alarms" not in done.stderr
+
+
 def error_block(text: str) -> str:
     """From `Error:` on: what Terraform says, without the CLI-configuration warnings."""
     return text[text.index("Error:") :].strip()

@@ -287,12 +287,52 @@ def test_a_reservation_lambda_would_refuse_is_refused_with_what_to_do(world, dep
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [10]."
     ) in done.stderr
-    assert (
-        "reserve at most 0 in terraform/environments/stage.tfvars "
-        "(reserved_concurrent_executions = null: unreserved)" in done.stderr
-    )
-    assert "Service Quotas" in done.stderr
+    assert_says_both_fixes(done.stderr, "stage", unreserved=10)
+    assert "reserve at most" not in done.stderr  # nothing can be reserved there
     assert not applied(world)
+
+
+def assert_says_both_fixes(said, env, unreserved):
+    """The refusal names the file, null and what it means for the broker, and the quota."""
+    assert (
+        f"set reserved_concurrent_executions = null (in function = {{…}}) in "
+        f"terraform/environments/{env}.tfvars until the quota is raised"
+    ) in said
+    assert (
+        "null is unreserved, so the function may run as many environments as the account's "
+        f"unreserved concurrency ({unreserved} now), each with its own broker connection, and "
+        "the broker-connections check holds that to the broker's limit"
+    ) in said
+    assert (
+        "ask for a larger quota: Service Quotas → AWS Lambda → Concurrent executions "
+        "(L-B99A9384) → Request increase at account level"
+    ) in said
+
+
+def test_the_committed_reservation_on_a_fresh_account_is_refused_and_null_deploys(
+    world, deploy_aws
+):
+    """A new AWS account (a quota of 10, all unreserved) and stage.tfvars as committed
+    (reserved_concurrent_executions = 5): refused, with both ways out; with null, as the
+    refusal says, the first apply goes through."""
+    _, behaviour, _ = deploy_aws
+    behaviour.fresh_account()
+    model = {"FAKE_TERRAFORM_MODEL": "support.first_deploy_model:Root"}
+    committed = world.settings(world.checkout_path)["function"]["reserved_concurrent_executions"]
+    assert committed == 5
+    done = run(world, "stage", "apply", **model)
+    assert done.returncode == 1, done.stderr
+    assert "would reserve 5 concurrent executions (now 0)" in done.stderr
+    assert_says_both_fixes(done.stderr, "stage", unreserved=10)
+    assert not applied(world)
+
+    function = world.settings(world.checkout_path)["function"]
+    world.settings(
+        world.checkout_path, function={**function, "reserved_concurrent_executions": None}
+    )
+    done = run(world, "stage", "apply", **model)
+    assert done.returncode == 0, done.stderr
+    assert applied(world)
 
 
 def test_reservations_the_account_can_hold_pass_and_a_raise_counts_only_the_difference(
@@ -305,7 +345,8 @@ def test_reservations_the_account_can_hold_pass_and_a_raise_counts_only_the_diff
     world.plan(plan_document(function(["update"], 11, reserved_before=5)))
     done = run(world, "stage", "apply")
     assert done.returncode == 1
-    assert "reserve at most 10" in done.stderr
+    assert "reserve at most 10 in terraform/environments/stage.tfvars; or set " in done.stderr
+    assert_says_both_fixes(done.stderr, "stage", unreserved=105)
 
 
 def test_unreserved_is_null_not_0_and_passes_on_a_fresh_account(world, deploy_aws):

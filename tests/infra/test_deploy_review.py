@@ -16,7 +16,7 @@ from pigeon_tools.deploy.plan import Plan
 from pigeon_tools.deploy.refusals import CheckFailed
 from pigeon_tools.deploy.settings import SettingsError
 from pigeon_tools.deploy.terraform import Backend, backend, is_state_of, plan_file
-from support.deploy_world import ci_run_record, install_stand_in, system_without
+from support.deploy_world import ci_jobs, ci_run_record, install_stand_in, system_without
 
 COMMIT = "c" * 40
 
@@ -58,7 +58,8 @@ def github(tmp_path, monkeypatch):
 
 
 def stage_job(conclusion="success"):
-    return [{"name": STAGE_APPLY_JOB, "status": "completed", "conclusion": conclusion}]
+    """A ci run's jobs, its gate jobs passed, deploy-stage's apply ended so."""
+    return ci_jobs({STAGE_APPLY_JOB: conclusion})
 
 
 def test_prod_deploys_a_commit_only_after_stage_applied_it(tmp_path, github):
@@ -82,8 +83,13 @@ def test_prod_deploys_a_commit_only_after_stage_applied_it(tmp_path, github):
     # No run id: the ci run of this commit on main, found as ci_run_for_commit.sh finds it.
     github(ci_run_record(8, COMMIT, "2026-01-01T10:00:00Z", jobs=stage_job()))
     assert refused(check_stage_applied, context(tmp_path)) == []
+    # Found by its gate jobs whatever deploy-stage did, and still refused: stage never applied.
+    github(ci_run_record(8, COMMIT, "2026-01-01T10:00:00Z", jobs=ci_jobs(stage="failure")))
+    assert refused(check_stage_applied, context(tmp_path)) == [
+        "stage's apply in ci run 8 did not succeed (skipped)"
+    ]
     github()
-    assert "no successful ci run" in refused(check_stage_applied, context(tmp_path))[0]
+    assert "no completed ci run" in refused(check_stage_applied, context(tmp_path))[0]
     # Stage itself, and the plans of pull requests, need no such run.
     assert refused(check_stage_applied, context(tmp_path, env="stage")) == []
 

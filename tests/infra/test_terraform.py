@@ -17,7 +17,7 @@ from pigeon_tools.paths import ROOT
 from pigeon_tools.python import python313
 from pigeon_tools.terraform import docs as terraform_docs
 from pigeon_tools.terraform import hcl as terraform_hcl
-from pigeon_tools.terraform import validate
+from pigeon_tools.terraform import validate, versions
 
 MODULES = {m.name: m for m in terraform_hcl.all_modules()}
 REUSABLE = {k: m for k, m in MODULES.items() if k.startswith("modules/")}
@@ -53,13 +53,61 @@ def test_modules_follow_the_conventions(name):
         assert provider["version"]
 
 
-@pytest.mark.parametrize("name", sorted(REUSABLE))
-def test_child_modules_give_provider_lower_bounds_only(name):
-    """As terraform-aws-modules do: a child module says what it needs at least; the root (and
-    its lock file) chooses the build, so a child never blocks the root's upgrade."""
-    [settings] = REUSABLE[name].blocks["terraform"]
-    for provider, spec in settings["required_providers"][0].items():
-        assert re.fullmatch(r">= \d+(\.\d+)*", spec["version"]), f"{name}: {provider}"
+def roots_major(provider: str) -> int:
+    """The major of `provider` the environments root (the one that deploys) pins."""
+    constraint = terraform_docs.required_providers(ROOT_MODULE)[provider]["version"]
+    major = versions.lowest(constraint)[0]
+    assert versions.below(constraint) == (major + 1, 0, 0), f"environments: {constraint}"
+    return major
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_provider_constraint_admits_the_roots_major_and_not_the_next(name):
+    """Each module and example is also a root of its own (`terraform test` in CI, with its own
+    lock file): a constraint open above would lock, and test against, a major the environments
+    root never deploys. So each gives its real minimum and the root's next major as a bound."""
+    for provider, spec in terraform_docs.required_providers(MODULES[name]).items():
+        constraint, major = spec["version"], roots_major(provider)
+        top = versions.below(constraint)
+        assert top is not None, f"{name}: {provider} {constraint!r} has no upper bound"
+        assert top <= (major + 1, 0, 0), f"{name}: {provider} {constraint!r} admits {major + 1}.x"
+        assert versions.admits(constraint, (major, 999, 999)), (
+            f"{name}: {provider} {constraint!r} excludes the root's {major}.x"
+        )
+        if name in REUSABLE:  # a child module: its real minimum, then the bound
+            assert re.fullmatch(rf">= \d+(\.\d+)*, < {major + 1}\.0", constraint), name
+
+
+def test_the_roots_agree_on_each_providers_major():
+    """The environments root and every example root admit one and the same major."""
+    for provider in terraform_docs.required_providers(ROOT_MODULE):
+        majors = {
+            name: versions.lowest(terraform_docs.required_providers(m)[provider]["version"])[0]
+            for name, m in {"environments": ROOT_MODULE, **EXAMPLES}.items()
+            if provider in terraform_docs.required_providers(m)
+        }
+        assert set(majors.values()) == {roots_major(provider)}, f"{provider}: {majors}"
+
+
+@pytest.mark.parametrize(
+    ("constraint", "lowest", "below", "admits", "refuses"),
+    [
+        (">= 6.0", (6, 0, 0), None, [(6, 0, 0), (7, 0, 0)], [(5, 99, 0)]),
+        (">= 6.0, < 7.0", (6, 0, 0), (7, 0, 0), [(6, 28, 1)], [(7, 0, 0), (5, 9, 9)]),
+        ("~> 6.0", (6, 0, 0), (7, 0, 0), [(6, 99, 0)], [(7, 0, 0)]),
+        ("~> 3.40", (3, 40, 0), (4, 0, 0), [(3, 84, 0)], [(3, 39, 0), (4, 0, 0)]),
+        ("~> 6.1.2", (6, 1, 2), (6, 2, 0), [(6, 1, 9)], [(6, 2, 0), (6, 1, 1)]),
+        ("<= 6.5", (0, 0, 0), (6, 5, 1), [(6, 5, 0)], [(6, 5, 1)]),
+        ("6.2.0", (6, 2, 0), (6, 2, 1), [(6, 2, 0)], [(6, 2, 1)]),
+    ],
+)
+def test_version_constraints_read_as_terraform_reads_them(
+    constraint, lowest, below, admits, refuses
+):
+    assert versions.lowest(constraint) == lowest
+    assert versions.below(constraint) == below
+    assert all(versions.admits(constraint, v) for v in admits)
+    assert not any(versions.admits(constraint, v) for v in refuses)
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

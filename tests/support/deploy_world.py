@@ -197,7 +197,7 @@ class World:
 
         store = self.gh_dir / "runs.json"
         runs = json.loads(store.read_text()) if store.is_file() else []
-        jobs = [{"name": STAGE_APPLY_JOB, "status": "completed", "conclusion": conclusion}]
+        jobs = ci_jobs({STAGE_APPLY_JOB: conclusion})
         runs.append(ci_run_record(run_id, commit, "2026-01-01T10:00:00Z", jobs=jobs))
         store.write_text(json.dumps(runs))
 
@@ -253,8 +253,31 @@ def prepared(base: Path, endpoints: tuple[str, aws_standins.Behaviour, str]) -> 
     return world
 
 
+def ci_jobs(ends: Mapping[str, str | None] | None = None, stage: str = "success") -> list[Any]:
+    """A ci run's jobs as `gh run view --json jobs` gives them: each gate job (a matrix leg named
+    "build (x86_64)"), then deploy.yml's jobs as deploy-stage called them; every one succeeded
+    (but the skipped pull-request plan), or as `stage` says for deploy-stage's plan (failed: its
+    apply is skipped). `ends` says how a job ended instead: a conclusion, "" for a job still in
+    progress, None for a job the run lacks."""
+    from pigeon_tools.deploy.ci_run import GATE_JOBS, STAGE_APPLY_JOB
+
+    said: dict[str, str | None] = {
+        **dict.fromkeys(GATE_JOBS, "success"),
+        "deploy-stage / plan": stage,
+        STAGE_APPLY_JOB: "success" if stage == "success" else "skipped",
+        "deploy-stage / pull-request-plan": "skipped",
+        **(ends or {}),
+    }
+    return [
+        {"name": name, "status": "completed" if end else "in_progress", "conclusion": end}
+        for name, end in said.items()
+        if end is not None
+    ]
+
+
 def ci_run_record(run_id: int, commit: str, created: str, **fields: Any) -> dict[str, Any]:
-    """A workflow run as `gh run list --json` gives it: by default ci.yml's, a push to main."""
+    """A workflow run as gh gives it: by default ci.yml's, a push to main, every job succeeded
+    (`jobs`: what `gh run view --json jobs` answers; `gh run list` has no such field)."""
     return {
         "databaseId": run_id,
         "headSha": commit,
@@ -266,6 +289,7 @@ def ci_run_record(run_id: int, commit: str, created: str, **fields: Any) -> dict
         "path": ".github/workflows/ci.yml",
         "displayTitle": "a commit",
         "createdAt": created,
+        "jobs": ci_jobs(),
         **fields,
     }
 

@@ -5,8 +5,10 @@ pkg/cmd/run), failures included; everything else fails loudly.
 Its world is $FAKE_GH_DIR:
     attestations.json   [{"sha256", "repo", "ref", "workflow", "runner"}]: what GitHub stores
     runs.json           workflow runs as the API lists them (gh's --json field names; "jobs":
-                        [{"name", "status", "conclusion"}] for `run view --json jobs`)
+                        [{"name", "status", "conclusion"}], answered by `run view --json jobs`
+                        only; a matrix leg is named "build (x86_64)")
     artifacts/<run id>/<artifact name>/…   each run's artifacts
+    failures.json       {"run view": "HTTP 502: …"}: a command GitHub's API fails, and what gh says
     calls.jsonl         one line per call
 
 Signed in when GH_TOKEN or GITHUB_TOKEN is set, or $GH_CONFIG_DIR/hosts.yml exists, as gh is.
@@ -32,6 +34,55 @@ NOT_SIGNED_IN = (
 )
 
 
+# cli/cli pkg/cmd/run/shared: what `run list --status` accepts (a status or a conclusion), and
+# the --json fields of `run list` and of `run view` (jobs only there).
+STATUSES = (
+    "queued",
+    "completed",
+    "in_progress",
+    "requested",
+    "waiting",
+    "pending",
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "skipped",
+    "stale",
+    "startup_failure",
+    "success",
+    "timed_out",
+)
+RUN_FIELDS = (
+    "name",
+    "displayTitle",
+    "headBranch",
+    "headSha",
+    "createdAt",
+    "updatedAt",
+    "startedAt",
+    "attempt",
+    "status",
+    "conclusion",
+    "event",
+    "number",
+    "databaseId",
+    "workflowDatabaseId",
+    "workflowName",
+    "url",
+)
+
+
+def unknown_field(fields: list[str], available: tuple[str, ...]) -> bool:
+    """gh refuses a --json field the command does not have, listing those it has."""
+    for field in fields:
+        if field not in available:
+            listed = "".join(f"  {f}\n" for f in sorted(available))
+            err(f'Unknown JSON field: "{field}"\nAvailable fields:\n{listed}')
+            return True
+    return False
+
+
 def load(name: str, default: Any) -> Any:
     path = WORLD / name
     return json.loads(path.read_text()) if path.is_file() else default
@@ -47,7 +98,13 @@ def options(args: list[str]) -> tuple[list[str], dict[str, list[str]]]:
         arg = args[index]
         if arg.startswith("-"):
             name, equals, value = arg.partition("=")
-            name = {"-R": "--repo", "-n": "--name", "-D": "--dir", "-L": "--limit"}.get(name, name)
+            name = {
+                "-R": "--repo",
+                "-n": "--name",
+                "-D": "--dir",
+                "-L": "--limit",
+                "-s": "--status",
+            }.get(name, name)
             if not equals and name not in valueless:
                 index += 1
                 value = args[index] if index < len(args) else ""
@@ -138,6 +195,13 @@ def verify(args: list[str]) -> int:
 def run_list(args: list[str]) -> int:
     _, flags = options(args)
     runs = load("runs.json", [])
+    status = flags.get("--status", [None])[0]
+    if status is not None and status not in STATUSES:
+        err(
+            f'invalid argument "{status}" for "-s, --status" flag: valid values are '
+            f"{{{'|'.join(STATUSES)}}}\n"
+        )
+        return 1
 
     def wanted(run: dict[str, Any]) -> bool:
         for flag, field in (
@@ -171,6 +235,8 @@ def run_list(args: list[str]) -> int:
             )
         return 0
     fields = flags["--json"][0].split(",")
+    if unknown_field(fields, RUN_FIELDS):
+        return 1
     print(json.dumps([{f: run.get(f) for f in fields} for run in chosen], indent=2))
     return 0
 
@@ -186,6 +252,8 @@ def run_view(args: list[str]) -> int:
     fields = flags["--json"][0].split(",") if "--json" in flags else []
     if not fields:
         err("stand-in gh: run view without --json is not supported\n")
+        return 1
+    if unknown_field(fields, (*RUN_FIELDS, "jobs")):
         return 1
     run = found[0]
     print(json.dumps({f: run.get(f, [] if f == "jobs" else None) for f in fields}, indent=2))
@@ -219,6 +287,10 @@ def main() -> int:
     if not signed_in():
         err(NOT_SIGNED_IN)
         return 4
+    failing = load("failures.json", {}).get(" ".join(args[:2]))
+    if failing:  # GitHub's API answers an error (an outage, a rate limit)
+        err(failing + "\n")
+        return 1
     if args[:2] == ["attestation", "verify"]:
         return verify(args[2:])
     if args[:2] == ["run", "list"]:

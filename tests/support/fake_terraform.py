@@ -3,7 +3,11 @@ run, answered as Terraform answers them, failures included, with nothing downloa
 
     get, init              install the root's modules (local sources), keep the backend config
     providers lock         Terraform's own "Module not installed" when the modules are not
-                           installed (its exact text); else writes .terraform.lock.hcl
+                           installed (its exact text); else writes .terraform.lock.hcl: each
+                           provider the configuration (its local modules too) requires, at the
+                           newest version of the registry that every constraint admits (the
+                           registry: $FAKE_TERRAFORM_DIR/registry.json, {"hashicorp/aws":
+                           ["6.0.0", …]}, else REGISTRY)
     plan -out=F            the var files and -var values Terraform's way (undeclared -var,
                            missing var file, missing required value: its errors); reads the
                            artifact files the root reads; the plan is FAKE_TERRAFORM_PLAN (a
@@ -43,6 +47,13 @@ WORLD = Path(os.environ["FAKE_TERRAFORM_DIR"])
 sys.path.append(str(Path(__file__).resolve().parents[2] / "scripts"))
 MODULE_CALL = re.compile(r'^module\s+"([^"]+)"\s*{', re.MULTILINE)
 SOURCE = re.compile(r'^\s*source\s*=\s*"([^"]+)"', re.MULTILINE)
+
+
+# What the Terraform registry offers when the test says nothing: each provider's newest major.
+REGISTRY = {
+    "hashicorp/aws": ["6.0.0", "6.28.0"],
+    "datadog/datadog": ["3.40.0", "3.84.0"],
+}
 
 
 def fail(summary: str, detail: str, where: str = "") -> None:
@@ -298,13 +309,67 @@ class Call:
             fail("Unsupported by the stand-in", " ".join(self.args))
         self.check_modules_installed()
         platforms = [a.removeprefix("-platform=") for a in self.args if a.startswith("-platform=")]
-        for platform in platforms:
-            print(f"- Obtained hashicorp/aws checksums for {platform} (signed by HashiCorp)")
+        path = WORLD / "registry.json"
+        registry = json.loads(path.read_text()) if path.is_file() else REGISTRY
+        locked = []
+        for source, constraints in sorted(self.required_providers(self.chdir).items()):
+            chosen = self.newest(registry.get(source, []), constraints)
+            if chosen is None:
+                fail(
+                    "Failed to query available provider packages",
+                    f"Could not retrieve the list of available versions for provider {source}: "
+                    f"no available releases match the given constraints {', '.join(constraints)}",
+                )
+            for platform in platforms:
+                print(f"- Obtained {source} checksums for {platform} (signed by HashiCorp)")
+            locked.append(
+                f'provider "registry.terraform.io/{source}" {{\n'
+                f'  version     = "{chosen}"\n'
+                f'  constraints = "{", ".join(constraints)}"\n'
+                "  hashes = [\n"
+                + "".join(f'    "zh:stand-in-{platform}",\n' for platform in platforms)
+                + "  ]\n}\n"
+            )
         (self.chdir / ".terraform.lock.hcl").write_text(
             '# This file is maintained automatically by "terraform init".\n'
-            f"# (stand-in) platforms: {', '.join(platforms)}\n"
+            "# Manual edits may be lost in future updates.\n\n" + "\n".join(locked)
         )
         print("\nSuccess! Terraform has updated the lock file.")
+
+    @staticmethod
+    def required_providers(directory: Path) -> dict[str, list[str]]:
+        """Each provider's source (lowercase, as Terraform keys it) and every constraint on it
+        in the configuration: this directory's and its local modules', all of them."""
+        from pigeon_tools.terraform.hcl import load
+
+        found: dict[str, list[str]] = {}
+        module = load(directory)
+        for block in module.blocks.get("terraform", []):
+            for required in block.get("required_providers", []):
+                for spec in required.values():
+                    source = str(spec["source"]).lower()
+                    if "/" not in source:
+                        source = f"hashicorp/{source}"
+                    wanted = found.setdefault(source, [])
+                    if spec.get("version") and spec["version"] not in wanted:
+                        wanted.append(spec["version"])
+        for call in module.module_calls().values():
+            child = (directory / str(call.get("source", ""))).resolve()
+            # A local module (the registry's are never used here); one missing is `get`'s error.
+            if str(call.get("source", "")).startswith(("./", "../")) and any(child.glob("*.tf")):
+                for source, more in Call.required_providers(child).items():
+                    wanted = found.setdefault(source, [])
+                    wanted += [c for c in more if c not in wanted]
+        return found
+
+    @staticmethod
+    def newest(offered: list[str], constraints: list[str]) -> str | None:
+        from pigeon_tools.terraform import versions
+
+        fitting = [
+            v for v in offered if all(versions.admits(c, versions.version(v)) for c in constraints)
+        ]
+        return max(fitting, key=versions.version) if fitting else None
 
     @staticmethod
     def tfvars(path: Path) -> dict[str, Any]:

@@ -65,7 +65,9 @@ class Root:
         keep_or_create(
             SECRET, "aws_secretsmanager_secret", {"name": f"pigeon-{env}-broker"}, {"arn": True}
         )
-        reserved = values.get("reserved_concurrent_executions", values.get("reserved_concurrency"))
+        # The root's `function` object; null is unreserved, which the provider plans as -1.
+        reserved = (values.get("function") or {}).get("reserved_concurrent_executions")
+        reserved = -1 if reserved is None else reserved
         keep_or_create(
             FUNCTION,
             "aws_lambda_function",

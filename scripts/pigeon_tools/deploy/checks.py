@@ -748,6 +748,10 @@ def reserved(values: Any) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
+# Service Quotas' code of Lambda's "Concurrent executions" (per account and region).
+QUOTA_CODE = "L-B99A9384"
+
+
 def check_concurrency(ctx: Context) -> list[Refusal]:
     limits = (ctx.facts.account_settings or {}).get("AccountLimit") or {}
     limit = int(limits.get("ConcurrentExecutions", 0))
@@ -764,6 +768,21 @@ def check_concurrency(ctx: Context) -> list[Refusal]:
         if asked <= unreserved - minimum:
             continue
         room = max(0, unreserved - minimum - (asked - new))
+        unreserve = (
+            f"set reserved_concurrent_executions = null (in function = {{…}}) in "
+            f"{tfvars_name(ctx)} until the quota is raised: null is unreserved, so the function "
+            f"may run as many environments as the account's unreserved concurrency ({unreserved} "
+            "now), each with its own broker connection, and the broker-connections check holds "
+            "that to the broker's limit"
+        )
+        quota = (
+            f"ask for a larger quota: Service Quotas → AWS Lambda → Concurrent executions "
+            f"({QUOTA_CODE}) → Request increase at account level (new accounts start at 10), "
+            "then reserve again"
+        )
+        fix = f"{unreserve}; and {quota}"
+        if room > 0:
+            fix = f"reserve at most {room} in {tfvars_name(ctx)}; or {unreserve}; or {quota}"
         refusals.append(
             Refusal(
                 "account-concurrency",
@@ -772,10 +791,7 @@ def check_concurrency(ctx: Context) -> list[Refusal]:
                 f'{minimum} unreserved. It would refuse: "Specified ReservedConcurrentExecutions '
                 "for function decreases account's UnreservedConcurrentExecution below its minimum "
                 f'value of [{minimum}]."',
-                f"reserve at most {room} in {tfvars_name(ctx)}"
-                + (" (reserved_concurrent_executions = null: unreserved)" if room == 0 else "")
-                + ", or raise the quota: Service Quotas → AWS Lambda → Concurrent executions "
-                "(new accounts start at 10)",
+                fix,
             )
         )
     return refusals

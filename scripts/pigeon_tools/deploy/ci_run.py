@@ -1,6 +1,9 @@
-"""The CI run whose artifact a commit deploys: the newest successful `ci` run of a push to main
-for exactly that commit. Pull-request runs build the same commit but attest nothing (and a
-workflow_dispatch run may come from any branch), so they never count.
+"""The CI run whose artifact a commit deploys: the newest completed `ci` run of a push to main
+for exactly that commit whose gate jobs all succeeded (every job ci.yml's deploy-stage needs),
+whatever deploy-stage itself did: a stage deploy that failed (a new repository before its set-up
+is complete) leaves an artifact as trustworthy as one that applied. Pull-request runs build the
+same commit but attest nothing (and a workflow_dispatch run may come from any branch), so they
+never count; nor does a run still in progress.
 
     scripts/ci_run_for_commit.sh COMMIT_SHA      prints the run id (needs gh, signed in)
 
@@ -19,14 +22,26 @@ from typing import Any
 WORKFLOW = "ci.yml"
 BRANCH = "main"
 EVENT = "push"
-FIELDS = "databaseId,headSha,headBranch,event,conclusion,workflowName,createdAt"
+# `gh run list --json` fields (it has no jobs: those come from `gh run view`).
+FIELDS = "databaseId,headSha,headBranch,event,status,conclusion,workflowName,createdAt"
 
-
+# The jobs of a ci run that make its artifact trustworthy: every job ci.yml's deploy-stage
+# needs, as GitHub names them (a matrix leg is "build (x86_64)").
+# tests/infra/test_deploy_ci_run.py derives the list from ci.yml and keeps it equal.
+GATE_JOBS = (
+    "lint",
+    "test",
+    "build (x86_64)",
+    "build (arm64)",
+    "smoke",
+    "terraform",
+    "workflow-lint",
+)
 # The job of a ci run that applied stage: ci.yml's deploy-stage calling deploy.yml's apply (GitHub
 # names a called workflow's job "<caller job> / <called job>"). Prod deploys only a commit whose
 # ci run has it succeeded (tests/infra/test_workflows.py ties the name to both files).
 STAGE_APPLY_JOB = "deploy-stage / apply"
-VIEW_FIELDS = "databaseId,headSha,headBranch,event,conclusion,workflowName,jobs"
+VIEW_FIELDS = "databaseId,headSha,headBranch,event,status,conclusion,workflowName,jobs"
 
 
 class NoRun(Exception):
@@ -48,7 +63,7 @@ def list_command(commit: str, repository: str | None) -> list[str]:
         "--event",
         EVENT,
         "--status",
-        "success",
+        "completed",
         "--limit",
         "20",
         "--json",
@@ -57,14 +72,33 @@ def list_command(commit: str, repository: str | None) -> list[str]:
     ]
 
 
-def fits(run: Mapping[str, Any], commit: str) -> bool:
-    """The filters again, on what gh answered: a filter gh ignored must not let a run in."""
+def of_commit(run: Mapping[str, Any], commit: str) -> bool:
+    """A run of a push to main at exactly `commit`."""
     return (
         run.get("headSha") == commit
         and run.get("headBranch") == BRANCH
         and run.get("event") == EVENT
-        and run.get("conclusion") == "success"
     )
+
+
+def fits(run: Mapping[str, Any], commit: str) -> bool:
+    """The filters again, on what gh answered: a filter gh ignored must not let a run in."""
+    return of_commit(run, commit) and run.get("status") == "completed"
+
+
+def gates_failed(run: Mapping[str, Any]) -> list[str]:
+    """The gate jobs of this run that did not succeed, each with how it ended ("missing": the
+    run has no such job, so it never passed)."""
+    jobs = run.get("jobs") or []
+    failed = []
+    for name in GATE_JOBS:
+        ends = [j for j in jobs if j.get("name") == name]
+        if not ends:
+            failed.append(f"{name} (missing)")
+        elif not all(j.get("conclusion") == "success" for j in ends):
+            said = ", ".join(str(j.get("conclusion") or j.get("status")) for j in ends)
+            failed.append(f"{name} ({said})")
+    return failed
 
 
 def ci_run(commit: str, repository: str | None = None) -> str:
@@ -75,11 +109,23 @@ def ci_run(commit: str, repository: str | None = None) -> str:
     runs = [r for r in json.loads(done.stdout or "[]") if fits(r, commit)]
     if not runs:
         raise NoRun(
-            f"no successful ci run of a push to {BRANCH} for {commit}: wait for CI on main "
+            f"no completed ci run of a push to {BRANCH} for {commit}: wait for CI on main "
             "(pull-request runs have no attestations), or pass artifact-run-id"
         )
-    newest = max(runs, key=lambda r: str(r.get("createdAt", "")))
-    return str(newest["databaseId"])
+    refused = []  # (run id, its gate jobs that did not pass), newest first
+    for run in sorted(runs, key=lambda r: str(r.get("createdAt", "")), reverse=True):
+        run_id = str(run["databaseId"])
+        failed = gates_failed(view(run_id, repository))
+        if not failed:
+            return run_id
+        refused.append((run_id, failed))
+    run_id, failed = refused[0]
+    raise NoRun(
+        f"no ci run of a push to {BRANCH} for {commit} passed the jobs deploy-stage needs "
+        f"({', '.join(GATE_JOBS)}); the newest, run {run_id}, did not pass: "
+        f"{', '.join(failed)}. Fix them and push again, or re-run the failed jobs of run "
+        f"{run_id} (gh run rerun {run_id} --failed)"
+    )
 
 
 def view(run_id: str, repository: str | None) -> dict[str, Any]:
@@ -95,7 +141,7 @@ def view(run_id: str, repository: str | None) -> dict[str, Any]:
 
 def stage_not_applied(run: Mapping[str, Any], commit: str) -> str | None:
     """Why this ci run is no evidence that stage applied `commit` (None: it is)."""
-    if not fits({**run, "conclusion": "success"}, commit):
+    if not of_commit(run, commit):
         return (
             f"ci run {run.get('databaseId')} is of {run.get('event')} to "
             f"{run.get('headBranch')} at {run.get('headSha')}, "

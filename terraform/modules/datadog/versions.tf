@@ -4,7 +4,7 @@ terraform {
   required_providers {
     datadog = {
       source  = "DataDog/datadog"
-      version = ">= 3.40"
+      version = ">= 3.40, < 4.0"
     }
   }
 }

@@ -4,11 +4,11 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0"
+      version = ">= 6.0, < 7.0"
     }
     datadog = {
       source  = "DataDog/datadog"
-      version = ">= 3.40"
+      version = ">= 3.40, < 4.0"
     }
   }
 }

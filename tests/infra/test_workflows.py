@@ -78,6 +78,42 @@ def test_build_uploads_the_zip_and_its_sha_and_tests_upload_junit():
     assert junit["with"]["path"] == "reports/junit.xml"
 
 
+def artifact_name(job: dict, upload: dict) -> str:
+    """An upload's artifact name, through the step output it may name: `${{ steps.ID.outputs.OUT
+    }}` is what step ID's run writes as OUT=$VAR, VAR from its env."""
+    name = str(upload["with"]["name"])
+    output = re.fullmatch(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}", name)
+    if not output:
+        return name
+    [step] = [s for s in job["steps"] if s.get("id") == output.group(1)]
+    [variable] = re.findall(rf'echo "{re.escape(output.group(2))}=\$(\w+)"', step["run"])
+    return str(step["env"][variable])
+
+
+def test_every_uploaded_artifact_survives_a_re_run():
+    """Artifact names are unique in a run, not per attempt (upload-artifact v4+): a re-run's
+    upload of a name an earlier attempt used fails (409 Conflict) unless it overwrites it. So
+    each upload names its attempt, or overwrites where a later attempt's bytes may replace the
+    earlier (the reproducible build's); the deploy's plan, which an approval names, never."""
+    found = []
+    for file, workflow in ALL.items():
+        for job_name, job in workflow["jobs"].items():
+            for upload in step_using(job, "actions/upload-artifact") if "steps" in job else []:
+                name = artifact_name(job, upload)
+                if "github.run_attempt" not in name and upload["with"].get("overwrite") is not True:
+                    found.append(f"{file}:{job_name}: {name}")
+    assert not found, f"a re-run's upload fails with 409: {found}"
+    [junit] = step_using(CI["jobs"]["test"], "actions/upload-artifact")
+    assert "github.run_attempt" in junit["with"]["name"]  # every attempt's results stay
+    [build] = step_using(CI["jobs"]["build"], "actions/upload-artifact")
+    assert build["with"]["name"] == "pigeon-${{ matrix.arch }}"  # the name deploys download
+    assert build["with"]["overwrite"] is True
+    plan = DEPLOY["jobs"]["plan"]
+    [saved] = step_using(plan, "actions/upload-artifact")
+    assert "${{ github.run_attempt }}" in artifact_name(plan, saved)
+    assert saved["with"]["overwrite"] is False
+
+
 def test_every_action_is_pinned_to_a_full_sha_with_its_version():
     for name, text in ((p.name, p.read_text()) for p in WORKFLOWS.glob("*.yml")):
         for line in text.splitlines():

@@ -172,6 +172,9 @@ def test_deploy_plans_then_applies_exactly_that_plan_behind_the_environment():
     assert apply["environment"] == "${{ inputs.environment || 'prod' }}"
     assert apply["needs"] == "plan"
     assert "(inputs.action || 'apply') == 'apply'" in apply["if"]
+    # A run takes its environment's deploy turn when it will apply, by the apply job's own
+    # condition: a preview (action plan) never takes it (test_workflow_runs.py).
+    assert "(inputs.action || 'apply') == 'apply'" in DEPLOY["concurrency"]["group"]
     # One turn for the whole deploy (the workflow's group, or its caller's): none of their own,
     # which would let another deploy plan or apply between them (test_workflow_runs.py).
     assert "concurrency" not in plan

@@ -306,10 +306,29 @@ def test_the_dependabot_notice_says_where_its_plan_is_seen(tmp_path):
         done = subprocess.run(
             ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, check=True
         )
-    text = summary.read_text()
+    text = " ".join(summary.read_text().split())
     assert "Dependabot" in text
-    assert "deploy-stage" in text  # its plan, after the merge
-    assert "push" in text  # or a maintainer's push to its branch
+    # After the merge stage's plan is applied at once: unread, unless stage has reviewers.
+    assert "deploy-stage plans it and applies it to stage at once, without review" in text
+    # Before: a maintainer's local pull-request plan with their own read-only credentials, the
+    # same command and words as docs/ci-cd.md. Never a push to its branch (it was suggested: that
+    # run executes the update's code with the pr-plan role and keys).
+    command = "scripts/deploy.sh stage plan --allow-unattested"
+    assert command in text
+    assert "push" not in text
+    docs = " ".join((ROOT / "docs" / "ci-cd.md").read_text().split())
+    section = docs[docs.index("## Dependency updates") :]
+    assert f"`{command}`" in section
+    assert "at once, without review unless the `stage` environment has required reviewers" in (
+        section
+    )
+    assert "own read-only credentials" in text
+    assert "own read-only credentials" in section
+    assert "before it applies" not in section
+    usage = subprocess.run(
+        [str(ROOT / "scripts" / "deploy.sh"), "--help"], capture_output=True, text=True
+    )
+    assert "--allow-unattested" in usage.stdout + usage.stderr  # the command exists
     assert done.stdout.startswith("::notice title=")
 
 

@@ -478,3 +478,19 @@ def test_a_pre_release_or_a_tag_of_another_name_deploys_nothing():
     assert "release" in [check.name for check in PREFLIGHTS]
     ci_on = CI[True] if True in CI else CI["on"]
     assert ci_on["push"] == {"branches": ["main"]}  # no tags
+
+
+def test_the_docs_say_a_pre_release_made_a_full_release_later_deploys_nothing():
+    """That edit fires `released`, not `published`; listening to both would deploy a full
+    release twice (publishing one fires both). So no run at all: the docs say what to do."""
+    on = DEPLOY[True] if True in DEPLOY else DEPLOY["on"]
+    assert "released" not in on["release"]["types"]
+    ci_cd = " ".join((ROOT / "docs" / "ci-cd.md").read_text().split())
+    promote = ci_cd[ci_cd.index("## Promote to prod") :]
+    promote = promote[: promote.index(" ## ")]
+    deploy_md = (ROOT / "docs" / "deploy.md").read_text()
+    [release_row] = [line for line in deploy_md.splitlines() if line.startswith("| `release` |")]
+    for text in (promote, release_row):
+        assert "a pre-release made a full release later deploys nothing" in text.lower()
+        assert "`released`, not `published`" in text
+        assert "`environment: prod`, `action: apply`" in text

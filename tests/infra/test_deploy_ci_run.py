@@ -14,7 +14,14 @@ import subprocess
 import pytest
 import yaml
 
-from pigeon_tools.deploy.ci_run import GATE_JOBS
+from pigeon_tools.deploy.ci_run import (
+    GATE_JOBS,
+    RERUN_ALL,
+    RERUN_GATES,
+    STAGE_APPLY_JOB,
+    STAGE_PLAN_JOB,
+    rerun_stage,
+)
 from pigeon_tools.paths import ROOT
 from support.deploy_world import ci_jobs, ci_run_record, install_stand_in, system_without
 
@@ -176,3 +183,89 @@ def test_the_gate_jobs_are_the_jobs_deploy_stage_needs_as_github_names_them():
             name = job.get("name", need)
             named.append(f"{name} ({', '.join(map(str, values))})" if values else name)
     assert list(GATE_JOBS) == named
+
+
+# --- what to re-run: the advice, run against the stand-in gh (GitHub's re-run rules) ---------
+
+
+def rerun(tmp_path, record, command):
+    """Run a command the tools advise, as written, against the stand-in gh; the jobs it
+    queued for the run's next attempt."""
+    install_stand_in(tmp_path / "bin", "gh")
+    system = system_without(tmp_path / "system", "gh")
+    (tmp_path / "runs.json").write_text(json.dumps([record]))
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": f"{tmp_path / 'bin'}:{system}",
+            "HOME": str(tmp_path),
+            "FAKE_GH_DIR": str(tmp_path),
+            "GH_TOKEN": "stand-in",
+        },
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    [after] = json.loads((tmp_path / "runs.json").read_text())
+    return {j["name"] for j in after["jobs"] if j["status"] == "queued"}
+
+
+# deploy-stage's plan failed (its apply skipped), or its apply failed after the plan succeeded:
+# after a stage deploy by hand (docs/deploy.md, First deploy), either one.
+STAGE_FAILED = {
+    "plan": ci_jobs(stage="failure"),
+    "apply": ci_jobs({STAGE_APPLY_JOB: "failure"}),
+}
+
+
+@pytest.mark.parametrize("failed", sorted(STAGE_FAILED))
+def test_the_advised_re_run_plans_stage_again_whichever_deploy_stage_job_failed(tmp_path, failed):
+    record = a_run(7, "2026-01-01T10:00:00Z", conclusion="failure", jobs=STAGE_FAILED[failed])
+    queued = rerun(tmp_path, record, RERUN_ALL.format(run=7))
+    assert {STAGE_PLAN_JOB, STAGE_APPLY_JOB} <= queued  # a new plan, of the current state
+    # The deploy-stage job alone, from its plan: the apply is re-run with it (its dependent).
+    [plan] = [j for j in record["jobs"] if j["name"] == STAGE_PLAN_JOB]
+    queued = rerun(tmp_path, record, f"gh run rerun --job {plan['databaseId']}")
+    assert queued == {STAGE_PLAN_JOB, STAGE_APPLY_JOB}
+
+
+def test_re_running_only_the_failed_apply_keeps_the_first_attempts_plan(tmp_path):
+    """Why the advice is not --failed: the apply alone is re-run, with the plan job's outputs of
+    the attempt before (its plan artifact), stale after the by-hand apply, every time."""
+    record = a_run(7, "2026-01-01T10:00:00Z", conclusion="failure", jobs=STAGE_FAILED["apply"])
+    assert rerun(tmp_path, record, "gh run rerun 7 --failed") == {STAGE_APPLY_JOB}
+    assert "--failed" not in RERUN_ALL
+    assert "--failed" not in rerun_stage("7").split("(")[1].split(";")[0]
+
+
+def test_the_advised_re_run_of_failed_gate_jobs_deploys_stage_with_them(tmp_path):
+    record = a_run(
+        7, "2026-01-01T10:00:00Z", conclusion="failure", jobs=ci_jobs({"test": "failure"})
+    )
+    record["jobs"] = [
+        {**j, "conclusion": "skipped"} if j["name"].startswith("deploy-stage") else j
+        for j in record["jobs"]
+    ]
+    queued = rerun(tmp_path, record, RERUN_GATES.format(run=7))
+    assert "test" in queued
+    assert {STAGE_PLAN_JOB, STAGE_APPLY_JOB} <= queued
+    assert "lint" not in queued  # what passed keeps its outcome
+
+
+def test_every_place_that_says_how_to_deploy_stage_again_says_the_same():
+    """docs/deploy.md, the stage-applied refusal (checks.py) and ci_run_for_commit's refusal all
+    take the commands from ci_run (RERUN_ALL, RERUN_GATES)."""
+    deploy_md = " ".join((ROOT / "docs" / "deploy.md").read_text().split())
+    assert f"`{RERUN_ALL.format(run='RUN')}`" in deploy_md
+    assert f"`{RERUN_GATES.format(run='RUN')}`" in deploy_md
+    # The old advice, which fails for good after a failed apply, is given nowhere.
+    stale = "rerun RUN --failed`, or Actions → the run → Re-run failed jobs"
+    assert stale not in deploy_md
+    for path in (ROOT / "scripts" / "pigeon_tools" / "deploy").glob("*.py"):
+        text = path.read_text()
+        assert "gh run rerun" not in text or path.name == "ci_run.py", path.name
+    assert (
+        "ci_run.rerun_stage(run_id)"
+        in (ROOT / "scripts" / "pigeon_tools" / "deploy" / "checks.py").read_text()
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from pigeon_tools.deploy import saved, summary
 from pigeon_tools.deploy.checks import check_release, check_saved_plan, check_stage_applied
-from pigeon_tools.deploy.ci_run import STAGE_APPLY_JOB
+from pigeon_tools.deploy.ci_run import STAGE_APPLY_JOB, rerun_stage
 from pigeon_tools.deploy.context import Context, Options
 from pigeon_tools.deploy.plan import Plan
 from pigeon_tools.deploy.refusals import CheckFailed
@@ -71,6 +71,10 @@ def test_prod_deploys_a_commit_only_after_stage_applied_it(tmp_path, github):
     assert refused(check_stage_applied, ctx) == [
         "stage's apply in ci run 7 did not succeed (failure)"
     ]
+    # What to do: re-run the whole run, so its plan plans again (ci_run.rerun_stage).
+    [refusal] = check_stage_applied(ctx)
+    assert rerun_stage("7") in refusal.fix
+    assert "(gh run rerun 7;" in refusal.fix
     # The stage apply was skipped or never ran (a plan-only call, a cancelled run).
     github(ci_run_record(7, COMMIT, "2026-01-01T10:00:00Z", jobs=[]))
     assert "stage never applied" in refused(check_stage_applied, ctx)[0]

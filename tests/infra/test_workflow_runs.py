@@ -30,10 +30,25 @@ def merge(w: gha.World, sha: str, at: float, run_id: int) -> gha.Run:
     return w.trigger("ci.yml", sha, at, github, sha=sha)
 
 
-def dispatch(w: gha.World, sha: str, at: float, run_id: int, environment: str) -> gha.Run:
+def dispatch(
+    w: gha.World,
+    sha: str,
+    at: float,
+    run_id: int,
+    environment: str,
+    action: str = "apply",
+    name: str | None = None,
+) -> gha.Run:
+    """*Run workflow* of deploy.yml on main (action apply, or plan: a preview)."""
     github = {"event_name": "workflow_dispatch", "ref": "refs/heads/main", "run_id": run_id}
     return w.trigger(
-        "deploy.yml", sha, at, {**github, "actor": "dev"}, environment=environment, action="apply"
+        "deploy.yml",
+        name or sha,
+        at,
+        {**github, "actor": "dev"},
+        environment=environment,
+        action=action,
+        sha=sha,
     )
 
 
@@ -167,6 +182,58 @@ def test_a_prod_deploy_holds_the_lock_while_its_reviewers_decide():
     assert w.environments["prod"].stale == []
 
 
+def test_a_plan_only_run_by_hand_never_cancels_a_pending_stage_deploy():
+    """A preview (action plan) while CI's deploy of b waits its turn behind a's: were it in
+    deploy-stage it would cancel b's deploy (stage then stays on a, and b, whose CI run has no
+    successful deploy-stage / apply, could never reach prod)."""
+    w = world()
+    a, b = merge(w, "a", 0, 101), merge(w, "b", 1, 102)
+    preview = dispatch(w, "b", 20, 201, "stage", action="plan", name="preview")
+    w.scheduler.run()
+    assert [a.conclusion, b.conclusion, preview.conclusion] == ["success"] * 3, w.scheduler.log
+    stage = w.environments["stage"]
+    assert stage.applied == ["a", "b"]
+    assert stage.stale == []
+    assert not {g.casefold() for g in preview.groups_entered} & {"deploy-stage", "deploy-prod"}
+    assert "17 b pending in deploy-stage" in w.scheduler.log  # a's deploy runs until 26
+    assert not [line for line in w.scheduler.log if "preview pending" in line]
+    assert preview.ended == 20 + w.timing.plan
+    assert [job for run, job, _ in w.jobs_run if run == preview.name] == ["deploy.yml:plan"]
+
+
+def test_a_plan_only_run_by_hand_never_waits_behind_a_deploy_awaiting_its_reviewers():
+    w = world(approval={"prod": 60.0})
+    v1 = release(w, "v1.0.0", 0, 301)  # holds deploy-prod while prod's reviewers decide
+    preview = dispatch(w, "v1.0.0", 5, 302, "prod", action="plan", name="preview")
+    w.scheduler.run()
+    assert [v1.conclusion, preview.conclusion] == ["success", "success"], w.scheduler.log
+    assert preview.ended == 5 + w.timing.plan  # at once, not after v1's apply
+    assert v1.ended is not None
+    assert preview.ended < v1.ended
+    assert w.environments["prod"].applied == ["v1.0.0"]  # a preview applies nothing
+    # A run by hand that applies still takes prod's turn, and waits.
+    w = world(approval={"prod": 60.0})
+    v1 = release(w, "v1.0.0", 0, 301)
+    by_hand = dispatch(w, "v1.0.0", 5, 302, "prod", action="apply", name="by-hand")
+    w.scheduler.run()
+    assert "5 by-hand pending in deploy-prod" in w.scheduler.log
+    assert [v1.conclusion, by_hand.conclusion] == ["success", "success"]
+
+
+def test_an_applying_run_by_hand_takes_turns_with_cis_stage_deploy():
+    """action apply: deploy-stage, the group of CI's stage deploy; a newer merge's deploy
+    cancels it while it is pending, as it would another merge's."""
+    w = world()
+    a = merge(w, "a", 0, 101)
+    by_hand = dispatch(w, "x", 18, 201, "stage", action="apply")  # pending behind a's deploy
+    c = merge(w, "c", 3, 103)  # its deploy queues at 19: cancels the pending by-hand one
+    w.scheduler.run()
+    assert "deploy-stage" in by_hand.groups_entered
+    assert [a.conclusion, by_hand.conclusion, c.conclusion] == ["success", "cancelled", "success"]
+    assert "pending in deploy-stage, superseded by c" in by_hand.why
+    assert w.environments["stage"].applied == ["a", "c"]
+
+
 def test_a_called_deploy_never_takes_its_callers_group():
     """The called deploy.yml sees ci.yml's github context (event push, ci's run id and name):
     a group of its own there, or it would wait for its own caller forever."""
@@ -239,10 +306,29 @@ def test_the_dependabot_notice_says_where_its_plan_is_seen(tmp_path):
         done = subprocess.run(
             ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, check=True
         )
-    text = summary.read_text()
+    text = " ".join(summary.read_text().split())
     assert "Dependabot" in text
-    assert "deploy-stage" in text  # its plan, after the merge
-    assert "push" in text  # or a maintainer's push to its branch
+    # After the merge stage's plan is applied at once: unread, unless stage has reviewers.
+    assert "deploy-stage plans it and applies it to stage at once, without review" in text
+    # Before: a maintainer's local pull-request plan with their own read-only credentials, the
+    # same command and words as docs/ci-cd.md. Never a push to its branch (it was suggested: that
+    # run executes the update's code with the pr-plan role and keys).
+    command = "scripts/deploy.sh stage plan --allow-unattested"
+    assert command in text
+    assert "push" not in text
+    docs = " ".join((ROOT / "docs" / "ci-cd.md").read_text().split())
+    section = docs[docs.index("## Dependency updates") :]
+    assert f"`{command}`" in section
+    assert "at once, without review unless the `stage` environment has required reviewers" in (
+        section
+    )
+    assert "own read-only credentials" in text
+    assert "own read-only credentials" in section
+    assert "before it applies" not in section
+    usage = subprocess.run(
+        [str(ROOT / "scripts" / "deploy.sh"), "--help"], capture_output=True, text=True
+    )
+    assert "--allow-unattested" in usage.stdout + usage.stderr  # the command exists
     assert done.stdout.startswith("::notice title=")
 
 

@@ -78,6 +78,42 @@ def test_build_uploads_the_zip_and_its_sha_and_tests_upload_junit():
     assert junit["with"]["path"] == "reports/junit.xml"
 
 
+def artifact_name(job: dict, upload: dict) -> str:
+    """An upload's artifact name, through the step output it may name: `${{ steps.ID.outputs.OUT
+    }}` is what step ID's run writes as OUT=$VAR, VAR from its env."""
+    name = str(upload["with"]["name"])
+    output = re.fullmatch(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}", name)
+    if not output:
+        return name
+    [step] = [s for s in job["steps"] if s.get("id") == output.group(1)]
+    [variable] = re.findall(rf'echo "{re.escape(output.group(2))}=\$(\w+)"', step["run"])
+    return str(step["env"][variable])
+
+
+def test_every_uploaded_artifact_survives_a_re_run():
+    """Artifact names are unique in a run, not per attempt (upload-artifact v4+): a re-run's
+    upload of a name an earlier attempt used fails (409 Conflict) unless it overwrites it. So
+    each upload names its attempt, or overwrites where a later attempt's bytes may replace the
+    earlier (the reproducible build's); the deploy's plan, which an approval names, never."""
+    found = []
+    for file, workflow in ALL.items():
+        for job_name, job in workflow["jobs"].items():
+            for upload in step_using(job, "actions/upload-artifact") if "steps" in job else []:
+                name = artifact_name(job, upload)
+                if "github.run_attempt" not in name and upload["with"].get("overwrite") is not True:
+                    found.append(f"{file}:{job_name}: {name}")
+    assert not found, f"a re-run's upload fails with 409: {found}"
+    [junit] = step_using(CI["jobs"]["test"], "actions/upload-artifact")
+    assert "github.run_attempt" in junit["with"]["name"]  # every attempt's results stay
+    [build] = step_using(CI["jobs"]["build"], "actions/upload-artifact")
+    assert build["with"]["name"] == "pigeon-${{ matrix.arch }}"  # the name deploys download
+    assert build["with"]["overwrite"] is True
+    plan = DEPLOY["jobs"]["plan"]
+    [saved] = step_using(plan, "actions/upload-artifact")
+    assert "${{ github.run_attempt }}" in artifact_name(plan, saved)
+    assert saved["with"]["overwrite"] is False
+
+
 def test_every_action_is_pinned_to_a_full_sha_with_its_version():
     for name, text in ((p.name, p.read_text()) for p in WORKFLOWS.glob("*.yml")):
         for line in text.splitlines():
@@ -136,6 +172,9 @@ def test_deploy_plans_then_applies_exactly_that_plan_behind_the_environment():
     assert apply["environment"] == "${{ inputs.environment || 'prod' }}"
     assert apply["needs"] == "plan"
     assert "(inputs.action || 'apply') == 'apply'" in apply["if"]
+    # A run takes its environment's deploy turn when it will apply, by the apply job's own
+    # condition: a preview (action plan) never takes it (test_workflow_runs.py).
+    assert "(inputs.action || 'apply') == 'apply'" in DEPLOY["concurrency"]["group"]
     # One turn for the whole deploy (the workflow's group, or its caller's): none of their own,
     # which would let another deploy plan or apply between them (test_workflow_runs.py).
     assert "concurrency" not in plan
@@ -439,3 +478,19 @@ def test_a_pre_release_or_a_tag_of_another_name_deploys_nothing():
     assert "release" in [check.name for check in PREFLIGHTS]
     ci_on = CI[True] if True in CI else CI["on"]
     assert ci_on["push"] == {"branches": ["main"]}  # no tags
+
+
+def test_the_docs_say_a_pre_release_made_a_full_release_later_deploys_nothing():
+    """That edit fires `released`, not `published`; listening to both would deploy a full
+    release twice (publishing one fires both). So no run at all: the docs say what to do."""
+    on = DEPLOY[True] if True in DEPLOY else DEPLOY["on"]
+    assert "released" not in on["release"]["types"]
+    ci_cd = " ".join((ROOT / "docs" / "ci-cd.md").read_text().split())
+    promote = ci_cd[ci_cd.index("## Promote to prod") :]
+    promote = promote[: promote.index(" ## ")]
+    deploy_md = (ROOT / "docs" / "deploy.md").read_text()
+    [release_row] = [line for line in deploy_md.splitlines() if line.startswith("| `release` |")]
+    for text in (promote, release_row):
+        assert "a pre-release made a full release later deploys nothing" in text.lower()
+        assert "`released`, not `published`" in text
+        assert "`environment: prod`, `action: apply`" in text

@@ -271,6 +271,7 @@ class Run:
     held: list[str] = field(default_factory=list)
     after: Callable[[], None] | None = None
     groups_entered: list[str] = field(default_factory=list)
+    ended: float | None = None  # when, in simulated minutes
 
 
 @dataclass
@@ -361,7 +362,7 @@ class Scheduler:
         run.steps.close()
 
     def end(self, run: Run, conclusion: str, why: str = "") -> None:
-        run.conclusion, run.why = conclusion, why
+        run.conclusion, run.why, run.ended = conclusion, why, self.now
         self.log.append(f"{self.now:g} {run.name} {conclusion} {why}".rstrip())
         for name in list(run.held):
             self.release(run, name)

@@ -7,6 +7,7 @@ aws never answers (system_without)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from pigeon_tools.build.package import base64_sha256
 from pigeon_tools.moto_server import FAKE_CREDENTIALS, REGION, client
@@ -268,11 +271,51 @@ def ci_jobs(ends: Mapping[str, str | None] | None = None, stage: str = "success"
         "deploy-stage / pull-request-plan": "skipped",
         **(ends or {}),
     }
+    needs = ci_job_needs()
     return [
-        {"name": name, "status": "completed" if end else "in_progress", "conclusion": end}
-        for name, end in said.items()
+        {
+            "name": name,
+            "status": "completed" if end else "in_progress",
+            "conclusion": end,
+            "databaseId": 9000 + number,
+            "needs": needs[name],
+        }
+        for number, (name, end) in enumerate(said.items())
         if end is not None
     ]
+
+
+def ci_job_needs() -> dict[str, list[str]]:
+    """Each job of a ci run on main, as GitHub names it (a matrix leg "build (x86_64)", a called
+    workflow's job "deploy-stage / plan"), and the jobs it needs, from ci.yml and deploy.yml."""
+    workflows = ROOT / ".github" / "workflows"
+    ci = yaml.safe_load((workflows / "ci.yml").read_text())["jobs"]
+
+    def legs(jobs: Mapping[str, Any], name: str, prefix: str = "") -> list[str]:
+        matrix = (jobs[name].get("strategy") or {}).get("matrix") or {}
+        values = list(itertools.product(*matrix.values()))
+        label = prefix + jobs[name].get("name", name)
+        return [f"{label} ({', '.join(map(str, v))})" if v else label for v in values]
+
+    def needed(job: Mapping[str, Any]) -> list[str]:
+        needs = job.get("needs") or []
+        return [needs] if isinstance(needs, str) else list(needs)
+
+    def names(jobs: Mapping[str, Any], name: str, prefix: str = "") -> list[str]:
+        # A matrix job skipped by its `if` is never expanded: one job, named without legs.
+        return [*legs(jobs, name, prefix), prefix + jobs[name].get("name", name)]
+
+    out: dict[str, list[str]] = {}
+    for name, job in ci.items():
+        before = [leg for need in needed(job) for leg in legs(ci, need)]
+        if "uses" not in job:
+            out.update({key: list(before) for key in names(ci, name)})
+            continue
+        called = yaml.safe_load((ROOT / job["uses"].removeprefix("./")).read_text())["jobs"]
+        for inner, inner_job in called.items():
+            within = [leg for need in needed(inner_job) for leg in legs(called, need, f"{name} / ")]
+            out.update({key: [*before, *within] for key in names(called, inner, f"{name} / ")})
+    return out
 
 
 def ci_run_record(run_id: int, commit: str, created: str, **fields: Any) -> dict[str, Any]:

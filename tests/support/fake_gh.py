@@ -1,12 +1,15 @@
-"""A stand-in `gh` for the deploy tests: `attestation verify`, `run list`, `run view --json` and
-`run download`, answered as gh 2.6x answers them (cli/cli pkg/cmd/attestation/verify,
-pkg/cmd/run), failures included; everything else fails loudly.
+"""A stand-in `gh` for the deploy tests: `attestation verify`, `run list`, `run view --json`,
+`run download` and `run rerun`, answered as gh 2.6x answers them (cli/cli
+pkg/cmd/attestation/verify, pkg/cmd/run), failures included; everything else fails loudly.
 
 Its world is $FAKE_GH_DIR:
     attestations.json   [{"sha256", "repo", "ref", "workflow", "runner"}]: what GitHub stores
     runs.json           workflow runs as the API lists them (gh's --json field names; "jobs":
                         [{"name", "status", "conclusion"}], answered by `run view --json jobs`
-                        only; a matrix leg is named "build (x86_64)")
+                        only; a matrix leg is named "build (x86_64)"; a job's "databaseId",
+                        and its "needs", the names of the jobs it needs, which only
+                        `run rerun` reads: GitHub knows them from the workflow, gh never
+                        shows them)
     artifacts/<run id>/<artifact name>/…   each run's artifacts
     failures.json       {"run view": "HTTP 502: …"}: a command GitHub's API fails, and what gh says
     calls.jsonl         one line per call
@@ -92,7 +95,7 @@ def options(args: list[str]) -> tuple[list[str], dict[str, list[str]]]:
     """Positional arguments, and every --flag's values (flags without a value: [""])."""
     positional: list[str] = []
     flags: dict[str, list[str]] = {}
-    valueless = {"--deny-self-hosted-runners", "--no-public-good", "--all"}
+    valueless = {"--deny-self-hosted-runners", "--no-public-good", "--all", "--failed"}
     index = 0
     while index < len(args):
         arg = args[index]
@@ -256,7 +259,76 @@ def run_view(args: list[str]) -> int:
     if unknown_field(fields, (*RUN_FIELDS, "jobs")):
         return 1
     run = found[0]
-    print(json.dumps({f: run.get(f, [] if f == "jobs" else None) for f in fields}, indent=2))
+    answer = {f: run.get(f, [] if f == "jobs" else None) for f in fields}
+    if "jobs" in answer:
+        answer["jobs"] = [{k: v for k, v in j.items() if k != "needs"} for j in answer["jobs"]]
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
+def dependents(jobs: list[dict[str, Any]], chosen: set[str]) -> set[str]:
+    """The chosen jobs and every job that needs one of them, transitively."""
+    grown = set(chosen)
+    while True:
+        more = {j["name"] for j in jobs if set(j.get("needs") or []) & grown} - grown
+        if not more:
+            return grown
+        grown |= more
+
+
+def run_rerun(args: list[str]) -> int:
+    """GitHub's re-run (docs.github.com, "Re-running workflows and jobs"): every job of a
+    completed run; its failed jobs (--failed); or one job (--job, its databaseId). A failed or
+    one job is re-run with the jobs that depend on it; a job not re-run keeps its outcome and its
+    outputs from the attempt before. The re-run jobs are queued in the run's next attempt."""
+    positional, flags = options(args)
+    job_id = flags.get("--job", [""])[0]
+    if positional and job_id:
+        err("specify only one of `<run-id>` or `--job`\n")
+        return 1
+    if "--failed" in flags and job_id:
+        err("specify only one of `--failed` or `--job`\n")
+        return 1
+    if not positional and not job_id:
+        err("run or job ID required when not running interactively\n")
+        return 1
+    runs = load("runs.json", [])
+    if job_id:
+        found = [r for r in runs for j in r.get("jobs") or [] if str(j.get("databaseId")) == job_id]
+    else:
+        found = [r for r in runs if str(r.get("databaseId")) == positional[0]]
+    if not found:
+        err(f"HTTP 404: Not Found (could not find {'job ' + job_id if job_id else 'run'})\n")
+        return 1
+    run = found[0]
+    if run.get("status") != "completed":
+        err(f"run {run['databaseId']} cannot be rerun: it is {run.get('status')}\n")
+        return 1
+    jobs = run.get("jobs") or []
+    if job_id:
+        chosen = dependents(jobs, {j["name"] for j in jobs if str(j.get("databaseId")) == job_id})
+    elif "--failed" in flags:
+        ends = {str(j.get("conclusion")) for j in jobs} - {"success", "skipped", "failure"}
+        if ends:  # cancelled, timed_out, …: which of them GitHub re-runs is not modelled
+            err(f"stand-in gh: --failed with jobs that ended {sorted(ends)} is not modelled\n")
+            return 1
+        failed = {j["name"] for j in jobs if j.get("conclusion") == "failure"}
+        if not failed:
+            err(f"run {run['databaseId']} has no failed jobs to rerun\n")
+            return 1
+        chosen = dependents(jobs, failed)
+    else:
+        chosen = {j["name"] for j in jobs}
+    run["attempt"] = int(run.get("attempt") or 1) + 1
+    run["status"], run["conclusion"] = "queued", None
+    for job in jobs:
+        if job["name"] in chosen:
+            job.update(status="queued", conclusion=None, attempt=run["attempt"])
+    (WORLD / "runs.json").write_text(json.dumps(runs, indent=2))
+    print(
+        f"✓ Requested rerun{' (failed jobs)' if '--failed' in flags else ''} of run "
+        f"{run['databaseId']}"
+    )
     return 0
 
 
@@ -299,6 +371,8 @@ def main() -> int:
         return run_view(args[2:])
     if args[:2] == ["run", "download"]:
         return run_download(args[2:])
+    if args[:2] == ["run", "rerun"]:
+        return run_rerun(args[2:])
     err(f"stand-in gh: unsupported: gh {' '.join(args)}\n")
     return 1
 

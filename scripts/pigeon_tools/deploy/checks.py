@@ -205,7 +205,8 @@ def check_stage_applied(ctx: Context) -> list[Refusal]:
         raise CheckFailed(Refusal("stage-applied", str(error), fix)) from error
     why = ci_run.stage_not_applied(run, commit)
     if why is not None:
-        return [Refusal("stage-applied", why, fix)]
+        again = f"promote only a commit stage runs: {ci_run.rerun_stage(run_id)}"
+        return [Refusal("stage-applied", why, f"{again}; then deploy prod from that run")]
     note(f"stage-applied: ci run {run_id} applied {commit[:12]} to stage")
     return []
 

@@ -41,6 +41,18 @@ GATE_JOBS = (
 # names a called workflow's job "<caller job> / <called job>"). Prod deploys only a commit whose
 # ci run has it succeeded (tests/infra/test_workflows.py ties the name to both files).
 STAGE_APPLY_JOB = "deploy-stage / apply"
+STAGE_PLAN_JOB = "deploy-stage / plan"
+# How to get a ci run whose gate jobs pass: re-run the failed ones, and with them what depends on
+# them (GitHub re-runs a re-run job's dependents: deploy-stage's plan and apply).
+RERUN_GATES = "gh run rerun {run} --failed"
+# How to deploy again from a run (a ci run's stage deploy after it failed, or after a by-hand
+# apply of stage; a deploy run whose saved plan went stale): every job, so the plan job plans
+# again. Never only the failed jobs: when the
+# apply failed after its plan succeeded, --failed re-runs the apply alone, with the first
+# attempt's plan (a job not re-run keeps its outputs), stale once stage's state changed
+# ("Saved plan is stale"), every time. tests/infra/test_deploy_ci_run.py runs both against the
+# stand-in gh; docs/deploy.md gives them as written here.
+RERUN_ALL = "gh run rerun {run}"
 VIEW_FIELDS = "databaseId,headSha,headBranch,event,status,conclusion,workflowName,jobs"
 
 
@@ -124,7 +136,18 @@ def ci_run(commit: str, repository: str | None = None) -> str:
         f"no ci run of a push to {BRANCH} for {commit} passed the jobs deploy-stage needs "
         f"({', '.join(GATE_JOBS)}); the newest, run {run_id}, did not pass: "
         f"{', '.join(failed)}. Fix them and push again, or re-run the failed jobs of run "
-        f"{run_id} (gh run rerun {run_id} --failed)"
+        f"{run_id} ({RERUN_GATES.format(run=run_id)})"
+    )
+
+
+def rerun_stage(run_id: str) -> str:
+    """What to do to deploy stage again from ci run `run_id`: every place that says it says
+    this."""
+    return (
+        f"re-run all jobs of ci run {run_id} ({RERUN_ALL.format(run=run_id)}; Actions, the "
+        f"run, Re-run all jobs), so that {STAGE_PLAN_JOB} plans again; not only its failed "
+        f"jobs (--failed): after a failed {STAGE_APPLY_JOB} that re-runs the apply alone, with "
+        "the first attempt's saved plan, stale once stage changed"
     )
 
 

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pigeon_tools.deploy import artifact, iam, saved, summary
+from pigeon_tools.deploy import artifact, ci_run, iam, saved, summary
 from pigeon_tools.deploy.checks import PLAN_CHECKS, PREFLIGHTS, check_lock_file, note
 from pigeon_tools.deploy.context import ACTIONS, Context, Options
 from pigeon_tools.deploy.plan import Plan
@@ -153,10 +153,13 @@ def deploy(ctx: Context) -> int:
     if terraform.run(apply_args(ctx.env)) != 0:
         print("deploy: terraform apply failed (above)", file=sys.stderr)
         if options.action == "apply-saved":
+            run_id = ctx.environ.get("GITHUB_RUN_ID") or "RUN"
             print(
                 "deploy: if Terraform says `Saved plan is stale`, another apply changed "
                 f"{ctx.env}'s state since this plan: it is superseded and never applied; plan "
-                "again (re-run the whole workflow) to deploy this commit",
+                f"again to deploy this commit: re-run all jobs of run {run_id} "
+                f"({ci_run.RERUN_ALL.format(run=run_id)}), not this apply alone (Re-run failed "
+                "jobs), which applies the same plan",
                 file=sys.stderr,
             )
         return 1

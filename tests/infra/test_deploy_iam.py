@@ -5,6 +5,7 @@ does and writes nothing, not even the state lock: its environment admits any bra
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from pigeon_tools.deploy import iam
 from pigeon_tools.paths import ROOT, SCRIPTS
+from support import iam_eval
 from support.deploy_world import prepared
 
 TERRAFORM = ROOT / "terraform"
@@ -27,7 +29,9 @@ def policy(role, types=None):
         state_key="pigeon/prod.tfstate",
         crash_bucket="crashes-prod",
         account_id="123456789012",
+        region="us-west-2",
         env="prod",
+        name=iam.resource_name(TERRAFORM, "prod"),
     )
 
 
@@ -95,8 +99,9 @@ def test_the_state_is_this_environments_and_only_apply_writes_it():
     [deny] = [s for s in plan["Statement"] if s["Effect"] == "Deny"]
     assert "secretsmanager:GetSecretValue" in deny["Action"]
     assert not [s for s in apply["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
-    [passrole] = [s for s in apply["Statement"] if s["Sid"] == "PassTheFunctionsRole"]
-    assert passrole["Resource"] == "arn:aws:iam::123456789012:role/pigeon-prod*"
+    [passrole] = [s for s in apply["Statement"] if "iam:PassRole" in s["Action"]]
+    assert passrole["Action"] == ["iam:PassRole"]
+    assert passrole["Resource"] == ["arn:aws:iam::123456789012:role/pigeon-prod-*"]
     assert passrole["Condition"]["StringEquals"]["iam:PassedToService"] == "lambda.amazonaws.com"
 
 
@@ -203,3 +208,340 @@ def test_every_read_deploy_sh_makes_is_in_both_roles():
     assert {"s3:GetBucketLocation", "sts:GetCallerIdentity"} <= reads  # the pattern finds them
     missing = {IAM_ACTION.get(read, read) for read in reads} - set(iam.PREFLIGHT)
     assert not missing, f"deploy.sh reads these without the roles having them: {missing}"
+
+
+# --- Each action on Pigeon's own resources (the account is shared) ----------------------------
+
+ACCOUNT, REGION = "123456789012", "us-west-2"
+LAMBDA = f"arn:aws:lambda:{REGION}:{ACCOUNT}"
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@functools.cache
+def scoped(role):
+    """policy(role), read once per role: these tests only read it."""
+    return policy(role)
+
+
+def every_action():
+    actions = set(iam.PREFLIGHT)
+    for access in iam.RESOURCES.values():
+        actions |= {*access.read, *access.write}
+    for data in iam.DATA.values():
+        actions |= set(data)
+    return actions
+
+
+def test_every_action_the_table_knows_has_its_resources():
+    assert every_action() - set(iam.SCOPE) == set()
+    assert set(iam.UNSCOPED) <= every_action()  # none listed that no type needs
+    for action, kinds in iam.SCOPE.items():
+        assert kinds, action
+        assert set(kinds) <= set(iam.ARNS), action
+        assert ("*" in kinds) == (action in iam.UNSCOPED), action
+
+
+@pytest.mark.parametrize("role", list(iam.ROLES))
+def test_every_statement_names_only_pigeons_resources_of_the_environment(role):
+    """`*` only for the actions IAM authorizes on no resource; every other resource is one of
+    the environment's names, the crash or state bucket, or a type IAM names by id alone."""
+    document = scoped(role)
+    by_type = set(
+        iam.arns(iam.BY_TYPE_ONLY, region=REGION, account=ACCOUNT, name="", crash_bucket="")
+    )
+    for statement in document["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        resources = statement["Resource"]
+        resources = [resources] if isinstance(resources, str) else resources
+        actions = statement["Action"]
+        actions = [actions] if isinstance(actions, str) else actions
+        if resources == ["*"]:
+            assert set(actions) <= iam.UNSCOPED, statement["Sid"]
+            continue
+        for resource in resources:
+            assert resource != "*", statement["Sid"]
+            assert (
+                "pigeon-prod" in resource
+                or resource in by_type
+                or resource.startswith(("arn:aws:s3:::crashes-prod", "arn:aws:s3:::state"))
+            ), (statement["Sid"], resource)
+            assert ACCOUNT in resource or resource.startswith(("arn:aws:s3:::", *by_type))
+    assert "pigeon-stage" not in json.dumps(document)
+    # The pull-request plan role: nothing by type but the key (read by its alias) and the
+    # event source mapping.
+    if role == "pr-plan":
+        kinds = {k for a in allowed(document) if a in iam.SCOPE for k in iam.SCOPE[a]}
+        assert kinds & iam.BY_TYPE_ONLY <= {"key", "event-source-mapping", "ec2"}
+        [keys] = [s for s in document["Statement"] if "kms:GetKeyPolicy" in s["Action"]]
+        assert keys["Condition"] == {
+            "ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/pigeon-prod/*"}
+        }
+
+
+OTHER_TEAMS = [
+    ("lambda:GetFunction", f"{LAMBDA}:function:billing-api"),
+    ("lambda:GetFunctionConfiguration", f"{LAMBDA}:function:billing-api"),
+    ("lambda:GetFunctionConfiguration", f"{LAMBDA}:function:billing-api:live"),
+    ("lambda:GetFunction", f"{LAMBDA}:function:pigeon-stage"),  # another environment's
+    ("lambda:GetFunction", f"{LAMBDA}:function:pigeon-production"),
+    ("lambda:GetPolicy", f"{LAMBDA}:function:billing-api"),
+    ("s3:ListBucket", "arn:aws:s3:::billing-invoices"),
+    ("s3:GetBucketNotification", "arn:aws:s3:::billing-invoices"),
+    ("s3:GetBucketLocation", "arn:aws:s3:::billing-invoices"),
+    ("s3:GetObject", "arn:aws:s3:::crashes-prod/v2/raw_crash/0001"),
+    ("s3:GetObject", "arn:aws:s3:::state/billing/prod.tfstate"),
+    ("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/billing-api"),
+    ("iam:GetRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/billing-api"),
+    ("iam:ListAttachedRolePolicies", f"arn:aws:iam::{ACCOUNT}:role/pigeon-stage-lambda"),
+    (
+        "secretsmanager:DescribeSecret",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:billing/db-AbCdEf",
+    ),
+    (
+        "secretsmanager:GetResourcePolicy",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:billing/db-AbCdEf",
+    ),
+    (
+        "secretsmanager:GetSecretValue",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:pigeon-prod/rabbitmq-AbCdEf",
+    ),
+    ("sqs:GetQueueAttributes", f"arn:aws:sqs:{REGION}:{ACCOUNT}:billing-jobs"),
+    (
+        "logs:ListTagsForResource",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/billing-api",
+    ),
+    (
+        "logs:DescribeSubscriptionFilters",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/billing-api:*",
+    ),
+    ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:billing-errors"),
+    ("lambda:GetFunction", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:pigeon-prod"),  # region
+    ("lambda:GetFunction", "arn:aws:lambda:us-west-2:999999999999:function:pigeon-prod"),
+]
+PIGEONS = [
+    ("lambda:GetFunction", f"{LAMBDA}:function:pigeon-prod"),
+    ("lambda:GetFunctionConfiguration", f"{LAMBDA}:function:pigeon-prod:live"),
+    ("lambda:GetPolicy", f"{LAMBDA}:function:pigeon-prod"),
+    ("s3:GetBucketNotification", "arn:aws:s3:::crashes-prod"),
+    ("s3:GetBucketLocation", "arn:aws:s3:::crashes-prod"),
+    ("s3:ListBucket", "arn:aws:s3:::state"),
+    ("s3:GetObject", "arn:aws:s3:::state/pigeon/prod.tfstate"),
+    ("iam:GetRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/pigeon-prod-lambda"),
+    (
+        "secretsmanager:DescribeSecret",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:pigeon-prod/rabbitmq-AbCdEf",
+    ),
+    ("sqs:GetQueueAttributes", f"arn:aws:sqs:{REGION}:{ACCOUNT}:pigeon-prod-on-failure"),
+    (
+        "logs:ListTagsForResource",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/pigeon-prod",
+    ),
+    (
+        "cloudwatch:DescribeAlarms",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pigeon-prod-errors",
+    ),
+    ("sts:GetCallerIdentity", "*"),
+    ("lambda:GetAccountSettings", "*"),
+]
+
+
+@pytest.mark.parametrize("role", ["pr-plan", "plan", "apply"])
+@pytest.mark.parametrize(("action", "resource"), OTHER_TEAMS)
+def test_no_role_reads_another_teams_resources(role, action, resource):
+    """Anyone who can push a branch can assume the pull-request plan role: what it reads is
+    Pigeon's, of its environment, and nothing else of the shared account."""
+    assert not iam_eval.allows(scoped(role), action, resource), (role, action, resource)
+
+
+@pytest.mark.parametrize("role", ["pr-plan", "plan", "apply"])
+@pytest.mark.parametrize(("action", "resource"), PIGEONS)
+def test_every_role_reads_pigeons_own(role, action, resource):
+    assert iam_eval.allows(scoped(role), action, resource), (role, action, resource)
+
+
+@pytest.mark.parametrize("role", ["pr-plan", "plan"])
+def test_the_plan_roles_read_only_the_key_pigeons_alias_names(role):
+    document = scoped(role)
+    for action in ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListResourceTags"):
+        ours = {"kms:ResourceAliases": ["alias/pigeon-prod/rabbitmq"]}
+        assert iam_eval.allows(document, action, KEY, ours)
+        for theirs in (["alias/billing"], ["alias/pigeon-stage/rabbitmq"], []):
+            context = {"kms:ResourceAliases": theirs} if theirs else {}
+            assert not iam_eval.allows(document, action, KEY, context), (action, theirs)
+
+
+APPLY_ELSEWHERE = [
+    ("lambda:UpdateFunctionCode", f"{LAMBDA}:function:billing-api"),
+    ("lambda:AddPermission", f"{LAMBDA}:function:billing-api"),
+    ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/billing-api"),
+    ("iam:AttachRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/admin"),
+    ("s3:PutBucketNotification", "arn:aws:s3:::billing-invoices"),
+    ("s3:PutObject", "arn:aws:s3:::state/billing/prod.tfstate"),
+    (
+        "secretsmanager:DeleteSecret",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:billing/db-AbCdEf",
+    ),
+    ("sqs:DeleteQueue", f"arn:aws:sqs:{REGION}:{ACCOUNT}:billing-jobs"),
+    ("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/billing-api:*"),
+    ("cloudwatch:DeleteAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:billing-errors"),
+    ("kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/billing"),
+]
+
+
+@pytest.mark.parametrize(("action", "resource"), APPLY_ELSEWHERE)
+def test_the_apply_role_writes_nothing_of_another_team(action, resource):
+    assert not iam_eval.allows(scoped("apply"), action, resource)
+
+
+def test_the_apply_role_passes_and_maps_only_pigeons_function_and_role():
+    apply = scoped("apply")
+    to_lambda = {"iam:PassedToService": "lambda.amazonaws.com"}
+    ours, theirs = (f"arn:aws:iam::{ACCOUNT}:role/{r}" for r in ("pigeon-prod-lambda", "admin"))
+    assert iam_eval.allows(apply, "iam:PassRole", ours, to_lambda)
+    assert not iam_eval.allows(apply, "iam:PassRole", theirs, to_lambda)
+    assert not iam_eval.allows(
+        apply, "iam:PassRole", ours, {"iam:PassedToService": "ec2.amazonaws.com"}
+    )
+    for function, verdict in (
+        ("pigeon-prod", True),
+        ("pigeon-prod:live", True),
+        ("billing-api", False),
+    ):
+        context = {"lambda:FunctionArn": f"{LAMBDA}:function:{function}"}
+        assert iam_eval.allows(apply, "lambda:CreateEventSourceMapping", "*", context) is verdict
+        mapping = f"{LAMBDA}:event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"
+        assert (
+            iam_eval.allows(apply, "lambda:DeleteEventSourceMapping", mapping, context) is verdict
+        )
+
+
+# The names the modules give: each rendered from terraform/modules by python-hcl2, for prod.
+NAMED = {
+    ("aws_lambda_function", "function_name"): ("lambda:GetFunction", f"{LAMBDA}:function:{{}}"),
+    ("aws_iam_role", "name"): ("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/{{}}"),
+    ("aws_cloudwatch_log_group", "name"): (
+        "logs:ListTagsLogGroup",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{{}}:*",
+    ),
+    ("aws_sqs_queue", "name"): ("sqs:GetQueueAttributes", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{{}}"),
+    ("aws_cloudwatch_metric_alarm", "alarm_name"): (
+        "cloudwatch:DescribeAlarms",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{{}}",
+    ),
+    ("aws_secretsmanager_secret", "name"): (
+        "secretsmanager:DescribeSecret",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{}}-AbCdEf",
+    ),
+    ("aws_kms_alias", "name"): ("kms:ListAliases", "*"),
+}
+# Named, but authorized on the resource they belong to, or named by an id IAM cannot know.
+NAMED_ELSEWHERE = {
+    "aws_iam_role_policy",  # the role's
+    "aws_cloudwatch_log_subscription_filter",  # the log group's
+    "aws_cloudwatch_log_metric_filter",
+    "aws_lambda_alias",  # the function's (function:NAME:live)
+    "aws_lambda_function_event_invoke_config",
+    "aws_lambda_permission",
+    "aws_lambda_event_source_mapping",  # a UUID
+    "aws_security_group",  # an id
+}
+
+
+def rendered_names():
+    """(type, attribute, name) of every named resource of the modules, for prod."""
+    from pigeon_tools.terraform import hcl
+
+    modules = {m.name.removeprefix("modules/"): m for m in hcl.all_modules()}
+    pigeon = modules["pigeon"]
+    calls = pigeon.module_calls()
+    name = iam.resource_name(TERRAFORM, "prod")
+
+    def render(text, values):
+        text = str(text)
+        for key, value in values.items():
+            text = text.replace("${" + key + "}", value)
+        assert "${" not in text, text
+        return text
+
+    top = {"local.name": name}
+    function_name = render(
+        modules["function"].resources("aws_lambda_function")["this"]["function_name"],
+        {"var.name": render(calls["function"]["name"], top)},
+    )
+    assert calls["alarms"]["function_name"] == "${module.function.function_name}"
+    assert "name_prefix" not in calls["alarms"]
+    values = {
+        "function": {"var.name": render(calls["function"]["name"], top)},
+        "sqs_delivery": {"var.name": render(calls["sqs_delivery"]["name"], top)},
+        "secrets": {"var.name": render(calls["secrets"]["name"], top)},
+        "alarms": {"coalesce(var.name_prefix, var.function_name)": function_name},
+    }
+    values["sqs_delivery"]["local.prefix"] = render(
+        modules["sqs_delivery"].locals()["prefix"], values["sqs_delivery"]
+    )
+    values["alarms"]["local.prefix"] = render(
+        modules["alarms"].locals()["prefix"], values["alarms"]
+    )
+    values["alarms"]["each.key"] = "errors"
+    secret = values["secrets"]["var.name"]
+    values["secrets"]['replace(var.name, "/[^A-Za-z0-9/_-]/", "-")'] = re.sub(
+        r"[^A-Za-z0-9/_-]", "-", secret
+    )
+    found = []
+    for module_name, module in modules.items():
+        for block in module.blocks.get("resource", []):
+            for kind, named in block.items():
+                if kind in NAMED_ELSEWHERE or not kind.startswith("aws_"):
+                    continue
+                for body in named.values():
+                    for attribute in ("name", "function_name", "alarm_name", "name_prefix"):
+                        if attribute in body:
+                            text = render(body[attribute], values.get(module_name, {}))
+                            found.append((kind, attribute, text))
+    return found
+
+
+def test_the_roles_name_what_the_modules_name():
+    """The names come from one owner: the modules' own (local.name of terraform/modules/pigeon,
+    and each module's suffix); every one of them is what the roles read and write."""
+    found = rendered_names()
+    assert ("aws_lambda_function", "function_name", "pigeon-prod") in found
+    assert ("aws_secretsmanager_secret", "name", "pigeon-prod/rabbitmq") in found
+    documents = {role: scoped(role) for role in iam.ROLES}
+    for kind, attribute, name in found:
+        assert (kind, attribute) in NAMED, f"{kind}.{attribute} = {name}: which ARN does IAM check?"
+        action, arn = NAMED[(kind, attribute)]
+        for role, document in documents.items():
+            assert iam_eval.allows(document, action, arn.format(name)), (role, kind, name)
+        if kind == "aws_kms_alias":
+            alias = f"arn:aws:kms:{REGION}:{ACCOUNT}:{name}"
+            assert iam_eval.allows(documents["apply"], "kms:CreateAlias", alias)
+            assert iam_eval.allows(documents["apply"], "kms:CreateAlias", KEY)
+            context = {"kms:ResourceAliases": [name]}
+            for document in documents.values():
+                assert iam_eval.allows(document, "kms:GetKeyPolicy", KEY, context)
+
+
+def test_deploy_sh_reads_only_pigeons_resources():
+    """deploy.sh's own reads (PREFLIGHT), on what it reads them of: the secret and the queues
+    the modules name, the crash bucket; sts and Lambda's account settings on no resource."""
+    found = rendered_names()
+    [secret] = [n for k, a, n in found if k == "aws_secretsmanager_secret"]
+    queues = [n for k, a, n in found if k == "aws_sqs_queue"]
+    assert len(queues) == 3
+    reads = [
+        (
+            "secretsmanager:DescribeSecret",
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf",
+        ),
+        ("s3:GetBucketNotification", "arn:aws:s3:::crashes-prod"),
+        ("s3:GetBucketLocation", "arn:aws:s3:::crashes-prod"),
+        ("sts:GetCallerIdentity", "*"),
+        ("lambda:GetAccountSettings", "*"),
+        *[("sqs:GetQueueAttributes", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{q}") for q in queues],
+    ]
+    assert {a for a, _ in reads} == set(iam.PREFLIGHT)
+    for role in iam.ROLES:
+        for action, resource in reads:
+            assert iam_eval.allows(scoped(role), action, resource), (role, action, resource)

@@ -236,7 +236,9 @@ def role_policy(env: str, rest: Sequence[str], environ: Mapping[str, str]) -> in
         state_key=key,
         crash_bucket=str(settings.get("bucket_name") or "CRASH_BUCKET"),
         account_id=str(settings.get("account_id") or "ACCOUNT_ID"),
+        region=str(settings.get("region") or "REGION"),
         env=env,
+        name=iam.resource_name(TERRAFORM_ROOT.parent, env),
     )
     print(iam.render(document), end="")
     return 0

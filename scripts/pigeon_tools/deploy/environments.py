@@ -246,7 +246,9 @@ def role_policy(repo: Repository, role: str, environment: str) -> dict[str, Any]
         state_key=f"pigeon/{environment}.tfstate",
         crash_bucket="CRASH_BUCKET",
         account_id="ACCOUNT_ID",
+        region="REGION",
         env=environment,
+        name=iam.resource_name(repo.root.parent, environment),
     )
 
 

@@ -9,6 +9,11 @@ roles shipped for the first apply always cover what it creates.
 The three roles (docs/ci-cd.md, the roles): `plan` (the <env>-plan environment: deploy plans,
 which take the state lock), `pr-plan` (<env>-pr-plan: pull-request plans, -lock=false, run from
 any branch, so it writes nothing, not even the lock object) and `apply` (<env>).
+
+Each action is held to Pigeon's own resources of the environment (SCOPE, ARNS: the names the
+modules give them, from terraform/modules/pigeon's local.name), since the account is shared and
+anyone who can push a branch can assume the pull-request plan role. "Resource": "*" is left
+only for the actions IAM authorizes on no resource (UNSCOPED).
 """
 
 from __future__ import annotations
@@ -277,6 +282,264 @@ ROLES: Mapping[str, tuple[bool, bool]] = {
 PLAN_DENY = ("s3:GetObject", "secretsmanager:GetSecretValue")
 DECLARATION = re.compile(r'^\s*(resource|data)\s+"([A-Za-z0-9_]+)"', re.MULTILINE)
 
+# Where each action may act. The account is shared with other teams (the crash bucket is
+# theirs already), so every action is held to Pigeon's own resources of the environment
+# wherever IAM can name them: the resource types each action authorizes, and their ARN
+# formats, are AWS's Service Authorization Reference
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html:
+# list_awslambda, list_amazoncloudwatchlogs, list_amazoncloudwatch, list_awskeymanagementservice,
+# list_awssecretsmanager, list_amazonsqs, list_awsidentityandaccessmanagementiam, list_amazons3,
+# list_amazonec2, list_awssecuritytokenservice; checked June 2026). {name} is the prefix the
+# modules give every resource (terraform/modules/pigeon: local.name, "pigeon-${var.env}").
+ARNS: Mapping[str, tuple[str, ...]] = {
+    # The function (aws_lambda_function: {name}) and its versions and aliases ({name}:QUALIFIER).
+    "function": (
+        "arn:aws:lambda:{region}:{account}:function:{name}",
+        "arn:aws:lambda:{region}:{account}:function:{name}:*",
+    ),
+    # Its role ({name}-lambda); the inline policy and the attachment are the role's actions.
+    "role": ("arn:aws:iam::{account}:role/{name}-*",),
+    # The log group /aws/lambda/{name}: the newer actions name it bare, the older with ":*".
+    "log-group": (
+        "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}",
+        "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}:*",
+    ),
+    "alarm": ("arn:aws:cloudwatch:{region}:{account}:alarm:{name}-*",),
+    # {name}-on-failure, {name}-delivery, {name}-delivery-dlq.
+    "queue": ("arn:aws:sqs:{region}:{account}:{name}-*",),
+    # {name}/rabbitmq, and the six characters Secrets Manager adds to its ARN.
+    "secret": ("arn:aws:secretsmanager:{region}:{account}:secret:{name}/*",),
+    "alias": ("arn:aws:kms:{region}:{account}:alias/{name}/*",),
+    "crash-bucket": ("arn:aws:s3:::{crash_bucket}",),
+    # By type only: a key is named by a random id (the plan roles add the alias condition,
+    # KEY_BY_ALIAS); an event source mapping by a random UUID; a layer version is Datadog's
+    # or yours, in another account; EC2 resources by ids, in a VPC that may be shared from
+    # another account.
+    "key": ("arn:aws:kms:{region}:{account}:key/*",),
+    "event-source-mapping": ("arn:aws:lambda:{region}:{account}:event-source-mapping:*",),
+    "layer": ("arn:aws:lambda:{region}:*:layer:*:*",),
+    "ec2": ("arn:aws:ec2:{region}:*:*",),
+    # No resource type at all: the Reference lists none for these actions (UNSCOPED).
+    "*": ("*",),
+}
+BY_TYPE_ONLY = frozenset({"key", "event-source-mapping", "layer", "ec2"})
+# The actions IAM authorizes on no resource (the Reference lists no resource type): the one
+# place "Resource": "*" is allowed. Each reads account-level facts or lists, or creates a
+# thing whose name is not known before (kms:CreateKey); lambda:CreateEventSourceMapping is
+# held to Pigeon's function by its lambda:FunctionArn condition instead.
+UNSCOPED = frozenset(
+    {
+        "sts:GetCallerIdentity",
+        "lambda:GetAccountSettings",
+        "lambda:CreateEventSourceMapping",
+        "logs:DescribeLogGroups",
+        "kms:ListAliases",
+        "kms:CreateKey",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribePrefixLists",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcEndpointServices",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcs",
+    }
+)
+# Action -> the kinds of ARNS it may act on (the Reference's resource types for it).
+SCOPE: Mapping[str, tuple[str, ...]] = {
+    **{a: ("*",) for a in UNSCOPED},
+    **dict.fromkeys(
+        (
+            "lambda:GetFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:GetFunctionCodeSigningConfig",
+            "lambda:GetFunctionConcurrency",
+            "lambda:GetRuntimeManagementConfig",
+            "lambda:GetFunctionRecursionConfig",
+            "lambda:ListVersionsByFunction",
+            "lambda:GetAlias",
+            "lambda:ListAliases",
+            "lambda:GetFunctionEventInvokeConfig",
+            "lambda:GetPolicy",
+            "lambda:CreateFunction",
+            "lambda:DeleteFunction",
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:PublishVersion",
+            "lambda:PutFunctionConcurrency",
+            "lambda:DeleteFunctionConcurrency",
+            "lambda:PutRuntimeManagementConfig",
+            "lambda:PutFunctionRecursionConfig",
+            "lambda:CreateAlias",
+            "lambda:UpdateAlias",
+            "lambda:DeleteAlias",
+            "lambda:PutFunctionEventInvokeConfig",
+            "lambda:UpdateFunctionEventInvokeConfig",
+            "lambda:DeleteFunctionEventInvokeConfig",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+        ),
+        ("function",),
+    ),
+    # Tags of the function and of the event source mapping.
+    **dict.fromkeys(
+        ("lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"),
+        ("function", "event-source-mapping"),
+    ),
+    **dict.fromkeys(
+        (
+            "lambda:GetEventSourceMapping",
+            "lambda:UpdateEventSourceMapping",
+            "lambda:DeleteEventSourceMapping",
+        ),
+        ("event-source-mapping",),
+    ),
+    "lambda:GetLayerVersion": ("layer",),
+    **dict.fromkeys(
+        (
+            "iam:GetRole",
+            "iam:ListRolePolicies",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListInstanceProfilesForRole",
+            "iam:ListRoleTags",
+            "iam:GetRolePolicy",
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:UpdateRole",
+            "iam:UpdateRoleDescription",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:AttachRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:PassRole",
+        ),
+        ("role",),
+    ),
+    **dict.fromkeys(
+        (
+            "logs:ListTagsForResource",
+            "logs:ListTagsLogGroup",
+            "logs:CreateLogGroup",
+            "logs:DeleteLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:DeleteRetentionPolicy",
+            "logs:AssociateKmsKey",
+            "logs:DisassociateKmsKey",
+            "logs:TagResource",
+            "logs:UntagResource",
+            "logs:TagLogGroup",
+            "logs:UntagLogGroup",
+            "logs:DescribeMetricFilters",
+            "logs:PutMetricFilter",
+            "logs:DeleteMetricFilter",
+            "logs:DescribeSubscriptionFilters",
+            "logs:PutSubscriptionFilter",
+            "logs:DeleteSubscriptionFilter",
+        ),
+        ("log-group",),
+    ),
+    **dict.fromkeys(
+        (
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:ListTagsForResource",
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:DeleteAlarms",
+            "cloudwatch:TagResource",
+            "cloudwatch:UntagResource",
+        ),
+        ("alarm",),
+    ),
+    **dict.fromkeys(
+        (
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ListQueueTags",
+            "sqs:CreateQueue",
+            "sqs:DeleteQueue",
+            "sqs:SetQueueAttributes",
+            "sqs:TagQueue",
+            "sqs:UntagQueue",
+        ),
+        ("queue",),
+    ),
+    **dict.fromkeys(
+        (
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetResourcePolicy",
+            "secretsmanager:CreateSecret",
+            "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:PutResourcePolicy",
+            "secretsmanager:DeleteResourcePolicy",
+            "secretsmanager:TagResource",
+            "secretsmanager:UntagResource",
+        ),
+        ("secret",),
+    ),
+    **dict.fromkeys(
+        (
+            "kms:DescribeKey",
+            "kms:GetKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:ListResourceTags",
+            "kms:PutKeyPolicy",
+            "kms:EnableKeyRotation",
+            "kms:DisableKeyRotation",
+            "kms:UpdateKeyDescription",
+            "kms:EnableKey",
+            "kms:DisableKey",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:ScheduleKeyDeletion",
+        ),
+        ("key",),
+    ),
+    # An alias action authorizes both the alias and the key it points to.
+    **dict.fromkeys(("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"), ("alias", "key")),
+    **dict.fromkeys(
+        (
+            "s3:ListBucket",
+            "s3:GetBucketLocation",
+            "s3:GetBucketNotification",
+            "s3:PutBucketNotification",
+        ),
+        ("crash-bucket",),
+    ),
+    **dict.fromkeys(
+        (
+            "ec2:DescribeVpcAttribute",
+            "ec2:CreateSecurityGroup",
+            "ec2:DeleteSecurityGroup",
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupIngress",
+            "ec2:ModifySecurityGroupRules",
+            "ec2:CreateVpcEndpoint",
+            "ec2:ModifyVpcEndpoint",
+            "ec2:DeleteVpcEndpoints",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
+        ("ec2",),
+    ),
+}
+# The plan roles read only the key Pigeon's alias names (kms:ResourceAliases, a condition key
+# of the key resource type). The apply role reads a key it has just made before the alias
+# exists, so it has the key resource type of the account and region.
+KEY_BY_ALIAS = {"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/{name}/*"}}
+# Event source mappings are written only for Pigeon's function (the Reference's condition key).
+FOR_THE_FUNCTION = {"ArnLike": {"lambda:FunctionArn": list(ARNS["function"])}}
+ESM_WRITES = (
+    "lambda:CreateEventSourceMapping",
+    "lambda:UpdateEventSourceMapping",
+    "lambda:DeleteEventSourceMapping",
+)
+PASS_TO_LAMBDA = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
 
 def declared(terraform: Path) -> dict[str, set[str]]:
     """The resource and data types every .tf under terraform/ (but the examples) declares."""
@@ -313,6 +576,41 @@ def actions(types: Mapping[str, Iterable[str]], *, write: bool) -> list[str]:
     return sorted(wanted)
 
 
+def resource_name(terraform: Path, env: str) -> str:
+    """The prefix of every resource name, for ENV: terraform/modules/pigeon's local.name, which
+    the modules build each name from (the function, {name}-lambda, {name}/rabbitmq, …)."""
+    from pigeon_tools.terraform.hcl import load
+
+    expression = load(terraform / "modules" / "pigeon").locals()["name"]
+    if not isinstance(expression, str) or "${" in expression.replace("${var.env}", ""):
+        raise ValueError(f"terraform/modules/pigeon: local.name = {expression!r}: not of env alone")
+    return expression.replace("${var.env}", env)
+
+
+def arns(kinds: Iterable[str], **names: str) -> list[str]:
+    """The ARN patterns of these kinds, for one environment's names."""
+    return [pattern.format(**names) for kind in kinds for pattern in ARNS[kind]]
+
+
+def _filled(value: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**names)
+    if isinstance(value, list):
+        return [_filled(v, names) for v in value]
+    return {k: _filled(v, names) for k, v in value.items()}
+
+
+def condition(action: str, *, write: bool) -> Mapping[str, Any] | None:
+    """The condition an action is held to, beyond its resources (None: none)."""
+    if action == "iam:PassRole":
+        return PASS_TO_LAMBDA
+    if action in ESM_WRITES:
+        return FOR_THE_FUNCTION
+    if "key" in SCOPE[action] and "alias" not in SCOPE[action] and not write:
+        return KEY_BY_ALIAS
+    return None
+
+
 def policy(
     types: Mapping[str, Iterable[str]],
     *,
@@ -321,15 +619,17 @@ def policy(
     state_key: str,
     crash_bucket: str,
     account_id: str,
+    region: str,
     env: str,
+    name: str,
 ) -> dict[str, Any]:
-    """The policy document of ENV's plan, pull-request plan or apply role."""
+    """The policy document of ENV's plan, pull-request plan or apply role: each action on the
+    resources SCOPE gives it, and nothing of the account's other resources that IAM can tell
+    apart (UNSCOPED, BY_TYPE_ONLY: what it cannot)."""
     if role not in ROLES:
         raise ValueError(f"role {role!r}: {' or '.join(ROLES)}")
     write, locks = ROLES[role]
-    every = actions(types, write=write)
-    passrole = [a for a in every if a == "iam:PassRole"]
-    rest = [a for a in every if a != "iam:PassRole"]
+    names = {"region": region, "account": account_id, "name": name, "crash_bucket": crash_bucket}
     state = f"arn:aws:s3:::{state_bucket}/{state_key}"
     statements: list[dict[str, Any]] = [
         {"Sid": "StateList", "Effect": "Allow", "Action": "s3:ListBucket",
@@ -342,17 +642,24 @@ def policy(
             {"Sid": "StateLock", "Effect": "Allow", "Action": list(LOCK),
              "Resource": f"{state}.tflock"}
         )  # fmt: skip
-    statements.append({"Sid": "Resources", "Effect": "Allow", "Action": rest, "Resource": "*"})
-    if passrole:
-        statements.append(
-            {
-                "Sid": "PassTheFunctionsRole",
-                "Effect": "Allow",
-                "Action": passrole,
-                "Resource": f"arn:aws:iam::{account_id}:role/pigeon-{env}*",
-                "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
-            }
-        )
+    # One statement per (resources, condition): the actions that share them.
+    groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    for action in actions(types, write=write):
+        held = condition(action, write=write)
+        key = (SCOPE[action], json.dumps(held, sort_keys=True) if held else "")
+        groups.setdefault(key, []).append(action)
+    for (kinds, text), grouped in sorted(groups.items()):
+        held = json.loads(text) if text else None
+        statement: dict[str, Any] = {
+            "Sid": "".join(k.title().replace("-", "") for k in kinds).replace("*", "Unscoped")
+            + ("When" + _sid(held) if held else ""),
+            "Effect": "Allow",
+            "Action": sorted(grouped),
+            "Resource": "*" if kinds == ("*",) else arns(kinds, **names),
+        }
+        if held:
+            statement["Condition"] = _filled(held, names)
+        statements.append(statement)
     if not write:
         statements.append(
             {
@@ -366,6 +673,11 @@ def policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _sid(held: Mapping[str, Any]) -> str:
+    """A statement id's tail from its condition keys: kms:ResourceAliases -> ResourceAliases."""
+    return "".join(k.split(":")[-1] for keys in held.values() for k in keys)
 
 
 def allowed(document: Mapping[str, Any]) -> set[str]:

@@ -7,7 +7,8 @@ snap-start); otherwise registering them costs nothing.
 
 - Before the snapshot: close any broker connection (its socket is dead after a restore, or
   shared by every restored environment), and forget the node order, the secret read from
-  Secrets Manager and the SDK session that resolved AWS credentials.
+  Secrets Manager and any AWS credentials read from the container endpoint (a SnapStart
+  function's; pigeon.secrets_api).
 - After the restore: reseed `random` (the snapshot holds its state, the same in every
   restored environment), so each environment draws its own.
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from pigeon import logs, redaction, secrets_api
+from pigeon import logs, redaction
 from pigeon.confirms import describe
 from pigeon.endpoints import Node
 from pigeon.parsers import ConfigError, split_broker_urls
@@ -207,6 +207,8 @@ def backoff(attempt: int, rng: random.Random) -> float:
 def why_not_read(error: BaseException) -> tuple[str, bool]:
     """What went wrong reading the secret (the error's code and HTTP status, never its text)
     and whether trying again may help."""
+    from pigeon import secrets_api
+
     if isinstance(error, secrets_api.ApiError):
         retried = error.code in RETRIED_CODES or error.status >= 500
         return str(error), retried
@@ -229,6 +231,9 @@ class SecretsManagerSource:
         rng: random.Random | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        # Imported only here: a function configured with a URL never loads http.client.
+        from pigeon import secrets_api
+
         self._arn = arn
         self._api = secrets_api.SecretsManager(arn, environ)
         self._rng = rng or random.SystemRandom()

@@ -213,7 +213,7 @@ def why_not_read(error: BaseException) -> tuple[str, bool]:
         retried = error.code in RETRIED_CODES or error.status >= 500
         return str(error), retried
     if isinstance(error, secrets_api.NetworkError):
-        return f"no answer ({error})", True
+        return f"no answer ({error})", error.retried
     if isinstance(error, secrets_api.NoCredentials):
         return str(error), False
     return type(error).__name__, False

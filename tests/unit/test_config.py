@@ -413,3 +413,20 @@ def test_provisioned_concurrency_imports_pika_in_init():
     for kind, expected in (("provisioned-concurrency", "True"), ("on-demand", "False")):
         done = _imports_at_init("amqp://u:p@h:5672/%2F", code, AWS_LAMBDA_INITIALIZATION_TYPE=kind)
         assert done.stdout.strip() == expected, (kind, done.stderr)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "\x01amqp://u:p@h/",
+        "amqp://u:p@h/\n",
+        "amqp://u:p w@h/",
+        "amqp://u:p\t@h/",
+        "amqp://u:p@h/v\x7f",
+    ],
+)
+def test_a_space_or_control_character_in_a_url_is_refused_at_init(where):
+    """urlsplit drops leading control characters, tabs and newlines; pika does not: the URL
+    Pigeon checked would not be the one pika connects with (the refusal would come late)."""
+    with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_URL: a space or control character"):
+        parse_node(where, "PIGEON_RABBITMQ_URL")

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
+import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +22,9 @@ import pytest
 
 from pigeon import secrets_api
 from pigeon.credentials import SecretsManagerSource, SecretUnavailable
+from pigeon.parsers import ConfigError
 from pigeon_tools import net
+from pigeon_tools.broker import tls
 from support.fixtures import make_secret
 
 ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:pigeon-AbCdEf"
@@ -41,6 +46,8 @@ def later(seconds: float = 10.0) -> float:
     [
         "https://secretsmanager.us-west-2.amazonaws.com/",
         "http://127.0.0.1:5000/",  # a port that is not the scheme's is part of the host
+        "http://[::1]:5000/",  # an IPv6 literal keeps its brackets, as http.client sends it
+        "https://secretsmanager.us-west-2.amazonaws.com:443/",  # the default port is left out
         "https://secretsmanager.cn-north-1.amazonaws.com.cn/",
     ],
 )
@@ -51,7 +58,11 @@ def test_the_signature_is_botocores_for_the_same_request(credentials, url, monke
     from botocore.credentials import Credentials
 
     body = json.dumps({"SecretId": ARN}).encode()
-    headers = {"Content-Type": secrets_api.CONTENT_TYPE, "X-Amz-Target": secrets_api.TARGET}
+    headers = {
+        "Content-Type": secrets_api.CONTENT_TYPE,
+        "X-Amz-Target": secrets_api.TARGET,
+        "User-Agent": secrets_api.USER_AGENT,  # sent, never signed: a hop may rewrite it
+    }
     ours = secrets_api.sign("POST", url, headers, body, credentials, "us-west-2", NOW)
 
     request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
@@ -84,25 +95,23 @@ def test_a_changed_byte_of_the_body_or_a_header_changes_the_signature():
 # --- where it sends the request -------------------------------------------------------------
 
 
+GOV = "arn:aws-us-gov:secretsmanager:us-gov-west-1:1:secret:s"
+CN = "arn:aws-cn:secretsmanager:cn-north-1:1:secret:s"
+FIPS = {"AWS_USE_FIPS_ENDPOINT": "true"}
+DUAL = {"AWS_USE_DUALSTACK_ENDPOINT": "true"}
+
+
 @pytest.mark.parametrize(
     ("arn", "environ", "expected"),
     [
         (ARN, {}, "https://secretsmanager.us-west-2.amazonaws.com"),
-        (
-            "arn:aws-cn:secretsmanager:cn-north-1:1:secret:s",
-            {},
-            "https://secretsmanager.cn-north-1.amazonaws.com.cn",
-        ),
-        (
-            "arn:aws-us-gov:secretsmanager:us-gov-west-1:1:secret:s",
-            {},
-            "https://secretsmanager.us-gov-west-1.amazonaws.com",
-        ),
-        (
-            "pigeon-broker",
-            {"AWS_REGION": "eu-west-1"},
-            "https://secretsmanager.eu-west-1.amazonaws.com",
-        ),
+        (CN, {}, "https://secretsmanager.cn-north-1.amazonaws.com.cn"),
+        (GOV, {}, "https://secretsmanager.us-gov-west-1.amazonaws.com"),
+        (GOV, FIPS, "https://secretsmanager-fips.us-gov-west-1.amazonaws.com"),
+        (ARN, FIPS, "https://secretsmanager-fips.us-west-2.amazonaws.com"),
+        (ARN, DUAL, "https://secretsmanager.us-west-2.api.aws"),
+        (ARN, {**FIPS, **DUAL}, "https://secretsmanager-fips.us-west-2.api.aws"),
+        (CN, DUAL, "https://secretsmanager.cn-north-1.api.amazonwebservices.com.cn"),
         (ARN, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1/"}, "http://127.0.0.1:1"),
         (
             ARN,
@@ -116,11 +125,48 @@ def test_a_changed_byte_of_the_body_or_a_header_changes_the_signature():
         ),
     ],
 )
-def test_the_endpoint_is_the_secrets_region_and_partition_or_the_configured_one(
-    arn, environ, expected
-):
-    region, partition = secrets_api.region_and_partition(arn, environ)
+def test_the_endpoint_is_the_one_botocore_resolves(arn, environ, expected, monkeypatch):
+    """Compared with botocore's own resolution where it has one (the configured URLs are
+    the SDKs' documented variables)."""
+    region, partition = secrets_api.region_and_partition(arn)
     assert secrets_api.endpoint(region, partition, environ) == expected
+    if not any(k.startswith("AWS_ENDPOINT_URL") for k in environ):
+        import botocore.session
+
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+            monkeypatch.delenv(name, raising=False)
+        for name in {**FIPS, **DUAL}:
+            monkeypatch.setenv(name, environ.get(name, "false"))
+        client = botocore.session.get_session().create_client(
+            "secretsmanager", region_name=region, aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        assert client.meta.endpoint_url == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"AWS_ENDPOINT_URL": "localhost:4566"}, "AWS_ENDPOINT_URL: not an http(s) URL"),
+        (
+            {"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://h:port/"},
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        ),
+        ({"AWS_ENDPOINT_URL": "ftp://h/"}, "AWS_ENDPOINT_URL: not an http(s) URL"),
+        ({"HTTPS_PROXY": "http://proxy:port"}, "HTTPS_PROXY: not a valid URL"),
+        ({"AWS_USE_DUALSTACK_ENDPOINT": "true"}, "AWS_USE_DUALSTACK_ENDPOINT"),
+    ],
+)
+def test_an_endpoint_setting_that_cannot_work_stops_init_naming_it(environ, named):
+    arn = "arn:aws-iso:secretsmanager:us-iso-east-1:1:secret:s" if "DUAL" in str(environ) else ARN
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        SecretsManagerSource(arn, environ={"AWS_REGION": "us-west-2", **environ})
+
+
+def test_credentials_never_show_the_secret_key_or_the_token():
+    shown = repr(TEMPORARY)
+    assert KEYS.secret_key not in shown
+    assert TEMPORARY.token not in shown
+    assert KEYS.access_key in shown
 
 
 # --- stand-ins: a Secrets Manager that checks who signed, a container credentials endpoint ---
@@ -369,3 +415,161 @@ def test_moto_reads_the_secret_it_holds(secretsmanager):
     with pytest.raises(secrets_api.ApiError) as raised:
         secrets_api.SecretsManager(missing).get_secret_value(1.0, 4.0)
     assert raised.value.code == "ResourceNotFoundException"  # moto: HTTP 404; AWS: 400
+
+
+# --- the container endpoint as the SDKs read it --------------------------------------------
+
+
+def test_the_token_file_wins_over_the_token_and_plain_http_goes_only_to_the_container(tmp_path):
+    seen, asked = Seen(), []
+    token_file = tmp_path / "token"
+    token_file.write_text("lambda-authorization-token\n")
+    with (
+        serving(secrets_manager_checking(seen, SECRET)) as secrets,
+        serving(container_endpoint(asked, expires_in=3600)) as credentials,
+    ):
+        environ = snapstart_environ(secrets, credentials, "a-stale-token")
+        environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = str(token_file)
+        assert SecretsManagerSource(ARN, environ=environ).nodes(later())
+        assert asked == ["lambda-authorization-token"]
+        elsewhere = {
+            **environ,
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://credentials.example.com/creds",
+        }
+        with pytest.raises(SecretUnavailable, match="plain http only to a loopback"):
+            SecretsManagerSource(ARN, environ=elsewhere).nodes(later())
+    assert len(asked) == 1  # the token never went to the other host
+
+
+def slow_container_endpoint(seconds: float) -> type[BaseHTTPRequestHandler]:
+    inner = container_endpoint([], expires_in=3600)
+
+    class Handler(inner):  # type: ignore[misc, valid-type]
+        def do_GET(self) -> None:
+            time.sleep(seconds)
+            super().do_GET()
+
+    return Handler
+
+
+def test_reading_the_credentials_counts_against_the_attempts_time():
+    """A slow container endpoint and then Secrets Manager share one attempt's time: the
+    attempt ends within connect + read, whatever each part took."""
+    seen = Seen()
+    with (
+        serving(secrets_manager_checking(seen, SECRET)) as secrets,
+        serving(slow_container_endpoint(0.4)) as credentials,
+    ):
+        environ = snapstart_environ(secrets, credentials, "lambda-authorization-token")
+        api = secrets_api.SecretsManager(ARN, environ)
+        started = time.monotonic()
+        with pytest.raises(secrets_api.NetworkError, match="timed out"):
+            api.get_secret_value(0.3, 0.3)  # the credentials' read alone needs 0.4 s
+        assert time.monotonic() - started < 0.6 + 0.15
+
+
+# --- TLS and proxies: a real TLS endpoint with a throwaway CA ---------------------------------
+
+
+@contextmanager
+def serving_tls(handler: type[BaseHTTPRequestHandler], folder) -> Iterator[tuple[str, str]]:
+    files = tls.write(folder)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(files.certificate), str(files.key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{server.server_address[1]}", str(files.ca)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def answering(secret: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            arn = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["SecretId"]
+            data = json.dumps({"ARN": arn, "SecretString": secret}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def test_a_certificate_that_does_not_verify_is_not_tried_again_and_a_ca_bundle_trusts_it(
+    tmp_path,
+):
+    with serving_tls(answering(SECRET), tmp_path) as (endpoint, ca):
+        environ = keys_environ(endpoint)
+        with pytest.raises(SecretUnavailable) as raised:
+            SecretsManagerSource(ARN, environ=environ).nodes(later())
+        assert str(raised.value).endswith(
+            "no answer (TLS: the certificate does not verify), not tried again"
+        )
+        trusted = {**environ, "AWS_CA_BUNDLE": ca}
+        assert SecretsManagerSource(ARN, environ=trusted).nodes(later())
+
+
+@contextmanager
+def connect_proxy() -> Iterator[tuple[str, list[str]]]:
+    """An HTTPS proxy as corporate egress runs one: CONNECT host:port, then bytes both ways."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    tunnels: list[str] = []
+    stop = threading.Event()
+
+    def pipe(client: socket.socket) -> None:
+        with client:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            target = request.split(b"\r\n", 1)[0].split()[1].decode()
+            tunnels.append(target)
+            port = target.rpartition(":")[2]
+            with socket.create_connection(("127.0.0.1", int(port))) as upstream:
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                while not stop.is_set():
+                    ready, _, _ = select.select([client, upstream], [], [], 0.2)
+                    for side in ready:
+                        data = side.recv(65536)
+                        if not data:
+                            return
+                        (upstream if side is client else client).sendall(data)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=pipe, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", tunnels
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_https_proxy_is_tunnelled_through_and_no_proxy_goes_around(tmp_path):
+    with (
+        serving_tls(answering(SECRET), tmp_path) as (endpoint, ca),
+        connect_proxy() as (proxy, tunnels),
+    ):
+        environ = {**keys_environ(endpoint), "AWS_CA_BUNDLE": ca, "HTTPS_PROXY": proxy}
+        assert SecretsManagerSource(ARN, environ=environ).nodes(later())
+        port = endpoint.rsplit(":", 1)[1]
+        assert tunnels == [f"localhost:{port}"]
+        around = {**environ, "NO_PROXY": "example.com,localhost"}
+        assert SecretsManagerSource(ARN, environ=around).nodes(later())
+        assert len(tunnels) == 1

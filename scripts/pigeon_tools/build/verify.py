@@ -75,7 +75,8 @@ def check_compiled(archive: zipfile.ZipFile, arch: str) -> list[str]:
 # Run with -S -B from the task root, as Lambda runs it: sys.path is the task root ('' = cwd),
 # then the standard library; nothing is written. The handler is imported, then the Secrets
 # Manager path of a function configured with a secret ARN (pigeon.secrets_api, made as the
-# function makes it; nothing is sent), which must import no AWS SDK. Any module of the task
+# function makes it; nothing is sent), which must import no AWS SDK, then pika, which the
+# first connection imports. Any module of the task
 # root that the import system compiles from source instead of reading its .pyc is named, and
 # fails the check.
 IMPORT_CHECK = """
@@ -93,6 +94,7 @@ where = importlib.import_module(module.partition(".")[0]).__file__
 assert where.startswith(os.getcwd()), where
 from pigeon import credentials
 credentials.SecretsManagerSource(sys.argv[2])  # pigeon.secrets_api, made at init
+import pika  # the first connection's (not imported at init for a URL without a query)
 sdk = sorted(m for m in sys.modules if m.partition(".")[0] in ("boto3", "botocore"))
 assert not sdk, "the secret path imports an AWS SDK: " + ", ".join(sdk[:3])
 ours = sorted(p for p in compiled if p.startswith(os.getcwd()))

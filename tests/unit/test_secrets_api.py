@@ -25,6 +25,7 @@ from pigeon.credentials import SecretsManagerSource, SecretUnavailable
 from pigeon.parsers import ConfigError
 from pigeon_tools import net
 from pigeon_tools.broker import tls
+from support.aws_standins import serving
 from support.fixtures import make_secret
 
 ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:pigeon-AbCdEf"
@@ -172,18 +173,6 @@ def test_credentials_never_show_the_secret_key_or_the_token():
 # --- stand-ins: a Secrets Manager that checks who signed, a container credentials endpoint ---
 
 
-@contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 class Seen:
     def __init__(self) -> None:
         self.requests: list[dict[str, str]] = []
@@ -264,13 +253,23 @@ def snapstart_environ(secrets: str, credentials: str, token: str) -> dict[str, s
     }
 
 
-def test_without_keys_in_the_environment_it_signs_with_the_container_endpoints_credentials():
+@contextmanager
+def snapstart_world(
+    token: str = "lambda-authorization-token",  # noqa: S107  (the stand-in's own)
+    expires_in: float = 3600,
+) -> Iterator[tuple[dict[str, str], Seen, list[str]]]:
+    """A Secrets Manager that checks the signer, a container endpoint that hands out the
+    credentials for `lambda-authorization-token`, and a SnapStart function's environment."""
     seen, asked = Seen(), []
     with (
         serving(secrets_manager_checking(seen, SECRET)) as secrets,
-        serving(container_endpoint(asked, expires_in=3600)) as credentials,
+        serving(container_endpoint(asked, expires_in=expires_in)) as credentials,
     ):
-        environ = snapstart_environ(secrets, credentials, "lambda-authorization-token")
+        yield snapstart_environ(secrets, credentials, token), seen, asked
+
+
+def test_without_keys_in_the_environment_it_signs_with_the_container_endpoints_credentials():
+    with snapstart_world() as (environ, seen, asked):
         source = SecretsManagerSource(ARN, environ=environ)
         assert [n.url for n in source.nodes(later())] == ["amqp://u:topsecret@h/"]
         source.refresh()
@@ -283,12 +282,7 @@ def test_without_keys_in_the_environment_it_signs_with_the_container_endpoints_c
 
 
 def test_credentials_about_to_expire_are_read_again():
-    seen, asked = Seen(), []
-    with (
-        serving(secrets_manager_checking(seen, SECRET)) as secrets,
-        serving(container_endpoint(asked, expires_in=60)) as credentials,
-    ):
-        environ = snapstart_environ(secrets, credentials, "lambda-authorization-token")
+    with snapstart_world(expires_in=60) as (environ, _seen, asked):
         source = SecretsManagerSource(ARN, environ=environ)
         source.nodes(later())
         source.refresh()
@@ -297,14 +291,11 @@ def test_credentials_about_to_expire_are_read_again():
 
 
 def test_a_token_the_endpoint_refuses_is_tried_again_then_named_never_shown():
-    seen, asked = Seen(), []
     with (
-        serving(secrets_manager_checking(seen, SECRET)) as secrets,
-        serving(container_endpoint(asked, expires_in=3600)) as credentials,
+        snapstart_world(token="a-stale-token") as (environ, seen, asked),
+        pytest.raises(SecretUnavailable) as raised,
     ):
-        environ = snapstart_environ(secrets, credentials, "a-stale-token")
-        with pytest.raises(SecretUnavailable) as raised:
-            SecretsManagerSource(ARN, environ=environ).nodes(later())
+        SecretsManagerSource(ARN, environ=environ).nodes(later())
     assert "container credentials endpoint answered HTTP 403" in str(raised.value)
     assert "a-stale-token" not in str(raised.value)
     assert len(asked) > 1
@@ -421,14 +412,9 @@ def test_moto_reads_the_secret_it_holds(secretsmanager):
 
 
 def test_the_token_file_wins_over_the_token_and_plain_http_goes_only_to_the_container(tmp_path):
-    seen, asked = Seen(), []
     token_file = tmp_path / "token"
     token_file.write_text("lambda-authorization-token\n")
-    with (
-        serving(secrets_manager_checking(seen, SECRET)) as secrets,
-        serving(container_endpoint(asked, expires_in=3600)) as credentials,
-    ):
-        environ = snapstart_environ(secrets, credentials, "a-stale-token")
+    with snapstart_world(token="a-stale-token") as (environ, _seen, asked):
         environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = str(token_file)
         assert SecretsManagerSource(ARN, environ=environ).nodes(later())
         assert asked == ["lambda-authorization-token"]

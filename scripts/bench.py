@@ -205,7 +205,7 @@ def main() -> int:
             ),
             "slowest_imports": figures.import_times(python, bench.ours),
             "slowest_imports_secret": figures.import_times(
-                python, bench.ours, "pigeon.handler, boto3"
+                python, bench.ours, "pigeon.handler, pigeon.credentials, pigeon.secrets_api"
             ),
             **({"warm_1_record_tls_ms_by_area": figures.where_warm_time_goes(
                 bench, python, n_warm, 1, args.tls_url)} if args.tls_url else {}),

@@ -20,6 +20,7 @@ import json
 import random
 import re
 import time
+from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -191,16 +192,11 @@ def unknown_fields(value: dict[str, Any]) -> list[str]:
     return sorted(str(k) for k in value if k not in ("url", "urls", *HOST_FIELDS))
 
 
-def attempt_config(seconds_left: float) -> dict[str, Any]:
-    """botocore Config arguments for one attempt (botocore retries nothing: Pigeon does) that
-    ends within the time left."""
+def attempt_timeouts(seconds_left: float) -> tuple[float, float]:
+    """The connect and read time-outs of one attempt that ends within the time left."""
     each = min(ATTEMPT_SECONDS, seconds_left)
     connect = min(CONNECT_SECONDS, each / 2)
-    return {
-        "connect_timeout": connect,
-        "read_timeout": each - connect,
-        "retries": {"mode": "standard", "total_max_attempts": 1},
-    }
+    return connect, each - connect
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
@@ -211,49 +207,38 @@ def backoff(attempt: int, rng: random.Random) -> float:
 def why_not_read(error: BaseException) -> tuple[str, bool]:
     """What went wrong reading the secret (the error's code and HTTP status, never its text)
     and whether trying again may help."""
-    from botocore import exceptions
+    from pigeon import secrets_api
 
-    if isinstance(error, exceptions.ClientError):
-        found = error.response.get("Error", {}).get("Code") or "an error"
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        retried = found in RETRIED_CODES or (isinstance(status, int) and status >= 500)
-        return (f"{found} (HTTP {status})" if status else str(found)), retried
-    network = (
-        exceptions.ConnectionError,  # endpoint unreachable, connect and read time-outs
-        exceptions.HTTPClientError,  # the connection closed mid-answer
-    )
-    if isinstance(error, network):
-        return type(error).__name__, True
+    if isinstance(error, secrets_api.ApiError):
+        retried = error.code in RETRIED_CODES or error.status >= 500
+        return str(error), retried
+    if isinstance(error, secrets_api.NetworkError):
+        return f"no answer ({error})", error.retried
+    if isinstance(error, secrets_api.NoCredentials):
+        return str(error), False
     return type(error).__name__, False
 
 
 class SecretsManagerSource:
-    """PIGEON_RABBITMQ_SECRET_ARN: the secret is read with boto3, imported only here. The client
-    is made at init (about 0.5 s that only functions configured with a secret pay, in the init
-    phase rather than in the first invocation's deadline), and Init reads the secret once, best
-    effort (``prefetch``); an invocation reads it when it has no nodes, within its deadline."""
+    """PIGEON_RABBITMQ_SECRET_ARN: the secret is read with one signed HTTPS request
+    (`pigeon.secrets_api`, the standard library only: no SDK to import). Init reads it once,
+    best effort (``prefetch``); an invocation reads it when it has no nodes, within its
+    deadline."""
 
-    def __init__(self, arn: str, rng: random.Random | None = None) -> None:
-        import boto3
-        from botocore.config import Config
+    def __init__(
+        self,
+        arn: str,
+        rng: random.Random | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        # Imported only here: a function configured with a URL never loads http.client.
+        from pigeon import secrets_api
 
         self._arn = arn
-        self._region = arn.split(":")[3] or None
-        self._session = boto3.session.Session()
-        self._config = Config
-        # Made at init, with the timeouts of a whole attempt; an attempt with less time left
-        # makes a client of its own (botocore takes timeouts only when a client is made).
-        self._client = self._make_client(ATTEMPT_SECONDS)
+        self._api = secrets_api.SecretsManager(arn, environ)
         self._rng = rng or random.SystemRandom()
         self._nodes: tuple[Node, ...] | None = None
         self._log = logs.get_logger("pigeon.credentials")
-
-    def _make_client(self, seconds: float) -> Any:
-        config = self._config(**attempt_config(seconds))
-        return self._session.client("secretsmanager", region_name=self._region, config=config)
-
-    def _client_for(self, seconds_left: float) -> Any:
-        return self._client if seconds_left >= ATTEMPT_SECONDS else self._make_client(seconds_left)
 
     def _get(self, deadline: float) -> Any:
         """GetSecretValue, tried again on what may pass, within the deadline."""
@@ -267,7 +252,7 @@ class SecretsManagerSource:
                     f"secret{after}"
                 )
             try:
-                return self._client_for(left).get_secret_value(SecretId=self._arn)
+                return self._api.get_secret_value(*attempt_timeouts(left))
             except Exception as error:
                 attempts += 1
                 last, retried = why_not_read(error)
@@ -333,10 +318,7 @@ class SecretsManagerSource:
             )
 
     def forget(self) -> None:
-        import boto3
-
         self._nodes = None
-        # A new session and client: the old ones may hold credentials resolved before the
-        # snapshot, shared by every environment restored from it.
-        self._session = boto3.session.Session()
-        self._client = self._make_client(ATTEMPT_SECONDS)
+        # Credentials read from the container endpoint may have been resolved before the
+        # snapshot, and would be shared by every environment restored from it.
+        self._api.forget()

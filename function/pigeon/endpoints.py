@@ -1,12 +1,19 @@
 """A broker node from its amqp(s) URL, parsed once: its name, its URL (with the credentials)
-and pika's connection parameters, built when the URL is read (at init for
-PIGEON_RABBITMQ_URL, when the secret is read for PIGEON_RABBITMQ_SECRET_ARN).
+and pika's connection parameters.
 
 A URL that pika would refuse at the first publish is refused here instead, naming the variable
-(or the secret's field). Pigeon sets the timeouts and retries of a connection itself (its one
-deadline decides), so a URL that sets them is refused rather than silently overridden; the
-other query parameters pika knows are honoured, `heartbeat` included. Nothing of the URL is
-ever put in a message but the names of its query parameters.
+(or the secret's field): at init for PIGEON_RABBITMQ_URL, when the secret is read for
+PIGEON_RABBITMQ_SECRET_ARN. Only a URL with a query needs pika for that (pika parses its
+parameters), and only then is pika imported and its parameters built when the URL is read; a
+URL without one is checked here alone, and pika (about 50 ms of imports) comes with the first
+connection: the cold start is as long, its Init shorter, and a first invocation with nothing to
+publish never imports it. Where Init runs ahead of requests (provisioned concurrency, and
+SnapStart's snapshot) pika is imported in Init (pigeon.handler, pigeon.snapstart).
+
+Pigeon sets the timeouts and retries of a connection itself (its one deadline decides), so a URL
+that sets them is refused rather than silently overridden; the other query parameters pika knows are
+honoured, `heartbeat` included. Nothing of the URL is ever put in a message but the names of its
+query parameters.
 """
 
 from __future__ import annotations
@@ -41,7 +48,15 @@ class Node:
 
     name: str
     url: str = field(repr=False)  # holds the password
-    parameters: Any = field(repr=False, compare=False)  # pika.URLParameters, timeouts unset
+    where: str = field(default="", repr=False, compare=False)  # the setting it came from
+    _built: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def parameters(self) -> Any:
+        """pika.URLParameters of the URL, timeouts unset: built once, on first use."""
+        if not self._built:
+            self._built.append(build_parameters(self.url, self.where))
+        return self._built[0]
 
     def connection_parameters(self, connect_timeout: float) -> Any:
         """A copy of the parameters with the connect timeouts of this attempt."""
@@ -66,6 +81,10 @@ def parse_node(url: str, where: str) -> Node:
     """The node of one URL, or ConfigError naming `where`; the URL is never echoed, and it and
     its password are redacted from every log line and error from now on."""
     redaction.remember(url)
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        # urlsplit drops some of them (leading ones, tabs, newlines) where pika would not:
+        # what Pigeon checked would not be what pika connects with.
+        raise ConfigError(f"{where}: a space or control character in the URL (percent-encode it)")
     try:
         parts = urlsplit(url)
         redaction.remember(parts.password)
@@ -89,13 +108,23 @@ def parse_node(url: str, where: str) -> Node:
                 f"{where}: URL parameter {key!r} is decided by Pigeon "
                 f"({DECIDED_BY_PIGEON[key]}): remove it from the URL"
             )
+    node = Node(node_name(url), url, where)
+    if query:
+        node.parameters  # noqa: B018  (pika reads the query: refused now, naming `where`)
+    return node
+
+
+def build_parameters(url: str, where: str) -> Any:
+    """pika's parameters of a checked URL, with what Pigeon decides: one attempt, no retry
+    delay, no blocked-connection timeout (the deadline decides), its heartbeat by default."""
+    query = parse_query(urlsplit(url).query, where)
     parameters = _pika_parameters(url, where, query)
     parameters.connection_attempts = 1
     parameters.retry_delay = 0
     parameters.blocked_connection_timeout = None  # the deadline decides
     if "heartbeat" not in query:
         parameters.heartbeat = DEFAULT_HEARTBEAT
-    return Node(node_name(url), url, parameters)
+    return parameters
 
 
 def known_parameters() -> frozenset[str]:
@@ -112,6 +141,8 @@ def parse_query(query: str, where: str) -> dict[str, str]:
     pika would refuse them only at the first publish (a name it does not know, a name given
     twice) or silently drop them (a name without a value). A name is shown only when it is one
     pika knows: anything else of the query may be a misplaced password."""
+    if not any(query.split("&")):
+        return {}  # nothing for pika to read: pika is not imported for it
     known = known_parameters()
     found: dict[str, str] = {}
     for position, pair in enumerate((p for p in query.split("&") if p), 1):

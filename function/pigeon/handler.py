@@ -161,6 +161,10 @@ def from_environment(environ: Any = os.environ) -> Pigeon:
         )
     broker = broker_source(config)
     broker.prefetch()  # the secret, read in Init when it can be; never fails Init
+    if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
+        # This Init runs ahead of any request: what the first publish needs is imported now
+        # (on demand, pika comes with the first connection: pigeon.endpoints).
+        import pika  # noqa: F401
     return Pigeon(
         config,
         Publisher(broker, config.connect_timeout),

@@ -152,7 +152,7 @@ SETTINGS: tuple[Setting, ...] = (
         "log_level",
         "`DEBUG`, `INFO`, `WARNING` or `ERROR`. When Lambda's log-level control is on (JSON log "
         "format: `AWS_LAMBDA_LOG_LEVEL`), Lambda's application log level decides instead. "
-        "botocore, urllib3 and s3transfer log at WARNING and above only, whatever the level. "
+        "urllib3 and the AWS SDK's loggers log at WARNING and above only, whatever the level. "
         "Each line's `level` uses the names of Lambda's JSON log format (`WARN`, `FATAL`).",
         choice(*LOG_LEVELS, upper=True),
         default="INFO",

@@ -7,7 +7,11 @@ snap-start); otherwise registering them costs nothing.
 
 - Before the snapshot: close any broker connection (its socket is dead after a restore, or
   shared by every restored environment), and forget the node order, the secret read from
-  Secrets Manager and the SDK session that resolved AWS credentials.
+  Secrets Manager and any AWS credentials read from the container endpoint (a SnapStart
+  function's; pigeon.secrets_api).
+- Also before it: import pika, so that the snapshot holds it and no restored environment's
+  first publish imports it (a function configured with a URL without a query imports pika only
+  when it first connects).
 - After the restore: reseed `random` (the snapshot holds its state, the same in every
   restored environment), so each environment draws its own.
 
@@ -31,6 +35,8 @@ CLOSE_SECONDS = 1.0
 
 
 def before_snapshot() -> None:
+    import pika  # noqa: F401  (into the snapshot, imported once for every restored environment)
+
     entry = sys.modules.get("pigeon.handler")
     pigeon = getattr(entry, "handler", None)
     if pigeon is not None:

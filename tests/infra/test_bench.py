@@ -122,8 +122,7 @@ def test_quick_bench_writes_every_figure_twice_with_its_limit_and_both_plots(
     assert list(breakdowns["URL config, no bytecode"]) == url_phases
     assert list(breakdowns["secret ARN + TLS, bytecode"]) == [
         *url_phases[:2],
-        "SDK import (boto3, botocore)",
-        "SDK client and GetSecretValue",
+        "the secret read (signed GetSecretValue)",
         *url_phases[2:],
     ]
     # Each measured phase takes time; the rest is what they leave of the cold start the runtime

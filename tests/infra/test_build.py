@@ -204,7 +204,7 @@ def test_every_py_has_an_unchecked_hash_pyc_for_313_whose_code_names_var_task():
         names = archive.namelist()
         sources = [n for n in names if n.endswith(".py")]
         pycs = [n for n in names if n.endswith(".pyc")]
-        assert len(pycs) == len(sources) > 300
+        assert len(pycs) == len(sources) > 100  # pika, datadog and requests, pigeon
         for name in sources:
             folder, _, file = name.rpartition("/")
             cached = f"{folder}/__pycache__/{file[:-3]}.cpython-313.pyc".lstrip("/")
@@ -349,17 +349,32 @@ def test_the_bytecode_check_validates_checked_hash_and_refuses_timestamp_bytecod
         assert found["pigeon/routing.py"].startswith(problem)
 
 
-def test_the_import_check_covers_the_secrets_manager_path_boto3_from_its_bytecode(tmp_path):
+def test_the_import_check_covers_the_secrets_manager_path_from_its_bytecode(tmp_path):
     from pigeon_tools.build.verify import import_from
 
     root = archives.extract(ZIP, tmp_path / "root")
-    for module in ("boto3/session", "botocore/client"):  # imported only with a secret ARN
-        folder, _, name = module.rpartition("/")
-        (root / folder / "__pycache__" / f"{name}.cpython-313.pyc").unlink()
+    # Imported only with a secret ARN (pigeon.credentials makes its client at init).
+    (root / "pigeon" / "__pycache__" / "secrets_api.cpython-313.pyc").unlink()
     with pytest.raises(BuildError, match="not with the zip's bytecode") as failed:
         import_from(root, python313())
-    assert f"{root}/boto3/session.py" in str(failed.value)
-    assert f"{root}/botocore/client.py" in str(failed.value)
+    assert f"{root}/pigeon/secrets_api.py" in str(failed.value)
+
+
+def test_the_import_check_fails_when_the_secret_path_imports_an_aws_sdk(tmp_path):
+    """The zip ships no SDK; a secret path that imports one (here from a stray copy in the task
+    root) would put ~0.6 s back into every cold start configured with a secret ARN."""
+    from pigeon_tools.build.verify import import_from
+
+    root = archives.extract(ZIP, tmp_path / "root")
+    assert not (root / "boto3").exists()
+    assert not (root / "botocore").exists()
+    (root / "botocore").mkdir()
+    (root / "botocore" / "__init__.py").write_text("")
+    api = root / "pigeon" / "secrets_api.py"
+    api.write_text(api.read_text() + "\nimport botocore  # noqa\n")
+    (root / "pigeon" / "__pycache__" / "secrets_api.cpython-313.pyc").unlink()
+    with pytest.raises(BuildError, match="the secret path imports an AWS SDK: botocore"):
+        import_from(root, python313())
 
 
 def test_the_import_check_fails_when_the_handler_is_compiled_from_source(tmp_path):
@@ -568,7 +583,8 @@ def test_the_sbom_lists_exactly_the_distributions_in_the_zip_with_their_versions
         in_zip = sbom.zip_distributions(archive)
     listed = {sbom.normalise(c["name"]): c["version"] for c in document["components"]}
     assert listed == in_zip
-    assert {"pika", "boto3", "python-json-logger", "datadog"} <= set(listed)
+    assert {"pika", "python-json-logger", "datadog"} <= set(listed)
+    assert not {"boto3", "botocore"} & set(listed)  # the function signs its one AWS call
 
 
 def test_verify_rejects_an_sbom_that_does_not_describe_the_zip(tmp_path):

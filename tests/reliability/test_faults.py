@@ -265,7 +265,7 @@ def test_a_hung_secrets_manager_is_bounded_by_the_invocations_deadline(
     finally:
         hung.close()
     error = assert_lambda_error(outcome)  # PublishError: Sandbox.Timedout would fail here
-    said = "could not read the broker secret: PIGEON_RABBITMQ_SECRET_ARN: ReadTimeoutError"
+    said = "could not read the broker secret: PIGEON_RABBITMQ_SECRET_ARN: no answer (timed out)"
     assert said in error["errorMessage"]
     assert all(i in error["errorMessage"] for i in ids)
     assert function.sandbox.warm  # Pigeon ended it: the environment lives on

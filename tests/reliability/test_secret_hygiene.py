@@ -113,8 +113,9 @@ def test_at_debug_through_the_built_zip_the_secret_stays_out_of_the_logs(
 ):
     """Lambda's log-level control at DEBUG (JSON format, application log level DEBUG: the
     runtime's root logger at DEBUG), the broker from Secrets Manager (moto's server), a login
-    refused first so that the secret is read twice. botocore, urllib3 and s3transfer stay at
-    WARNING: at DEBUG botocore logs GetSecretValue's response body, password and all."""
+    refused first so that the secret is read twice. The function reads the secret with its own
+    signed request (no SDK, whose DEBUG logs would hold GetSecretValue's response body), and no
+    line at DEBUG holds the secret."""
     user = "debug-" + uuid.uuid4().hex[:6]
     good, wrong = (evidence.secret("pw-" + uuid.uuid4().hex) for _ in range(2))
     broker.ctl("add_user", user, good)

@@ -88,13 +88,15 @@ def healthy_broker(broker: Broker) -> Iterator[Broker]:
 
 
 @pytest.fixture
-def secretsmanager() -> Iterator[Any]:
-    """moto's Secrets Manager in this process (for code that runs here, not in the runtime)."""
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=moto_server.REGION)
+def secretsmanager(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's Secrets Manager server on loopback, and this process's environment pointed at
+    it as a function's is (the function signs its own requests: an in-process mock of
+    botocore would never see them)."""
+    for name, value in moto_server.function_environment(moto_endpoint).items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+        monkeypatch.delenv(name, raising=False)
+    return moto_server.client("secretsmanager", moto_endpoint)
 
 
 def make_secret(client: Any, value: dict[str, Any]) -> str:

@@ -1,7 +1,17 @@
+import os
+import string
+import subprocess
+import sys
+from urllib.parse import quote
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pigeon.config import load
+from pigeon.endpoints import parse_node
 from pigeon.parsers import ConfigError, QueueRoute, parse_queues
+from pigeon_tools.paths import BUILD as FUNCTION_ROOT
 
 BASE = {
     "PIGEON_ENV": "stage",
@@ -317,3 +327,106 @@ def test_known_variables_only_give_no_warning(capsys):
 
     from_environment(BASE)
     assert capsys.readouterr().out == ""
+
+
+LOADED = (
+    "import sys, pigeon.handler; "
+    "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+    "('pika', 'http', 'ssl', 'boto3', 'botocore'))))"
+)
+
+
+def _imports_at_init(url: str, code: str = LOADED, **more: str) -> subprocess.CompletedProcess[str]:
+    """Init in a fresh interpreter from the build, as Lambda runs it; `code` prints what is
+    loaded after it (by default pika's, http's, ssl's and an SDK's modules)."""
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PIGEON_ENV": "test",
+        "PIGEON_QUEUES": "q",
+        "PIGEON_RABBITMQ_URL": url,
+        "PIGEON_METRICS": "none",
+        "PYTHONPATH": str(FUNCTION_ROOT),
+        **more,
+    }
+    return subprocess.run(
+        [sys.executable, "-S", "-B", "-c", code],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_init_with_a_url_without_a_query_imports_no_pika_and_no_http_client():
+    """Init is billed: pika (about 50 ms of imports) comes with the first connection, when a
+    URL has nothing for pika to read; the secret's HTTP client only with a secret ARN."""
+    done = _imports_at_init("amqp://u:p@h:5672/%2F")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_init_with_a_query_has_pika_read_it_and_refuses_what_pika_would_refuse():
+    done = _imports_at_init("amqp://u:p@h:5672/%2F?heartbeat=15")
+    assert done.returncode == 0, done.stderr
+    assert "pika" in done.stdout.split(",")
+    refused = _imports_at_init("amqp://u:s3cr3t@h:5672/%2F?heartbeat=soon")
+    assert refused.returncode != 0
+    assert "PIGEON_RABBITMQ_URL: URL parameter 'heartbeat' is not valid" in refused.stderr
+    assert "s3cr3t" not in refused.stderr
+
+
+_names = st.text(
+    alphabet=string.ascii_letters + string.digits + "-._~!$&'()*+,;=:%@ /?#[]", max_size=12
+)
+
+
+@given(
+    scheme=st.sampled_from(["amqp", "amqps"]),
+    user=_names,
+    password=_names,
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,10}(\.[a-z][a-z0-9-]{0,10}){0,2}", fullmatch=True),
+    port=st.one_of(st.none(), st.integers(1, 65535)),
+    vhost=_names,
+)
+@settings(max_examples=300, deadline=None)
+def test_a_url_without_a_query_accepted_at_init_is_one_pika_takes(
+    scheme, user, password, host, port, vhost
+):
+    """Without a query pika is not asked at init: every such URL Pigeon accepts must be one
+    pika builds parameters for at the first connection (else the refusal would come late)."""
+    login = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+    url = f"{scheme}://{login}{host}{f':{port}' if port else ''}/{quote(vhost, safe='')}"
+    try:
+        node = parse_node(url, "PIGEON_RABBITMQ_URL")
+    except ConfigError:
+        return
+    parameters = node.parameters  # pika, now: it must not refuse
+    assert parameters.host == host
+    assert parameters.virtual_host == (vhost or "/")  # pika's default, as RabbitMQ's
+    assert parameters.credentials.password == password
+
+
+def test_provisioned_concurrency_imports_pika_in_init():
+    """Its Init runs ahead of any request: the first publish should find pika imported."""
+    code = "import sys, pigeon.handler; print('pika' in sys.modules)"
+    for kind, expected in (("provisioned-concurrency", "True"), ("on-demand", "False")):
+        done = _imports_at_init("amqp://u:p@h:5672/%2F", code, AWS_LAMBDA_INITIALIZATION_TYPE=kind)
+        assert done.stdout.strip() == expected, (kind, done.stderr)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "\x01amqp://u:p@h/",
+        "amqp://u:p@h/\n",
+        "amqp://u:p w@h/",
+        "amqp://u:p\t@h/",
+        "amqp://u:p@h/v\x7f",
+    ],
+)
+def test_a_space_or_control_character_in_a_url_is_refused_at_init(where):
+    """urlsplit drops leading control characters, tabs and newlines; pika does not: the URL
+    Pigeon checked would not be the one pika connects with (the refusal would come late)."""
+    with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_URL: a space or control character"):
+        parse_node(where, "PIGEON_RABBITMQ_URL")

@@ -1,7 +1,7 @@
 """Where a cold start's own work goes, in a fresh interpreter: `pigeon.handler` imported (init),
-then what the first publish needs, in the function's order: with a secret ARN the SDK's import
-(boto3, botocore), then the client and GetSecretValue; the imports of the publish (pika), the
-connection (TLS when the URL is amqps), one publish and its confirm. Run as
+then what the first publish needs, in the function's order: with a secret ARN the secret's read
+(one signed GetSecretValue, standard library only: pigeon.secrets_api); the imports of the
+publish (pika), the connection (TLS when the URL is amqps), one publish and its confirm. Run as
 `python -S -B cold_phases.py QUEUE` with the task root as PYTHONPATH and the function's
 environment; prints the phases in ms as JSON.
 
@@ -37,11 +37,6 @@ class Phases:
 
 def init() -> None:
     import pigeon.handler  # noqa: F401  (configuration, logging, metrics)
-
-
-def sdk_import() -> None:
-    import boto3  # noqa: F401
-    import botocore.config  # noqa: F401
 
 
 def secret_node(arn: str) -> Any:
@@ -82,8 +77,7 @@ def measure(queue: str, arn: str) -> dict[str, float]:
     phases = Phases()
     phases.timed("pigeon.handler import", init)
     if arn:
-        phases.timed("SDK import (boto3, botocore)", sdk_import)
-        node = phases.timed("SDK client and GetSecretValue", lambda: secret_node(arn))
+        node = phases.timed("the secret read (signed GetSecretValue)", lambda: secret_node(arn))
     phases.timed("first-publish imports (pika)", publish_imports)
     if not arn:
         node = url_node()  # parsing a URL: microseconds, in no phase

@@ -232,8 +232,8 @@ def cold_breakdown(
     bench: Workbench, python: str, n: int, root: Path, secret: Secret | None = None
 ) -> dict[str, float]:
     """Where a cold start's own work goes (medians of n fresh interpreters, ms), from `root`
-    (with or without bytecode): pigeon.handler's import, with a secret the SDK's import then
-    the client and GetSecretValue, the first publish's imports, the connection, one publish
+    (with or without bytecode): pigeon.handler's import, with a secret its read (one signed
+    GetSecretValue), the first publish's imports, the connection, one publish
     and its confirm. The caller puts Python and the runtime client in front."""
     env = secret.environment if secret else {}
     url = "" if secret else bench.url
@@ -314,18 +314,12 @@ def _quiet_environment() -> dict[str, str]:
 
 
 def zip_figures(zip_path: Path = ZIP) -> dict[str, Any]:
-    """The zip's size, zipped and unzipped, and the parts of it: boto3 and its dependencies,
-    and the bytecode. What the bytecode adds is exact: zipped, the zip's size less that of the
-    same zip written without its .pyc (their entries' headers and directory records included);
-    unzipped, the .pyc files' sizes (what Lambda's 250 MB counts)."""
-    aws = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+    """The zip's size, zipped and unzipped, and what its bytecode adds, exactly: zipped, the
+    zip's size less that of the same zip written without its .pyc (their entries' headers and
+    directory records included); unzipped, the .pyc files' sizes (what Lambda's 250 MB
+    counts)."""
     with zipfile.ZipFile(zip_path) as archive:
         infos = archive.infolist()
-
-    def top(info: zipfile.ZipInfo) -> str:
-        return info.filename.split("/")[0].split("-")[0].removesuffix(".py")
-
-    aws_compressed = sum(i.compress_size for i in infos if top(i) in aws)
     pycs = [i for i in infos if i.filename.endswith(".pyc")]
     zipped = zip_path.stat().st_size
     without = zip_without(zip_path, lambda name: not name.endswith(".pyc"))
@@ -334,8 +328,6 @@ def zip_figures(zip_path: Path = ZIP) -> dict[str, Any]:
     return {
         "zip_mb": zipped / 1e6,
         "unzipped_mb": unzipped / 1e6,
-        "boto3_and_deps_in_zip_mb": aws_compressed / 1e6,
-        "zip_without_boto3_mb": (zipped - aws_compressed) / 1e6,
         "bytecode_in_zip_mb": (zipped - without) / 1e6,
         "bytecode_unzipped_mb": pyc_unzipped / 1e6,
         "zip_without_bytecode_mb": without / 1e6,

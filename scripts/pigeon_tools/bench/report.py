@@ -171,8 +171,6 @@ def lines(tls: bool) -> list[Line]:
              lambda _r: LAMBDA_ZIPPED_LIMIT / 1e6, "MB", "Lambda's limit, zipped"),
         Line("unzipped size", "zip", lambda r: float(r["unzipped_mb"]),
              lambda _r: LAMBDA_UNZIPPED_LIMIT / 1e6, "MB", "Lambda's limit, unzipped"),
-        Line("zip size", "zip", lambda r: float(r["zip_mb"]),
-             lambda r: float(r["zip_without_boto3_mb"]), "MB", "without boto3 and its deps"),
         Line("build: warm rebuild", "build", lambda r: float(r["warm_s"]),
              lambda r: float(r["cold_s"]), "s", "cold build", ("<=", 0.3)),
     ]  # fmt: skip

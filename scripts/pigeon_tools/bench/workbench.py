@@ -17,6 +17,34 @@ from pigeon_tools.lambda_local.spec import FunctionSpec
 from pigeon_tools.paths import ZIP
 
 BASELINES = Path(__file__).resolve().parent / "baselines"
+# What the naive baseline imports and Pigeon's zip no longer holds (the function signs its one
+# AWS call itself): boto3 and its dependencies, from the dev venv (the same lock), compiled
+# beside it. In Lambda such a handler imports the runtime's boto3 or ships its own; it imports
+# it at Init either way.
+SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+
+
+def add_sdk(root: Path) -> list[str]:
+    """Copy each SDK package the task root lacks into it; the .py files added."""
+    import importlib.util
+
+    added: list[str] = []
+    for name in SDK:
+        if (root / name).exists() or (root / f"{name}.py").exists():
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"bench: the naive baseline needs {name}, not in the dev venv")
+        origin = Path(spec.origin)
+        if origin.name == "__init__.py":
+            shutil.copytree(
+                origin.parent, root / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+            added += [str(p.relative_to(root)) for p in sorted((root / name).rglob("*.py"))]
+        else:
+            shutil.copy(origin, root / origin.name)
+            added.append(origin.name)
+    return added
 
 
 class Workbench:
@@ -33,6 +61,7 @@ class Workbench:
             if module.name != "__init__.py":
                 shutil.copy(module, self.baseline / module.name)
                 added.append(module.name)
+        added += add_sdk(self.baseline)
         python = bytecode.target_python()
         bytecode.run(bytecode.compiler(python), "compile", self.baseline, sorted(added))
         self.queue = f"bench.{uuid.uuid4().hex[:8]}"

@@ -74,10 +74,11 @@ def check_compiled(archive: zipfile.ZipFile, arch: str) -> list[str]:
 
 # Run with -S -B from the task root, as Lambda runs it: sys.path is the task root ('' = cwd),
 # then the standard library; nothing is written. The handler is imported, then the Secrets
-# Manager path of a function configured with a secret ARN (imported only then: boto3 and
-# botocore, and a client made as the function makes one; nothing is sent). Any module of the
-# task root that the import system compiles from source instead of reading its .pyc is named,
-# and fails the check.
+# Manager path of a function configured with a secret ARN (pigeon.secrets_api, made as the
+# function makes it; nothing is sent), which must import no AWS SDK, then pika, which the
+# first connection imports. Any module of the task
+# root that the import system compiles from source instead of reading its .pyc is named, and
+# fails the check.
 IMPORT_CHECK = """
 import importlib, importlib._bootstrap_external as external, os, sys
 compiled = []
@@ -92,15 +93,16 @@ assert callable(handler), "handler is not callable"
 where = importlib.import_module(module.partition(".")[0]).__file__
 assert where.startswith(os.getcwd()), where
 from pigeon import credentials
-credentials.SecretsManagerSource(sys.argv[2])  # boto3, botocore and its client, made at init
-import boto3
-assert boto3.__file__.startswith(os.getcwd()), boto3.__file__
+credentials.SecretsManagerSource(sys.argv[2])  # pigeon.secrets_api, made at init
+import pika  # the first connection's (not imported at init for a URL without a query)
+sdk = sorted(m for m in sys.modules if m.partition(".")[0] in ("boto3", "botocore"))
+assert not sdk, "the secret path imports an AWS SDK: " + ", ".join(sdk[:3])
 ours = sorted(p for p in compiled if p.startswith(os.getcwd()))
 assert not ours, "compiled from source, not read from its .pyc: " + ", ".join(ours[:5])
 """
 
 
-# Only parsed (its region): the check makes a client, never a request.
+# Only parsed (its region and partition): the check makes a client, never a request.
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:pigeon-import-check-AbCdEf"  # noqa: S105
 
 

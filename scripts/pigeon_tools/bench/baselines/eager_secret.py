@@ -12,8 +12,8 @@ import time
 from pigeon.handler import handler as pigeon
 
 # The publisher's broker source reads the secret once per container and keeps it: reading it
-# here makes the client and calls GetSecretValue during Init (and imports boto3 first, where
-# the function does not already do that at init).
+# here calls GetSecretValue during Init, and waits for it (Pigeon's own Init read, prefetch, is
+# best effort within PREFETCH_SECONDS; this one is the prototype it was decided by).
 broker = pigeon.publisher._broker
 broker.nodes(time.monotonic() + 10.0)
 handler = pigeon

@@ -57,3 +57,15 @@ def test_a_rotated_password_is_picked_up_without_a_restart(broker, secretsmanage
     assert broker.bodies(queue) == [ACCEPT_ID, ACCEPT_ID]
     # The reconnect ran, was refused with the old password, and the secret read again won.
     assert any("reconnecting once" in m for m in seen.messages())
+
+
+def test_a_password_that_starts_with_a_dash_is_set_and_logs_in(broker):
+    """secrets.token_urlsafe starts one password in 32 with '-': on rabbitmqctl's command line
+    it was an option (usage error, exit 64), so a burst bench or a test failed at random."""
+    user, password = f"dash-{uuid.uuid4().hex[:6]}", f"-{uuid.uuid4().hex}"
+    broker.ctl("add_user", user, password)
+    broker.ctl("authenticate_user", user, password)
+    other = f"-{uuid.uuid4().hex}"
+    broker.ctl("change_password", user, other)
+    broker.ctl("authenticate_user", user, other)
+    broker.ctl("delete_user", user)

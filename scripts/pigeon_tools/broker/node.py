@@ -21,6 +21,8 @@ from pigeon_tools.net import free_port
 
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 CTL = Path("/usr/lib/rabbitmq/bin/rabbitmqctl")
+# rabbitmqctl commands whose last argument is a password (read from stdin when left out).
+PASSWORD_COMMANDS = frozenset({"add_user", "change_password", "authenticate_user"})
 EPMD = "epmd"
 USER = "guest"
 PASSWORD = "guest"  # noqa: S105 (RabbitMQ's default user, which only works on loopback)
@@ -160,8 +162,16 @@ class Node:
         return self
 
     def ctl(self, *args: str, timeout: float = 60.0) -> str:
+        """rabbitmqctl against this node. A password (add_user, change_password,
+        authenticate_user USER PASSWORD) goes on stdin, never on the command line: off the
+        process list, and one that starts with '-' is not read as an option (rabbitmqctl's
+        usage error, exit 64)."""
+        secret = None
+        if args and args[0] in PASSWORD_COMMANDS and len(args) == 3:
+            args, secret = args[:2], args[2]
         done = subprocess.run(
             [str(CTL), "-n", self.node_name, *args],
+            input=None if secret is None else secret + "\n",
             env=self.environment(),
             capture_output=True,
             text=True,

@@ -166,11 +166,11 @@ class Node:
         authenticate_user USER PASSWORD) goes on stdin, never on the command line: off the
         process list, and one that starts with '-' is not read as an option (rabbitmqctl's
         usage error, exit 64)."""
-        secret = None
-        if args and args[0] in PASSWORD_COMMANDS and len(args) == 3:
-            args, secret = args[:2], args[2]
+        command, secret = list(args), None
+        if command and command[0] in PASSWORD_COMMANDS and len(command) == 3:
+            secret = command.pop()
         done = subprocess.run(
-            [str(CTL), "-n", self.node_name, *args],
+            [str(CTL), "-n", self.node_name, *command],
             input=None if secret is None else secret + "\n",
             env=self.environment(),
             capture_output=True,

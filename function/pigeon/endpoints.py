@@ -81,10 +81,13 @@ def parse_node(url: str, where: str) -> Node:
     """The node of one URL, or ConfigError naming `where`; the URL is never echoed, and it and
     its password are redacted from every log line and error from now on."""
     redaction.remember(url)
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-        # urlsplit drops some of them (leading ones, tabs, newlines) where pika would not:
-        # what Pigeon checked would not be what pika connects with.
-        raise ConfigError(f"{where}: a space or control character in the URL (percent-encode it)")
+    if url[:4].lower() != "amqp":
+        # pika recognises the scheme by the URL's first four characters before it parses the
+        # rest as urlsplit does; urlsplit also drops leading control characters and spaces
+        # and tabs anywhere, so such a URL would pass here and be refused by pika.
+        raise ConfigError(
+            f"{where}: the URL must start with amqp:// or amqps:// (nothing before the scheme)"
+        )
     try:
         parts = urlsplit(url)
         redaction.remember(parts.password)

@@ -17,8 +17,10 @@ Manager, signed with Signature Version 4, as the AWS SDKs send it.
   of the secret ARN's region and partition, ``-fips`` with ``AWS_USE_FIPS_ENDPOINT`` and
   dual-stack with ``AWS_USE_DUALSTACK_ENDPOINT`` (a VPC interface endpoint with private DNS
   answers the same names). A configured endpoint that is not an http(s) URL stops Init,
-  naming its variable. ``AWS_CA_BUNDLE`` adds a CA for it; ``HTTPS_PROXY`` (and ``NO_PROXY``)
-  are honoured as the SDKs honour them, with a CONNECT tunnel.
+  naming its variable. ``AWS_CA_BUNDLE`` replaces the system's CAs (as in the SDKs);
+  ``HTTPS_PROXY`` (an http:// proxy, with Basic credentials if its URL has them) and
+  ``NO_PROXY`` are honoured as urllib reads them, with a CONNECT tunnel; a proxy that refuses
+  the tunnel (403, 407) is not tried again.
 - **Errors**: an answer other than 200 is an `ApiError` with the error's code and HTTP status
   (never its message); a network failure, a timeout or an answer cut short is a
   `NetworkError` (``retried`` False for what cannot pass: a certificate that does not
@@ -27,10 +29,12 @@ Manager, signed with Signature Version 4, as the AWS SDKs send it.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import os
 import ssl
@@ -38,7 +42,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from pigeon.parsers import ConfigError
 
@@ -56,18 +60,21 @@ DNS_SUFFIX = {
     "aws-iso-f": "csp.hci.ic.gov",
     "aws-eusc": "amazonaws.eu",
 }
-# Dual-stack names, where a partition has them (botocore's endpoint rules).
+# Each partition's dual-stack DNS suffix (botocore's partitions.json). Secrets Manager's rules
+# keep the ordinary names, already dual-stack, in aws, aws-us-gov and aws-cn (and the -fips
+# ones of aws and aws-us-gov); the other partitions use these.
 DUALSTACK_SUFFIX = {
-    "aws": "api.aws",
-    "aws-us-gov": "api.aws",
-    "aws-cn": "api.amazonwebservices.com.cn",
+    "aws-eusc": "api.amazonwebservices.eu",
+    "aws-iso": "api.aws.ic.gov",
+    "aws-iso-b": "api.aws.scloud",
+    "aws-iso-e": "api.cloud-aws.adc-e.uk",
+    "aws-iso-f": "api.aws.hci.ic.gov",
 }
+DUALSTACK_PLAIN = frozenset({"aws", "aws-us-gov", "aws-cn"})
 ECS_HOST = "http://169.254.170.2"  # AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is relative to it
 # The hosts a container credentials endpoint may have over plain http (the SDKs' allow-list:
 # the token must not go anywhere else in clear).
-CONTAINER_HTTP_HOSTS = frozenset(
-    {"localhost", "127.0.0.1", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"}
-)
+CONTAINER_HTTP_HOSTS = frozenset({"localhost", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"})
 EXPIRY_MARGIN_SECONDS = 300.0
 MOST_BYTES = 1 << 20  # a secret holds at most 64 KiB; anything longer is not an answer
 USER_AGENT = "pigeon (python-stdlib)"
@@ -128,15 +135,10 @@ def endpoint(region: str, partition: str, environ: Mapping[str, str]) -> str:
                 _checked(configured, name)
                 return configured.rstrip("/")
     service = f"{SERVICE}-fips" if _flag(environ, "AWS_USE_FIPS_ENDPOINT") else SERVICE
-    if _flag(environ, "AWS_USE_DUALSTACK_ENDPOINT"):
-        suffix = DUALSTACK_SUFFIX.get(partition)
-        if suffix is None:
-            raise ConfigError(
-                f"AWS_USE_DUALSTACK_ENDPOINT: the {partition} partition has no dual-stack "
-                "Secrets Manager endpoint: unset it, or set AWS_ENDPOINT_URL_SECRETS_MANAGER"
-            )
-        return f"https://{service}.{region}.{suffix}"
-    return f"https://{service}.{region}.{DNS_SUFFIX.get(partition, 'amazonaws.com')}"
+    suffix = DNS_SUFFIX.get(partition, "amazonaws.com")
+    if _flag(environ, "AWS_USE_DUALSTACK_ENDPOINT") and partition not in DUALSTACK_PLAIN:
+        suffix = DUALSTACK_SUFFIX.get(partition, suffix)
+    return f"https://{service}.{region}.{suffix}"
 
 
 def _checked(url: str, name: str) -> SplitResult:
@@ -162,36 +164,69 @@ def _host_header(where: SplitResult) -> str:
     return f"{host}:{where.port}" if where.port and where.port != default else host
 
 
+def _getenv(environ: Mapping[str, str], name: str) -> str | None:
+    """A proxy variable as urllib reads it: the lower-case name first (even when empty)."""
+    lower = environ.get(name.lower())
+    return lower if lower is not None else environ.get(name)
+
+
 def _proxy(where: SplitResult, environ: Mapping[str, str]) -> SplitResult | None:
-    """The HTTPS proxy for an https endpoint, as the SDKs read it (HTTPS_PROXY, NO_PROXY)."""
-    if where.scheme != "https":
+    """The HTTPS proxy for an https endpoint, as the SDKs read it (HTTPS_PROXY, NO_PROXY as
+    urllib matches it: `*` alone, host names and their subdomains, `host:port`); ConfigError
+    for a proxy that cannot be used. An http endpoint (a local stand-in) is never proxied."""
+    proxy = (_getenv(environ, "HTTPS_PROXY") or "").strip()
+    if where.scheme != "https" or not proxy:
         return None
-    proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy")
-    if not proxy:
-        return None
-    bypass = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
+    bypass = (_getenv(environ, "NO_PROXY") or "").strip()
     host = (where.hostname or "").lower()
+    port = f"{host}:{where.port or 443}"
+    if bypass == "*":
+        return None
     for entry in (e.strip().lower().lstrip(".") for e in bypass.split(",")):
-        if entry == "*" or (entry and (host == entry or host.endswith(f".{entry}"))):
+        if entry and (entry in (host, port) or host.endswith(f".{entry}")):
             return None
-    return _checked(proxy if "://" in proxy else f"http://{proxy}", "HTTPS_PROXY")
+    if proxy.startswith("//"):
+        proxy = f"http:{proxy}"
+    found = _checked(proxy if "://" in proxy else f"http://{proxy}", "HTTPS_PROXY")
+    if found.scheme != "http":
+        raise ConfigError("HTTPS_PROXY: only an http:// proxy (CONNECT) is supported")
+    return found
 
 
-def _connection(
-    where: SplitResult, timeout: float, environ: Mapping[str, str]
-) -> http.client.HTTPConnection:
+def _context(environ: Mapping[str, str]) -> ssl.SSLContext:
+    """The TLS context: the system's CAs, or AWS_CA_BUNDLE's instead (as the SDKs read it);
+    ConfigError when the bundle cannot be read."""
+    bundle = environ.get("AWS_CA_BUNDLE") or None
+    try:
+        return ssl.create_default_context(cafile=bundle)
+    except (OSError, ssl.SSLError):
+        raise ConfigError("AWS_CA_BUNDLE: not a readable PEM file of CA certificates") from None
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How requests leave: the TLS context, and the HTTPS proxy (None: direct)."""
+
+    context: ssl.SSLContext | None = None
+    proxy: SplitResult | None = None
+
+
+def _connection(where: SplitResult, timeout: float, via: Transport) -> http.client.HTTPConnection:
     host = where.hostname or ""
-    if where.scheme == "https":
-        context = ssl.create_default_context(cafile=environ.get("AWS_CA_BUNDLE") or None)
-        proxy = _proxy(where, environ)
-        if proxy is None:
-            return http.client.HTTPSConnection(host, where.port, timeout=timeout, context=context)
-        connection = http.client.HTTPSConnection(
-            proxy.hostname or "", proxy.port or 8080, timeout=timeout, context=context
-        )
-        connection.set_tunnel(host, where.port or 443)
-        return connection
-    return http.client.HTTPConnection(host, where.port, timeout=timeout)
+    if where.scheme != "https":
+        return http.client.HTTPConnection(host, where.port, timeout=timeout)
+    context = via.context or ssl.create_default_context()
+    if via.proxy is None:
+        return http.client.HTTPSConnection(host, where.port, timeout=timeout, context=context)
+    connection = http.client.HTTPSConnection(
+        via.proxy.hostname or "", via.proxy.port or 80, timeout=timeout, context=context
+    )
+    headers = {}
+    if via.proxy.username is not None:
+        login = f"{unquote(via.proxy.username)}:{unquote(via.proxy.password or '')}"
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    connection.set_tunnel(host, where.port or 443, headers=headers)
+    return connection
 
 
 def _exchange(
@@ -202,11 +237,13 @@ def _exchange(
     *,
     connect_seconds: float,
     read_seconds: float,
-    environ: Mapping[str, str],
+    via: Transport,
 ) -> tuple[int, Mapping[str, str], bytes]:
-    """One request on a new connection: the status, headers and body of the answer."""
+    """One request on a new connection: the status, headers and body of the answer. Each
+    socket operation (connect, the proxy's CONNECT, the TLS handshake; each read) has its
+    time-out; the attempt's whole time is bounded by the caller's deadline between attempts."""
     where = urlsplit(url)
-    connection = _connection(where, connect_seconds, environ)
+    connection = _connection(where, connect_seconds, via)
     path = (where.path or "/") + (f"?{where.query}" if where.query else "")
     try:
         connection.connect()
@@ -226,7 +263,16 @@ def _exchange(
         raise NetworkError("TLS: the certificate does not verify", retried=False) from None
     except ssl.SSLError as error:
         raise NetworkError(f"TLS: {error.reason or type(error).__name__}") from None
-    except (OSError, http.client.HTTPException) as error:
+    except OSError as error:
+        said = str(error)
+        if said.startswith("Tunnel connection failed:"):  # http.client: the proxy's answer
+            status = said.split(":", 1)[1].strip().split(" ", 1)[0]
+            raise NetworkError(
+                f"the HTTPS proxy refused the tunnel (HTTP {status})",
+                retried=status not in ("403", "407"),
+            ) from None
+        raise NetworkError(type(error).__name__) from None
+    except http.client.HTTPException as error:
         raise NetworkError(type(error).__name__) from None
     finally:
         connection.close()
@@ -241,6 +287,16 @@ def _expiry(value: Any) -> float | None:
     return when.timestamp()
 
 
+def _container_host(host: str) -> bool:
+    """A host the token may go to in clear: a loopback address, or the container's own."""
+    if host in CONTAINER_HTTP_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def container_credentials(environ: Mapping[str, str], timeout: float) -> Credentials:
     """The container credentials endpoint, as Lambda serves it to SnapStart functions, read as
     the SDKs read it: RELATIVE_URI before FULL_URI, the token file before the token, and over
@@ -252,7 +308,7 @@ def container_credentials(environ: Mapping[str, str], timeout: float) -> Credent
         else environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
     )
     where = _checked(url, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
-    if where.scheme == "http" and (where.hostname or "") not in CONTAINER_HTTP_HOSTS:
+    if where.scheme == "http" and not _container_host(where.hostname or ""):
         raise NoCredentials(
             "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http only to a loopback or the "
             "container's link-local host"
@@ -277,7 +333,7 @@ def container_credentials(environ: Mapping[str, str], timeout: float) -> Credent
         b"",
         connect_seconds=timeout / 2,
         read_seconds=timeout / 2,
-        environ={},  # Lambda's own endpoint: never through a proxy
+        via=Transport(),  # Lambda's own endpoint: the system's CAs, never a proxy
     )
     if status != 200:  # Lambda's own endpoint: a failure there may pass
         raise NetworkError(f"the container credentials endpoint answered HTTP {status}")
@@ -377,7 +433,10 @@ class SecretsManager:
         self._environ = os.environ if environ is None else environ
         self._region, partition = region_and_partition(arn)
         self._endpoint = endpoint(self._region, partition, self._environ)
-        _proxy(urlsplit(self._endpoint), self._environ)  # a bad HTTPS_PROXY stops Init
+        # Made once, at init: a bad proxy or CA bundle stops Init, naming its variable.
+        self._via = Transport(
+            _context(self._environ), _proxy(urlsplit(self._endpoint), self._environ)
+        )
         self._credentials: Credentials | None = None
 
     def forget(self) -> None:
@@ -424,7 +483,7 @@ class SecretsManager:
             body,
             connect_seconds=connect_seconds,
             read_seconds=read_seconds,
-            environ=self._environ,
+            via=self._via,
         )
         if status != 200:
             raise ApiError(error_code(answer_headers, data), status)

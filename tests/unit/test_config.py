@@ -415,18 +415,14 @@ def test_provisioned_concurrency_imports_pika_in_init():
         assert done.stdout.strip() == expected, (kind, done.stderr)
 
 
-@pytest.mark.parametrize(
-    "where",
-    [
-        "\x01amqp://u:p@h/",
-        "amqp://u:p@h/\n",
-        "amqp://u:p w@h/",
-        "amqp://u:p\t@h/",
-        "amqp://u:p@h/v\x7f",
-    ],
-)
-def test_a_space_or_control_character_in_a_url_is_refused_at_init(where):
-    """urlsplit drops leading control characters, tabs and newlines; pika does not: the URL
-    Pigeon checked would not be the one pika connects with (the refusal would come late)."""
-    with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_URL: a space or control character"):
+@pytest.mark.parametrize("where", ["\x01amqp://u:p@h/", " amqp://u:p@h/", "am\tqp://u:p@h/"])
+def test_anything_before_the_scheme_is_refused_at_init(where):
+    """pika finds the scheme in the URL's first four characters; urlsplit drops leading control
+    characters and tabs. Such a URL would pass here and fail at the first publish."""
+    with pytest.raises(ConfigError, match="^PIGEON_RABBITMQ_URL: the URL must start with amqp"):
         parse_node(where, "PIGEON_RABBITMQ_URL")
+
+
+def test_a_space_in_a_password_is_what_pika_connects_with():
+    node = parse_node("amqp://u:p w@h/", "PIGEON_RABBITMQ_URL")
+    assert node.parameters.credentials.password == "p w"

@@ -5,6 +5,7 @@ refuse, hang, cut the answer short or answer a load balancer's HTML, and moto's 
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import re
@@ -98,6 +99,7 @@ def test_a_changed_byte_of_the_body_or_a_header_changes_the_signature():
 
 GOV = "arn:aws-us-gov:secretsmanager:us-gov-west-1:1:secret:s"
 CN = "arn:aws-cn:secretsmanager:cn-north-1:1:secret:s"
+ISO = "arn:aws-iso:secretsmanager:us-iso-east-1:1:secret:s"
 FIPS = {"AWS_USE_FIPS_ENDPOINT": "true"}
 DUAL = {"AWS_USE_DUALSTACK_ENDPOINT": "true"}
 
@@ -110,9 +112,13 @@ DUAL = {"AWS_USE_DUALSTACK_ENDPOINT": "true"}
         (GOV, {}, "https://secretsmanager.us-gov-west-1.amazonaws.com"),
         (GOV, FIPS, "https://secretsmanager-fips.us-gov-west-1.amazonaws.com"),
         (ARN, FIPS, "https://secretsmanager-fips.us-west-2.amazonaws.com"),
-        (ARN, DUAL, "https://secretsmanager.us-west-2.api.aws"),
-        (ARN, {**FIPS, **DUAL}, "https://secretsmanager-fips.us-west-2.api.aws"),
-        (CN, DUAL, "https://secretsmanager.cn-north-1.api.amazonwebservices.com.cn"),
+        (ARN, DUAL, "https://secretsmanager.us-west-2.amazonaws.com"),  # already dual-stack
+        (ARN, {**FIPS, **DUAL}, "https://secretsmanager-fips.us-west-2.amazonaws.com"),
+        (CN, DUAL, "https://secretsmanager.cn-north-1.amazonaws.com.cn"),
+        (GOV, {**FIPS, **DUAL}, "https://secretsmanager-fips.us-gov-west-1.amazonaws.com"),
+        (ISO, DUAL, "https://secretsmanager.us-iso-east-1.api.aws.ic.gov"),
+        (ISO, {**FIPS, **DUAL}, "https://secretsmanager-fips.us-iso-east-1.api.aws.ic.gov"),
+        (ISO, {}, "https://secretsmanager.us-iso-east-1.c2s.ic.gov"),
         (ARN, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1/"}, "http://127.0.0.1:1"),
         (
             ARN,
@@ -126,9 +132,9 @@ DUAL = {"AWS_USE_DUALSTACK_ENDPOINT": "true"}
         ),
     ],
 )
-def test_the_endpoint_is_the_one_botocore_resolves(arn, environ, expected, monkeypatch):
-    """Compared with botocore's own resolution where it has one (the configured URLs are
-    the SDKs' documented variables)."""
+def test_the_endpoint_is_the_one_botocore_sends_to(arn, environ, expected, monkeypatch):
+    """Compared with the URL botocore's endpoint rules really send GetSecretValue to (caught
+    before it leaves), where no endpoint is configured."""
     region, partition = secrets_api.region_and_partition(arn)
     assert secrets_api.endpoint(region, partition, environ) == expected
     if not any(k.startswith("AWS_ENDPOINT_URL") for k in environ):
@@ -141,7 +147,19 @@ def test_the_endpoint_is_the_one_botocore_resolves(arn, environ, expected, monke
         client = botocore.session.get_session().create_client(
             "secretsmanager", region_name=region, aws_access_key_id="a", aws_secret_access_key="b"
         )
-        assert client.meta.endpoint_url == expected
+        sent: list[str] = []
+
+        class Caught(Exception):
+            pass
+
+        def catch(request: Any, **_: Any) -> None:
+            sent.append(request.url)
+            raise Caught
+
+        client.meta.events.register("before-send.secrets-manager.GetSecretValue", catch)
+        with pytest.raises(Caught):
+            client.get_secret_value(SecretId=arn)
+        assert sent[0].rstrip("/") == expected
 
 
 @pytest.mark.parametrize(
@@ -154,13 +172,13 @@ def test_the_endpoint_is_the_one_botocore_resolves(arn, environ, expected, monke
         ),
         ({"AWS_ENDPOINT_URL": "ftp://h/"}, "AWS_ENDPOINT_URL: not an http(s) URL"),
         ({"HTTPS_PROXY": "http://proxy:port"}, "HTTPS_PROXY: not a valid URL"),
-        ({"AWS_USE_DUALSTACK_ENDPOINT": "true"}, "AWS_USE_DUALSTACK_ENDPOINT"),
+        ({"HTTPS_PROXY": "https://proxy:3128"}, "HTTPS_PROXY: only an http:// proxy"),
+        ({"AWS_CA_BUNDLE": "/nonexistent/ca.pem"}, "AWS_CA_BUNDLE: not a readable PEM"),
     ],
 )
 def test_an_endpoint_setting_that_cannot_work_stops_init_naming_it(environ, named):
-    arn = "arn:aws-iso:secretsmanager:us-iso-east-1:1:secret:s" if "DUAL" in str(environ) else ARN
     with pytest.raises(ConfigError, match=re.escape(named)):
-        SecretsManagerSource(arn, environ={"AWS_REGION": "us-west-2", **environ})
+        SecretsManagerSource(ARN, environ={"AWS_REGION": "us-west-2", **environ})
 
 
 def test_credentials_never_show_the_secret_key_or_the_token():
@@ -504,8 +522,9 @@ def test_a_certificate_that_does_not_verify_is_not_tried_again_and_a_ca_bundle_t
 
 
 @contextmanager
-def connect_proxy() -> Iterator[tuple[str, list[str]]]:
-    """An HTTPS proxy as corporate egress runs one: CONNECT host:port, then bytes both ways."""
+def connect_proxy(login: str | None = None) -> Iterator[tuple[str, list[str]]]:
+    """An HTTPS proxy as corporate egress runs one: CONNECT host:port (with Basic credentials
+    when `login` is given, else 407), then bytes both ways."""
     listener = socket.create_server(("127.0.0.1", 0))
     tunnels: list[str] = []
     stop = threading.Event()
@@ -519,6 +538,12 @@ def connect_proxy() -> Iterator[tuple[str, list[str]]]:
                     return
                 request += chunk
             target = request.split(b"\r\n", 1)[0].split()[1].decode()
+            if login is not None:
+                wanted = "Basic " + base64.b64encode(login.encode()).decode()
+                if f"Proxy-Authorization: {wanted}".encode() not in request:
+                    client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+                    tunnels.append("refused")
+                    return
             tunnels.append(target)
             port = target.rpartition(":")[2]
             with socket.create_connection(("127.0.0.1", int(port))) as upstream:
@@ -559,3 +584,22 @@ def test_https_proxy_is_tunnelled_through_and_no_proxy_goes_around(tmp_path):
         around = {**environ, "NO_PROXY": "example.com,localhost"}
         assert SecretsManagerSource(ARN, environ=around).nodes(later())
         assert len(tunnels) == 1
+
+
+def test_a_proxy_that_wants_credentials_gets_them_from_its_url_and_a_407_is_not_retried(tmp_path):
+    with (
+        serving_tls(answering(SECRET), tmp_path) as (endpoint, ca),
+        connect_proxy(login="egress:p@ss w") as (proxy, tunnels),
+    ):
+        environ = {**keys_environ(endpoint), "AWS_CA_BUNDLE": ca, "HTTPS_PROXY": proxy}
+        with pytest.raises(SecretUnavailable) as raised:
+            SecretsManagerSource(ARN, environ=environ).nodes(later())
+        assert str(raised.value).endswith(
+            "no answer (the HTTPS proxy refused the tunnel (HTTP 407)), not tried again"
+        )
+        assert tunnels == ["refused"]
+        with_login = proxy.replace("http://", "http://egress:p%40ss%20w@")
+        environ["HTTPS_PROXY"] = with_login
+        assert SecretsManagerSource(ARN, environ=environ).nodes(later())
+        assert tunnels[-1].startswith("localhost:")
+        assert "p@ss" not in str(raised.value)

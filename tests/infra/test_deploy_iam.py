@@ -101,7 +101,7 @@ def test_the_state_is_this_environments_and_only_apply_writes_it():
     assert not [s for s in apply["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
     [passrole] = [s for s in apply["Statement"] if "iam:PassRole" in s["Action"]]
     assert passrole["Action"] == ["iam:PassRole"]
-    assert passrole["Resource"] == ["arn:aws:iam::123456789012:role/pigeon-prod-*"]
+    assert passrole["Resource"] == ["arn:aws:iam::123456789012:role/pigeon-prod-lambda"]
     assert passrole["Condition"]["StringEquals"]["iam:PassedToService"] == "lambda.amazonaws.com"
 
 
@@ -247,7 +247,14 @@ def test_every_statement_names_only_pigeons_resources_of_the_environment(role):
     the environment's names, the crash or state bucket, or a type IAM names by id alone."""
     document = scoped(role)
     by_type = set(
-        iam.arns(iam.BY_TYPE_ONLY, region=REGION, account=ACCOUNT, name="", crash_bucket="")
+        iam.arns(
+            iam.BY_TYPE_ONLY,
+            region=REGION,
+            account=ACCOUNT,
+            name="",
+            crash_bucket="",
+            partition="aws",
+        )
     )
     for statement in document["Statement"]:
         if statement["Effect"] != "Allow":
@@ -545,3 +552,49 @@ def test_deploy_sh_reads_only_pigeons_resources():
     for role in iam.ROLES:
         for action, resource in reads:
             assert iam_eval.allows(scoped(role), action, resource), (role, action, resource)
+
+
+ENI_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+
+
+def test_the_apply_role_cannot_rewrite_a_deploy_role_or_attach_another_policy():
+    """The deploy roles may be named pigeon-ENV-… too: a prefix would let the apply role put
+    any policy on itself. Only Pigeon's own role, and only the VPC option's managed policy."""
+    apply = scoped("apply")
+    own = f"arn:aws:iam::{ACCOUNT}:role/pigeon-prod-lambda"
+    for deploy_role in ("pigeon-prod-apply", "pigeon-prod-pr-plan"):
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{deploy_role}"
+        for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"):
+            assert not iam_eval.allows(apply, action, arn, {"iam:PolicyARN": [ENI_POLICY]})
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert iam_eval.allows(apply, "iam:AttachRolePolicy", own, {"iam:PolicyARN": [ENI_POLICY]})
+    assert not iam_eval.allows(apply, "iam:AttachRolePolicy", own, {"iam:PolicyARN": [admin]})
+
+
+def test_the_apply_role_harms_no_key_but_pigeons_and_still_makes_its_own():
+    apply = scoped("apply")
+    ours, theirs = {"kms:ResourceAliases": ["alias/pigeon-prod/rabbitmq"]}, {}
+    for action in ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:UntagResource"):
+        assert iam_eval.allows(apply, action, KEY, ours), action
+        assert not iam_eval.allows(apply, action, KEY, theirs), action
+    for action in ("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:TagResource"):
+        assert iam_eval.allows(apply, action, KEY, theirs), action  # before its alias exists
+
+
+def test_the_apply_role_may_delete_the_lambda_enis_its_security_group_holds():
+    """The provider deletes a security group's lingering Lambda ENIs before the group."""
+    apply = scoped("apply")
+    eni = f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/eni-0123456789abcdef0"
+    for action in ("ec2:DetachNetworkInterface", "ec2:DeleteNetworkInterface"):
+        assert iam_eval.allows(apply, action, eni), action
+
+
+def test_govcloud_policies_name_govcloud_arns():
+    document = iam.policy(
+        iam.declared(TERRAFORM), role="pr-plan", state_bucket="state",
+        state_key="pigeon/prod.tfstate", crash_bucket="crashes-prod", account_id=ACCOUNT,
+        region="us-gov-west-1", env="prod", name=iam.resource_name(TERRAFORM, "prod"),
+    )  # fmt: skip
+    text = json.dumps(document)
+    assert "arn:aws:" not in text
+    assert f"arn:aws-us-gov:lambda:us-gov-west-1:{ACCOUNT}:function:pigeon-prod" in text

@@ -52,8 +52,8 @@ def dispatch(
     )
 
 
-def release(w: gha.World, tag: str, at: float, run_id: int) -> gha.Run:
-    event = {"release": {"tag_name": tag, "prerelease": False, "draft": False}}
+def release(w: gha.World, tag: str, at: float, run_id: int, *, prerelease: bool = False) -> gha.Run:
+    event = {"release": {"tag_name": tag, "prerelease": prerelease, "draft": False}}
     github = {"event_name": "release", "ref": f"refs/tags/{tag}", "run_id": run_id, "actor": "dev"}
     return w.trigger("deploy.yml", tag, at, {**github, "event": event}, sha=tag)
 
@@ -180,6 +180,20 @@ def test_a_prod_deploy_holds_the_lock_while_its_reviewers_decide():
     w.scheduler.run()
     assert [r.conclusion for r in runs] == ["success", "success"]
     assert w.environments["prod"].stale == []
+
+
+def test_a_release_that_deploys_nothing_never_cancels_a_pending_prod_deploy():
+    """A pre-release (or a tag not v*) runs no job; were it in deploy-prod it would cancel a
+    real release waiting there, then do nothing."""
+    w = world(approval={"prod": 60.0})
+    v1, v2 = release(w, "v1.0.0", 0, 301), release(w, "v1.1.0", 10, 302)
+    rc = release(w, "v1.2.0-rc1", 20, 303, prerelease=True)
+    other = release(w, "nightly", 25, 304)
+    w.scheduler.run()
+    assert [v1.conclusion, v2.conclusion] == ["success", "success"], w.scheduler.log
+    assert w.environments["prod"].applied == ["v1.0.0", "v1.1.0"]
+    for nothing in (rc, other):
+        assert not {g.casefold() for g in nothing.groups_entered} & {"deploy-prod"}
 
 
 def test_a_plan_only_run_by_hand_never_cancels_a_pending_stage_deploy():

@@ -492,12 +492,20 @@ class World:
         if lock:
             yield lock
         saved: dict[str, Any] = {}
+        ran: set[str] = set()
         for job_name in job_order(workflow["jobs"]):
             job = workflow["jobs"][job_name]
+            needs = job.get("needs") or []
+            needs = [needs] if isinstance(needs, str) else needs
+            # GitHub skips a job whose needs did not all succeed (a skipped one included),
+            # unless its `if` asks for always() (or a status): the model's jobs succeed.
+            if any(n not in ran for n in needs) and "always()" not in str(job.get("if")):
+                continue
             for matrix in matrix_of(job):
                 contexts = {"github": github, "inputs": inputs, "vars": {}, "matrix": matrix}
                 if not condition(job.get("if"), contexts):
                     continue
+                ran.add(job_name)
                 self.jobs_run.append((run, f"{file}:{job_name}", matrix))
                 job_lock = concurrency(job, contexts)
                 if job_lock:

@@ -147,7 +147,8 @@ def rerun_stage(run_id: str) -> str:
         f"re-run all jobs of ci run {run_id} ({RERUN_ALL.format(run=run_id)}; Actions, the "
         f"run, Re-run all jobs), so that {STAGE_PLAN_JOB} plans again; not only its failed "
         f"jobs (--failed): after a failed {STAGE_APPLY_JOB} that re-runs the apply alone, with "
-        "the first attempt's saved plan, stale once stage changed"
+        "the first attempt's saved plan, stale once stage changed. Only the newest ci run of "
+        "main: an older run's re-run applies its older zip over stage"
     )
 
 

@@ -202,6 +202,10 @@ RESOURCES: Mapping[str, Access] = {
             "ec2:DeleteSecurityGroup",
             "ec2:AuthorizeSecurityGroupEgress",
             "ec2:RevokeSecurityGroupEgress",
+            # Deleting a security group first deletes the Lambda ENIs left in it (the
+            # provider's deleteLingeringLambdaENI), or the delete waits and fails.
+            "ec2:DetachNetworkInterface",
+            "ec2:DeleteNetworkInterface",
             *TAGS_EC2,
         ),
     ),
@@ -294,31 +298,33 @@ DECLARATION = re.compile(r'^\s*(resource|data)\s+"([A-Za-z0-9_]+)"', re.MULTILIN
 ARNS: Mapping[str, tuple[str, ...]] = {
     # The function (aws_lambda_function: {name}) and its versions and aliases ({name}:QUALIFIER).
     "function": (
-        "arn:aws:lambda:{region}:{account}:function:{name}",
-        "arn:aws:lambda:{region}:{account}:function:{name}:*",
+        "arn:{partition}:lambda:{region}:{account}:function:{name}",
+        "arn:{partition}:lambda:{region}:{account}:function:{name}:*",
     ),
-    # Its role ({name}-lambda); the inline policy and the attachment are the role's actions.
-    "role": ("arn:aws:iam::{account}:role/{name}-*",),
+    # Its role, exactly ({name}-lambda: terraform/modules/function); the inline policy and the
+    # attachment are the role's actions. Never a prefix: the deploy roles themselves may be
+    # named pigeon-ENV-… (the apply role could otherwise rewrite its own policy).
+    "role": ("arn:{partition}:iam::{account}:role/{name}-lambda",),
     # The log group /aws/lambda/{name}: the newer actions name it bare, the older with ":*".
     "log-group": (
-        "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}",
-        "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}:*",
+        "arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{name}",
+        "arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{name}:*",
     ),
-    "alarm": ("arn:aws:cloudwatch:{region}:{account}:alarm:{name}-*",),
+    "alarm": ("arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}-*",),
     # {name}-on-failure, {name}-delivery, {name}-delivery-dlq.
-    "queue": ("arn:aws:sqs:{region}:{account}:{name}-*",),
+    "queue": ("arn:{partition}:sqs:{region}:{account}:{name}-*",),
     # {name}/rabbitmq, and the six characters Secrets Manager adds to its ARN.
-    "secret": ("arn:aws:secretsmanager:{region}:{account}:secret:{name}/*",),
-    "alias": ("arn:aws:kms:{region}:{account}:alias/{name}/*",),
-    "crash-bucket": ("arn:aws:s3:::{crash_bucket}",),
+    "secret": ("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}/*",),
+    "alias": ("arn:{partition}:kms:{region}:{account}:alias/{name}/*",),
+    "crash-bucket": ("arn:{partition}:s3:::{crash_bucket}",),
     # By type only: a key is named by a random id (the plan roles add the alias condition,
     # KEY_BY_ALIAS); an event source mapping by a random UUID; a layer version is Datadog's
     # or yours, in another account; EC2 resources by ids, in a VPC that may be shared from
     # another account.
-    "key": ("arn:aws:kms:{region}:{account}:key/*",),
-    "event-source-mapping": ("arn:aws:lambda:{region}:{account}:event-source-mapping:*",),
-    "layer": ("arn:aws:lambda:{region}:*:layer:*:*",),
-    "ec2": ("arn:aws:ec2:{region}:*:*",),
+    "key": ("arn:{partition}:kms:{region}:{account}:key/*",),
+    "event-source-mapping": ("arn:{partition}:lambda:{region}:{account}:event-source-mapping:*",),
+    "layer": ("arn:{partition}:lambda:{region}:*:layer:*:*",),
+    "ec2": ("arn:{partition}:ec2:{region}:*:*",),
     # No resource type at all: the Reference lists none for these actions (UNSCOPED).
     "*": ("*",),
 }
@@ -523,6 +529,8 @@ SCOPE: Mapping[str, tuple[str, ...]] = {
             "ec2:DeleteVpcEndpoints",
             "ec2:CreateTags",
             "ec2:DeleteTags",
+            "ec2:DetachNetworkInterface",
+            "ec2:DeleteNetworkInterface",
         ),
         ("ec2",),
     ),
@@ -537,8 +545,38 @@ ESM_WRITES = (
     "lambda:CreateEventSourceMapping",
     "lambda:UpdateEventSourceMapping",
     "lambda:DeleteEventSourceMapping",
+    "lambda:GetEventSourceMapping",  # a read, held alike: no role reads other teams' mappings
 )
+# The key actions that could harm a key that is not Pigeon's: held to Pigeon's alias for
+# the apply role too (they are never called before the alias exists; those of the first
+# apply, before it, are the ones left out: PutKeyPolicy, EnableKeyRotation, TagResource and
+# the reads).
+KEY_HARMS = frozenset(
+    {
+        "kms:DisableKey",
+        "kms:DisableKeyRotation",
+        "kms:ScheduleKeyDeletion",
+        "kms:UntagResource",
+        "kms:UpdateKeyDescription",
+        "kms:EnableKey",
+    }
+)
+# The one managed policy Pigeon's role may have attached (the VPC option's).
+ATTACH_ENI = {
+    "ArnEquals": {
+        "iam:PolicyARN": "arn:{partition}:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+    }
+}
 PASS_TO_LAMBDA = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region's ARNs (aws, aws-us-gov, aws-cn)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
 
 
 def declared(terraform: Path) -> dict[str, set[str]]:
@@ -606,7 +644,13 @@ def condition(action: str, *, write: bool) -> Mapping[str, Any] | None:
         return PASS_TO_LAMBDA
     if action in ESM_WRITES:
         return FOR_THE_FUNCTION
-    if "key" in SCOPE[action] and "alias" not in SCOPE[action] and not write:
+    if action in ("iam:AttachRolePolicy", "iam:DetachRolePolicy"):
+        return ATTACH_ENI
+    if (
+        "key" in SCOPE[action]
+        and "alias" not in SCOPE[action]
+        and (not write or action in KEY_HARMS)
+    ):
         return KEY_BY_ALIAS
     return None
 
@@ -629,11 +673,17 @@ def policy(
     if role not in ROLES:
         raise ValueError(f"role {role!r}: {' or '.join(ROLES)}")
     write, locks = ROLES[role]
-    names = {"region": region, "account": account_id, "name": name, "crash_bucket": crash_bucket}
-    state = f"arn:aws:s3:::{state_bucket}/{state_key}"
+    names = {
+        "region": region,
+        "account": account_id,
+        "name": name,
+        "crash_bucket": crash_bucket,
+        "partition": partition_of(region),
+    }
+    state = f"arn:{names['partition']}:s3:::{state_bucket}/{state_key}"
     statements: list[dict[str, Any]] = [
         {"Sid": "StateList", "Effect": "Allow", "Action": "s3:ListBucket",
-         "Resource": f"arn:aws:s3:::{state_bucket}"},
+         "Resource": f"arn:{names['partition']}:s3:::{state_bucket}"},
         {"Sid": "State", "Effect": "Allow",
          "Action": sorted({*STATE_READ, *(STATE_WRITE if write else ())}), "Resource": state},
     ]  # fmt: skip
@@ -667,8 +717,8 @@ def policy(
                 "Effect": "Deny",
                 "Action": list(PLAN_DENY),
                 "Resource": [
-                    f"arn:aws:s3:::{crash_bucket}/*",
-                    "arn:aws:secretsmanager:*:*:secret:*",
+                    f"arn:{names['partition']}:s3:::{crash_bucket}/*",
+                    f"arn:{names['partition']}:secretsmanager:*:*:secret:*",
                 ],
             }
         )

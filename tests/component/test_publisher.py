@@ -8,6 +8,7 @@ import pytest
 from pigeon.confirms import Message
 from pigeon.publisher import PublishError
 from pigeon_tools import net
+from support.broker import CLOSED_WITHIN
 from support.ids import ACCEPT_ID, new_id, queue_name, soon
 from support.publishing import publisher
 from support.records import recording
@@ -46,7 +47,7 @@ def test_reconnects_once_after_the_broker_closed_the_connection_between_invocati
     first, second = new_id(), new_id()
     sender.publish([Message(queue, first)], soon())
     broker.ctl("close_all_connections", "test: function was frozen")
-    assert net.wait_until(lambda: proxy.open == 0, 30, 0.01)  # the broker closed ours
+    assert net.wait_until(lambda: proxy.open == 0, CLOSED_WITHIN, 0.01)  # the broker closed ours
     with recording("pigeon.publisher") as seen:
         sender.publish([Message(queue, second)], soon())
     assert broker.bodies(queue) == [first, second]

@@ -13,6 +13,7 @@ from pigeon.metrics import NullSink
 from pigeon.publisher import Publisher
 from pigeon_tools import net
 from pigeon_tools.events import event
+from support.broker import CLOSED_WITHIN
 from support.fixtures import make_secret
 from support.in_process import ACCEPT_ID, SEED_KEYS, LambdaContext
 from support.records import recording
@@ -51,7 +52,9 @@ def test_a_rotated_password_is_picked_up_without_a_restart(broker, secretsmanage
     connected = {c for c in broker.ctl("list_connections", "-q", "user").split() if c == user}
     assert connected == {user}
     broker.ctl("close_all_connections", "rotation")
-    assert net.wait_until(lambda: user not in broker.ctl("list_connections", "-q", "user"), 30)
+    assert net.wait_until(
+        lambda: user not in broker.ctl("list_connections", "-q", "user"), CLOSED_WITHIN
+    )
     with recording("pigeon.publisher") as seen:
         pigeon(event([SEED_KEYS[0]]), LambdaContext())
     assert broker.bodies(queue) == [ACCEPT_ID, ACCEPT_ID]

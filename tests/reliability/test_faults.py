@@ -20,6 +20,7 @@ from pigeon.routing import takes
 from pigeon_tools import moto_server, net
 from pigeon_tools.events import event, new_crash_id, raw_crash_key
 from support import evidence
+from support.broker import CLOSED_WITHIN
 from support.faults import accepted, survived
 from support.local_pigeon import assert_lambda_error
 from support.sqs_mapping import EventSourceMapping
@@ -90,7 +91,7 @@ def test_broker_closes_connections_between_warm_invocations(
         function = make_function(proxy.url_for(pigeon_url), queue)
         assert function.invoke(event([raw_crash_key(first[0])])).ok
         broker.ctl("close_all_connections", "fault test: function frozen")
-        assert net.wait_until(lambda: proxy.open == 0, 30, 0.01)  # the broker closed it
+        assert net.wait_until(lambda: proxy.open == 0, CLOSED_WITHIN, 0.01)  # the broker closed it
         warm = function.invoke(event([raw_crash_key(second[0])]))
         connections = len(proxy.client_ports)
     finally:

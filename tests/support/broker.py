@@ -11,6 +11,12 @@ from typing import Any
 from pigeon_tools import net, queues
 from pigeon_tools.broker.node import PASSWORD, USER, Node
 
+# How long a connection the broker closes (close_all_connections) stays open: RabbitMQ sends
+# connection.close and waits for the client's close-ok, about 30 s for an idle client (one
+# whose next publish is what would read it), before it drops the socket. A test that waits
+# for the socket to go waits longer than that.
+CLOSED_WITHIN = 45.0
+
 
 @dataclass
 class Broker:
